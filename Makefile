@@ -1,0 +1,60 @@
+# reportkit — the public interface. `make` (or `make help`) lists every target.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON_BOOT ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+RK          := $(VENV)/bin/reportkit
+STAMP       := $(VENV)/.installed
+# Quiet pip, minus this machine's notices about absent local package indexes; fails if pip fails.
+QUIET_PIP    = 2>&1 | grep -v 'is ignored: it is neither' ; test $${PIPESTATUS[0]} -eq 0
+# Debian packages the project needs: CJK fonts (charts, PDF), poppler (PDF tests), Chromium (browser tests).
+APT_PACKAGES := fonts-noto-cjk poppler-utils chromium
+JOBS        ?= 2
+# Pass-through options: make midterm ACTUALS=path AS_OF=2023-06 METHOD=path LANGS=zh,en
+BUILD_OPTS   = $(if $(ACTUALS),--actuals "$(ACTUALS)") $(if $(AS_OF),--as-of "$(AS_OF)") \
+               $(if $(METHOD),--method "$(METHOD)") $(if $(LANGS),--lang "$(LANGS)") --jobs $(JOBS)
+
+.PHONY: help setup system-deps extract template sample-actuals validate midterm final serve explore \
+        test test-fast lint bench clean
+
+##@ Set-up
+help: ## Show this help (the default target)
+	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} \
+	     /^[a-zA-Z_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(STAMP) ## Create .venv and install pinned Python packages and Debian packages
+
+system-deps: ## Install the Debian packages (as root), or say which apt-get line to run
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing Debian packages. Run as root:  apt-get install -y $$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip>=24" $(QUIET_PIP)
+	$(PY) -m pip install -q -r requirements.lock $(QUIET_PIP)
+	$(PY) -m pip install -q --no-deps -e . $(QUIET_PIP)
+	@touch $@
+
+##@ Data
+extract: $(STAMP) ## Read the plan's tables into data/processed/ (PLAN=path OUT=dir)
+	$(RK) extract $(if $(PLAN),--plan "$(PLAN)") $(if $(OUT),--out "$(OUT)")
+
+##@ Quality
+test: $(STAMP) ## Run the whole test suite (sets everything up on a fresh clone)
+	$(PY) -m pytest -n $(JOBS) -q
+
+lint: $(STAMP) ## Check style with ruff
+	$(VENV)/bin/ruff check src tests
+
+clean: ## Remove build outputs (keeps .venv and data/raw)
+	rm -rf _build .pytest_cache

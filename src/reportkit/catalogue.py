@@ -1,0 +1,220 @@
+"""The indicator catalogue: plan metadata, districts and indicators, resolved against the tables.
+
+The catalogue YAML (``data/raw/catalogue.yml`` for the default plan) is the one source of truth
+for indicator metadata. :func:`load` reads it and, given the extracted plan tables, fills in the
+figures the tables hold (main-table targets, annex schedules) so that no figure is typed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from reportkit.errors import Location, Problem, ReportkitError
+
+KINDS = ("cumulative", "level", "ceiling", "floor", "growth", "qualitative")
+ATTRIBUTES = ("anticipatory", "binding")
+ATTRIBUTE_ZH = {"预期性": "anticipatory", "约束性": "binding"}
+TIERS = ("main", "annex", "secondary")
+
+
+@dataclass(frozen=True)
+class Baseline:
+    value: float
+    year: int
+    quote: str
+
+
+@dataclass
+class Indicator:
+    """One indicator, with targets resolved from the plan tables where they come from there."""
+
+    id: str
+    tier: str
+    name: dict[str, str]
+    unit: dict[str, str]
+    kind: str
+    attribute: str
+    quote: str
+    main_row: str | None = None
+    main_scale: float = 1.0
+    annex: int | None = None
+    target: float | None = None          # city-wide target in `unit` (resolved)
+    target_text: dict[str, str] = field(default_factory=dict)
+    baseline: Baseline | None = None
+    values_from: str | None = None
+    proxy: dict[str, Any] | None = None
+    value_unit: dict[str, str] | None = None
+    # Resolved from the annex table: {district: {year: planned}} and {district: total}.
+    schedule: dict[str, dict[int, float]] = field(default_factory=dict)
+    district_targets: dict[str, float] = field(default_factory=dict)
+
+    def label(self, lang: str) -> str:
+        return self.name[lang]
+
+    @property
+    def reported_unit(self) -> dict[str, str]:
+        """Unit of the values evaluators report (differs from `unit` for growth rates)."""
+        return self.value_unit or self.unit
+
+
+@dataclass
+class Plan:
+    """A plan: its period, city, districts and indicators."""
+
+    id: str
+    name: dict[str, str]
+    region: dict[str, str]
+    city: str
+    baseline_year: int
+    first_year: int
+    last_year: int
+    document: Path
+    districts: dict[str, dict[str, str]]     # name as written → {"zh": name, "en": ...}
+    indicators: list[Indicator]
+    source: Path
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.id == indicator_id:
+                return ind
+        raise KeyError(indicator_id)
+
+    def district_label(self, name: str, lang: str) -> str:
+        return self.districts[name][lang]
+
+
+def _bad(path: Path, reason: str) -> ReportkitError:
+    return ReportkitError(Problem("catalogue_invalid", Location(str(path)), {"reason": reason}))
+
+
+def _pair(value: Any, what: str, path: Path) -> dict[str, str]:
+    if not isinstance(value, dict) or not value.get("zh") or not value.get("en"):
+        raise _bad(path, f"{what}: needs both zh and en")
+    return {"zh": str(value["zh"]), "en": str(value["en"])}
+
+
+def load(path: Path, tables: Any | None = None) -> Plan:
+    """Read a catalogue; with ``tables`` (a :class:`reportkit.plan.PlanTables`) resolve targets.
+
+    Raises ReportkitError naming the catalogue and the field when something is inconsistent,
+    including a pointer (``main_row``, ``annex``) that the plan's tables do not have.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ReportkitError(Problem("file_not_found", params={"path": str(path)}))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise _bad(path, str(exc)) from None
+    if not isinstance(raw, dict) or "plan" not in raw or "indicators" not in raw:
+        raise _bad(path, "expected top-level keys plan, districts, indicators")
+    p = raw["plan"]
+    districts = {}
+    for d in raw.get("districts") or []:
+        districts[str(d["name"])] = {"zh": str(d["name"]), "en": str(d["en"])}
+    indicators = []
+    seen: set[str] = set()
+    for item in raw["indicators"]:
+        iid = str(item.get("id", ""))
+        where = f"indicator {iid or '?'}"
+        if not iid or not iid.replace("_", "").isalnum() or not iid.isascii():
+            raise _bad(path, f"{where}: id must be ASCII snake_case")
+        if iid in seen:
+            raise _bad(path, f"{where}: duplicate id")
+        seen.add(iid)
+        kind, attribute, tier = item.get("kind"), item.get("attribute"), item.get("tier")
+        if kind not in KINDS:
+            raise _bad(path, f"{where}: kind {kind!r} not in {KINDS}")
+        if attribute not in ATTRIBUTES:
+            raise _bad(path, f"{where}: attribute {attribute!r} not in {ATTRIBUTES}")
+        if tier not in TIERS:
+            raise _bad(path, f"{where}: tier {tier!r} not in {TIERS}")
+        b = item.get("baseline")
+        baseline = Baseline(float(b["value"]), int(b["year"]), str(b["quote"])) if b else None
+        indicators.append(Indicator(
+            id=iid, tier=tier, kind=kind, attribute=attribute,
+            name=_pair(item.get("name"), f"{where}.name", path),
+            unit=_pair(item.get("unit"), f"{where}.unit", path),
+            quote=str(item.get("quote", "")),
+            main_row=item.get("main_row"),
+            main_scale=float(item.get("main_scale", 1)),
+            annex=item.get("annex"),
+            target=None if item.get("target") is None else float(item["target"]),
+            target_text=_pair(item["target_text"], f"{where}.target_text", path) if item.get("target_text") else {},
+            baseline=baseline,
+            values_from=item.get("values_from"),
+            proxy=item.get("proxy"),
+            value_unit=_pair(item["value_unit"], f"{where}.value_unit", path) if item.get("value_unit") else None,
+        ))
+    ids = {i.id for i in indicators}
+    for ind in indicators:
+        if ind.values_from and ind.values_from not in ids:
+            raise _bad(path, f"indicator {ind.id}: values_from {ind.values_from!r} is not an indicator id")
+    plan = Plan(
+        id=str(p["id"]), name=_pair(p.get("name"), "plan.name", path),
+        region=_pair(p.get("region"), "plan.region", path), city=str(p["city"]),
+        baseline_year=int(p["baseline_year"]), first_year=int(p["first_year"]),
+        last_year=int(p["last_year"]), document=(path.parent / p["document"]).resolve(),
+        districts=districts, indicators=indicators, source=path,
+    )
+    if plan.city not in districts:
+        raise _bad(path, f"plan.city {plan.city!r} is not in districts")
+    if tables is not None:
+        resolve(plan, tables)
+    return plan
+
+
+def resolve(plan: Plan, tables: Any) -> Plan:
+    """Take targets and schedules from the extracted tables; fail where a pointer is dangling."""
+    path = plan.source
+    main: pd.DataFrame = tables.main_indicators
+    annex: pd.DataFrame = tables.annex_targets
+    for ind in plan.indicators:
+        if ind.main_row:
+            rows = main[main["name"] == ind.main_row]
+            if rows.empty:
+                raise _bad(path, f"indicator {ind.id}: main_row {ind.main_row!r} is not in the main table")
+            row = rows.iloc[0]
+            if not ind.target_text:
+                ind.target_text = {"zh": f"{row['target_text']}{row['unit']}", "en": f"{row['target_text']} {row['unit']}".strip()}
+            if pd.notna(row["target"]) and row["target"] != "":
+                ind.target = float(row["target"]) * ind.main_scale
+            elif ind.proxy:
+                ind.target = float(ind.proxy["target"])
+            expected_attr = ATTRIBUTE_ZH.get(str(row["attribute"]))
+            if expected_attr and expected_attr != ind.attribute:
+                raise _bad(path, f"indicator {ind.id}: attribute {ind.attribute} but the plan says {row['attribute']}")
+        if ind.annex is not None:
+            rows = annex[annex["annex"] == ind.annex]
+            if rows.empty:
+                raise _bad(path, f"indicator {ind.id}: annex {ind.annex} is not in the plan")
+            for name, grp in rows.groupby("district", sort=False):
+                ind.schedule[str(name)] = {int(y): float(v) for y, v in zip(grp["year"], grp["planned"], strict=True)}
+                ind.district_targets[str(name)] = float(grp["planned"].sum())
+                if str(name) not in plan.districts:
+                    raise _bad(path, f"indicator {ind.id}: district {name!r} of annex {ind.annex} is not in districts")
+            if ind.target is None:
+                ind.target = ind.district_targets.get(plan.city)
+        if ind.target is None and ind.kind != "qualitative":
+            raise _bad(path, f"indicator {ind.id}: no target (no main_row, annex or target)")
+        if not ind.target_text:
+            ind.target_text = {"zh": f"{ind.target:g}", "en": f"{ind.target:g}"}
+    return plan
+
+
+def load_default(processed_dir: Path | None = None) -> Plan:
+    """The embedded default plan, resolved against freshly extracted tables."""
+    from reportkit import plan as plan_tables
+    from reportkit.config import DEFAULT_CATALOGUE
+
+    cat = load(DEFAULT_CATALOGUE)
+    return resolve(cat, plan_tables.extract(cat.document))

@@ -1,0 +1,62 @@
+"""User-facing errors: what is wrong and where, in the user's language, never a traceback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a problem is: file, and optionally sheet + cell, CSV line, or a named row."""
+
+    file: str
+    sheet: str | None = None
+    cell: str | None = None
+    line: int | None = None
+    row: str | None = None
+
+    def render(self, lang: str = "zh") -> str:
+        from reportkit.i18n import t
+
+        parts = [self.file]
+        if self.sheet and self.cell:
+            parts.append(f"{self.sheet}!{self.cell}")
+        elif self.sheet:
+            parts.append(self.sheet)
+        elif self.cell:
+            parts.append(self.cell)
+        if self.line is not None:
+            parts.append(t("errors.loc_line", lang, n=self.line))
+        if self.row:
+            parts.append(self.row)
+        return ": ".join(parts)
+
+
+@dataclass
+class Problem:
+    """One located problem. ``key`` is a message id in the ``errors`` locale group."""
+
+    key: str
+    location: Location | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    severity: str = "error"  # "error" | "warning"
+
+    def message(self, lang: str = "zh") -> str:
+        from reportkit.i18n import t
+
+        text = t(f"errors.{self.key}", lang, **self.params)
+        where = self.location.render(lang) if self.location else ""
+        label = t(f"errors.severity_{self.severity}", lang)
+        return f"{label} {where}: {text}" if where else f"{label} {text}"
+
+
+class ReportkitError(Exception):
+    """A user error carrying one or more located problems."""
+
+    def __init__(self, problems: Problem | list[Problem]):
+        self.problems = problems if isinstance(problems, list) else [problems]
+        super().__init__(self.render("en"))
+
+    def render(self, lang: str = "zh") -> str:
+        return "\n".join(p.message(lang) for p in self.problems)
