@@ -16,8 +16,7 @@ JOBS        ?= 2
 BUILD_OPTS   = $(if $(ACTUALS),--actuals "$(ACTUALS)") $(if $(AS_OF),--as-of "$(AS_OF)") \
                $(if $(METHOD),--method "$(METHOD)") $(if $(LANGS),--lang "$(LANGS)") --jobs $(JOBS)
 
-.PHONY: help setup system-deps extract template sample-actuals validate midterm final serve explore \
-        test test-fast lint bench clean
+.PHONY: help setup system-deps extract test lint clean
 
 ##@ Set-up
 help: ## Show this help (the default target)

@@ -151,7 +151,7 @@ def _parse_annex(annex: _Annex, file: str, problems: list[Problem], warnings: li
     records, audit_rows = [], []
     data = [r for r in rows[year_row_idx + 1 :] if r and r[0]]
     parsed: list[tuple[str, float | None, dict[int, float | None]]] = []
-    for r_i, row in enumerate(data):
+    for row in data:
         name = row[0]
         if not name:
             continue
