@@ -35,17 +35,18 @@ class Location:
 
 @dataclass
 class Problem:
-    """One located problem. ``key`` is a message id in the ``errors`` locale group."""
+    """One located problem. ``key`` is a message id in the ``group`` locale group (default ``errors``)."""
 
     key: str
     location: Location | None = None
     params: dict[str, Any] = field(default_factory=dict)
     severity: str = "error"  # "error" | "warning"
+    group: str = "errors"    # locale group of ``key`` (a stage may keep its own, e.g. actuals_errors)
 
     def message(self, lang: str = "zh") -> str:
         from reportkit.i18n import t
 
-        text = t(f"errors.{self.key}", lang, **self.params)
+        text = t(f"{self.group}.{self.key}", lang, **self.params)
         where = self.location.render(lang) if self.location else ""
         label = t(f"errors.severity_{self.severity}", lang)
         return f"{label} {where}: {text}" if where else f"{label} {text}"
