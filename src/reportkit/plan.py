@@ -34,6 +34,7 @@ NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 TRAILING_UNIT = re.compile(r"^(.*?)\s*[（(]([^（）()]*)[）)]\s*$")
 TARGET_YEAR = re.compile(r"(\d{4})\s*年")
+MAX_PLAN_BYTES = 20 * 1024 * 1024  # a plan's text export is ~50 KB; anything this big is not one
 
 ANNEX_COLUMNS = ["annex", "title", "unit", "district", "is_city", "year", "planned", "blank"]
 MAIN_COLUMNS = ["name", "unit", "target", "target_text", "cumulative", "attribute", "target_year"]
@@ -257,6 +258,9 @@ def read_plan_text(path: Path) -> str:
     path = Path(path)
     if not path.is_file():
         raise ReportkitError(Problem("file_not_found", params={"path": str(path)}))
+    if path.stat().st_size > MAX_PLAN_BYTES:
+        raise ReportkitError(Problem("plan_too_large", Location(str(path)),
+                                     {"size": path.stat().st_size, "limit": MAX_PLAN_BYTES}))
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
