@@ -227,9 +227,9 @@ def _main_table(lines: list[str], file: str) -> list[dict]:
     else:
         return []
     table = [[_clean(c) for c in r] for r in rows]
+    if not table or not any("属性" in c for c in table[0]) or not any("指标名称" in c for c in table[0]):
+        return []  # not a main indicator table after all
     header = table[0]
-    if not any("属性" in c for c in header):
-        return []
     name_col = next(k for k, c in enumerate(header) if "指标名称" in c)
     target_col = next((k for k, c in enumerate(header) if "目标" in c), 1)
     attr_col = next(k for k, c in enumerate(header) if "属性" in c)

@@ -1,0 +1,122 @@
+"""Synthetic plans: a plan text export plus its catalogue, of any size, for tests and benchmarks.
+
+The text follows the official export format (tab-led cells, blank lines between rows, a two-line
+header cell, a unit line, ``[bookmark: …]`` noise), so it exercises the same parser as a real
+plan. Everything is derived from the arguments; nothing refers to the embedded default plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+PERIOD_NAMES = {2021: "十四五", 2026: "十五五", 2031: "十六五"}
+
+
+def _period(first_year: int) -> str:
+    return PERIOD_NAMES.get(first_year, f"{first_year}—{first_year + 4}年")
+
+
+def annex_block(number: int, title: str, unit: str, years: Sequence[int],
+                rows: Sequence[tuple[str, str, Sequence[str]]], two_line_total: bool = True) -> str:
+    """One annex table; ``rows`` are (district, total cell, yearly cells) as written."""
+    period = _period(years[0]) if years else "十五五"
+    total_header = f"\t“{period}”年度\n合计" if two_line_total else f"\t“{period}”年度合计"
+    lines = [f" 附件{number}", "", f"[bookmark: _Toc{number}]{title}", f"              　单位：{unit}",
+             "\t地  区", total_header, f"\t“{period}”{title[:6]}", "\t　备注", "",
+             "\t", "\t", *[f"\t{y}年度" for y in years], "\t", ""]
+    for name, total, cells in rows:
+        lines += [f"\t{name}", f"\t{total}", *[f"\t{c}" for c in cells], "\t", ""]
+    return "\n".join(lines) + "\n"
+
+
+def main_table(rows: Sequence[tuple[str, str, str]], year: int) -> str:
+    """The main indicator table: (name with unit, target as written, attribute)."""
+    lines = ["住房发展主要目标", "\t指标名称", f"\t{year}年目标", "\t属性", ""]
+    for name, target, attr in rows:
+        lines += [f"\t{name}", f"\t{target}", f"\t{attr}", ""]
+    lines += ["\t注：[ ]内为5年累计数。", ""]
+    return "\n".join(lines)
+
+
+def plan_text(annexes: Sequence[str], main: str = "", title: str = "某市住房发展规划", body: str = "正文。") -> str:
+    """A whole document: title, body text, the main table, then the annexes."""
+    return f"附件\n\n{title}\n[bookmark: _Hlk1]第一章 总则\n{body}\n\n{main}\n正文继续。\n\n" + "".join(annexes)
+
+
+def write_plan(out_dir: Path, *, districts: int = 20, annexes: int = 8, first_year: int = 2026,
+               years: int = 5, city: str = "青山市") -> tuple[Path, Path]:
+    """Write ``plan.txt`` and ``catalogue.yml`` for a plan of the given size; return both paths.
+
+    Indicators: ``annexes`` cumulative annex programmes (district × year schedules, city row =
+    sum of districts), plus two main-table indicators with no annex: a level indicator with a
+    stated baseline and a five-year cumulative total. With annexes=8 that is 10 indicators.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    year_list = list(range(first_year, first_year + years))
+    names = [f"第{k + 1}区" for k in range(districts)]
+    blocks = []
+    for n in range(1, annexes + 1):
+        per = {d: [((k + n + j) % 4) * 10 * n for j in range(years)] for k, d in enumerate(names)}
+        city_cells = [sum(v[j] for v in per.values()) for j in range(years)]
+        rows = [(city, str(sum(city_cells)), [str(v) if v else "" for v in city_cells])]
+        rows += [(d, str(sum(v)) if sum(v) else "", [str(x) if x else "" for x in v]) for d, v in per.items()]
+        blocks.append(annex_block(n, f"{city}“{_period(first_year)}”第{n}项住房保障计划表", "套", year_list, rows))
+    last = year_list[-1]
+    main = main_table([("人均住房建筑面积（平方米/人）", "45", "预期性"),
+                       ("新增住房供应面积（万平方米）", "[1200]", "预期性")], last)
+    body = "全市城镇居民人均住房建筑面积达40平方米。"
+    text = plan_text(blocks, main, title=f"{city}“{_period(first_year)}”住房发展规划", body=body)
+    plan_path = out_dir / "plan.txt"
+    plan_path.write_text(text, encoding="utf-8")
+    catalogue = {
+        "schema_version": 1,
+        "plan": {
+            "id": f"synthetic-{districts}d-{annexes + 2}i-{first_year}",
+            "name": {"zh": f"{city}“{_period(first_year)}”住房发展规划", "en": f"Synthetic housing plan {first_year}–{last}"},
+            "region": {"zh": city, "en": "Qingshan"}, "city": city,
+            "baseline_year": first_year - 1, "first_year": first_year, "last_year": last,
+            "document": "plan.txt",
+        },
+        "districts": [{"name": city, "en": "Qingshan City (total)"}]
+        + [{"name": d, "en": f"District {k + 1}"} for k, d in enumerate(names)],
+        "indicators": [
+            {"id": "floor_area", "tier": "main", "name": {"zh": "人均住房建筑面积", "en": "Per-capita floor area"},
+             "unit": {"zh": "平方米/人", "en": "m² per person"}, "kind": "level", "attribute": "anticipatory",
+             "main_row": "人均住房建筑面积",
+             "baseline": {"value": 40, "year": first_year - 1, "quote": "全市城镇居民人均住房建筑面积达40平方米"},
+             "quote": "全市城镇居民人均住房建筑面积达40平方米"},
+            {"id": "housing_supply", "tier": "main", "name": {"zh": "新增住房供应面积", "en": "New housing supply"},
+             "unit": {"zh": "万平方米", "en": "10,000 m²"}, "kind": "cumulative", "attribute": "anticipatory",
+             "main_row": "新增住房供应面积", "baseline": None, "quote": "[ ]内为5年累计数"},
+        ] + [
+            {"id": f"programme_{n}", "tier": "annex", "name": {"zh": f"第{n}项住房保障", "en": f"Housing programme {n}"},
+             "unit": {"zh": "套", "en": "units"}, "kind": "cumulative", "attribute": "binding" if n == 1 else "anticipatory",
+             "annex": n, "baseline": None, "quote": f"第{n}项住房保障计划表"}
+            for n in range(1, annexes + 1)
+        ],
+    }
+    cat_path = out_dir / "catalogue.yml"
+    cat_path.write_text(yaml.safe_dump(catalogue, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return plan_path, cat_path
+
+
+def register(sub) -> None:
+    """Add ``reportkit synthetic-plan`` to the CLI."""
+    p = sub.add_parser("synthetic-plan", help="write a synthetic plan and catalogue of a given size")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--districts", type=int, default=20, help="number of districts (default 20)")
+    p.add_argument("--annexes", type=int, default=8, help="number of annex programmes (default 8)")
+    p.add_argument("--first-year", type=int, default=2026, help="first plan year (default 2026)")
+    p.set_defaults(func=_cli)
+
+
+def _cli(args) -> int:
+    plan_path, cat_path = write_plan(args.out, districts=args.districts, annexes=args.annexes,
+                                     first_year=args.first_year)
+    print(plan_path)
+    print(cat_path)
+    return 0
