@@ -8,16 +8,17 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from reportkit import catalogue, plan
+from reportkit.config import DEFAULT_CATALOGUE, DEFAULT_PLAN
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
 # Property tests explore the same cases on every run, so CI is reproducible; set
 # HYPOTHESIS_PROFILE=explore to search new cases locally.
 settings.register_profile("repeatable", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, max_examples=5000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
-from reportkit import catalogue, plan
-from reportkit.config import DEFAULT_CATALOGUE, DEFAULT_PLAN
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture
