@@ -1,0 +1,120 @@
+"""Download files (CSV and xlsx) that are safe to open in a spreadsheet and identical on rebuild.
+
+Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
+tab or carriage return) are prefixed with an apostrophe, the OWASP rule for CSV injection.
+Numbers stay numbers: only text is touched. Files are written to a temporary name and moved into
+place, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Workbooks carry created/modified dates; fixing them makes rebuilds byte-identical.
+FIXED_TIME = dt.datetime(2000, 1, 1)
+
+
+def neutralize(value: Any) -> Any:
+    """A cell value that a spreadsheet will show, never execute."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell (and header) neutralized."""
+    out = frame.copy()
+    out.columns = [neutralize(str(c)) for c in out.columns]
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralize)
+    return out
+
+
+def _atomic(path: Path, write) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """UTF-8 with BOM (so Excel opens Chinese text correctly), LF line ends, text quoted.
+
+    Quoting every text field keeps a carriage return or line feed inside a note in its cell.
+    """
+    safe = neutralize_frame(frame)
+    return _atomic(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n",
+                                                 quoting=csv.QUOTE_NONNUMERIC))
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> Path:
+    """One sheet per frame; deterministic bytes (fixed document dates and zip timestamps)."""
+    from openpyxl import Workbook
+
+    def write(tmp: Path) -> None:
+        wb = Workbook()
+        wb.remove(wb.active)
+        for name, frame in sheets.items():
+            ws = wb.create_sheet(title=name[:31])
+            safe = neutralize_frame(frame)
+            ws.append(list(safe.columns))
+            for row in safe.itertuples(index=False):
+                ws.append([_cell(v) for v in row])
+            ws.freeze_panes = "A2"
+        wb.properties.created = FIXED_TIME
+        wb.properties.modified = FIXED_TIME
+        wb.save(tmp)
+        _normalize_zip(tmp)
+
+    return _atomic(path, write)
+
+
+def _cell(value: Any) -> Any:
+    """Missing stays an empty cell (never 0 or 'nan'); numpy scalars become Python numbers."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _normalize_zip(path: Path) -> None:
+    """Rewrite the zip with fixed member timestamps (openpyxl stamps the current time)."""
+    with zipfile.ZipFile(path) as zin:
+        members = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in members:
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            zout.writestr(fixed, data)
+
+
+def write_table(frame: pd.DataFrame, path: Path, sheet: str = "data") -> Path:
+    """Write by extension: ``.csv`` or ``.xlsx``."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        return write_xlsx({sheet: frame}, path)
+    return write_csv(frame, path)

@@ -1,0 +1,69 @@
+"""Downloads: formulas from text inputs neutralized, numbers kept, missing kept empty, same bytes twice."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from reportkit import export
+
+HOSTILE = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\t=x", "\r=x", '=HYPERLINK("http://x","y")']
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "source": HOSTILE + ["统计局 2023", "plain"],
+        "value": [1.5, -2.0, 3, 0, 7, 8, 9, math.nan, 10],
+    })
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_neutralize_prefixes_formula_text(text):
+    assert export.neutralize(text) == "'" + text
+
+
+def test_numbers_and_plain_text_untouched():
+    assert export.neutralize(-2.0) == -2.0
+    assert export.neutralize("统计局") == "统计局"
+
+
+def test_csv_has_no_live_formula_and_keeps_numbers(tmp_path, hostile):
+    path = export.write_csv(_frame(), tmp_path / "t.csv")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    hostile["download cells"] = hostile.get("download cells", 0) + len(HOSTILE)
+    for row in rows:
+        assert not row["source"].startswith(export.FORMULA_START)
+    assert [r["value"] for r in rows][:2] == ["1.5", "-2.0"]  # a negative number is still a number
+    assert rows[7]["value"] == ""  # missing is empty, never 0
+
+
+def test_xlsx_has_no_formula_cells_and_numbers_are_numbers(tmp_path, hostile):
+    path = export.write_xlsx({"results": _frame()}, tmp_path / "t.xlsx")
+    ws = openpyxl.load_workbook(path)["results"]
+    hostile["download cells"] = hostile.get("download cells", 0) + len(HOSTILE)
+    for (cell,) in ws.iter_rows(min_row=2, min_col=1, max_col=1):
+        assert cell.data_type == "s" and not str(cell.value).startswith(export.FORMULA_START)
+    values = [c.value for (c,) in ws.iter_rows(min_row=2, min_col=2, max_col=2)]
+    assert values[1] == -2 and isinstance(values[1], int | float)
+    assert values[7] is None
+
+
+def test_xlsx_is_byte_identical_on_rebuild(tmp_path):
+    a = export.write_xlsx({"r": _frame()}, tmp_path / "a.xlsx").read_bytes()
+    b = export.write_xlsx({"r": _frame()}, tmp_path / "b.xlsx").read_bytes()
+    assert a == b
+
+
+def test_failed_write_leaves_the_old_file(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("old", encoding="utf-8")
+
+    with pytest.raises(RuntimeError):
+        export._atomic(path, lambda tmp: (_ for _ in ()).throw(RuntimeError("disk full")))
+    assert path.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
