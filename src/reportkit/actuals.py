@@ -1,0 +1,614 @@
+"""Stage 3b — reported actuals: read a filled template (xlsx) or tidy CSV, trust nothing.
+
+:func:`read_actuals` turns either input into the tidy actuals table of docs/architecture.md and
+collects *every* problem, each located (``file: sheet!cell`` or ``file: line N``). Rules (see
+docs/actuals.md): an empty cell is missing, never 0; percentages are in percent points; every
+value needs a source; corrections are new rows naming the value they replace.
+
+Hostile files: the input is read into memory once and never written; size limits apply before
+parsing; openpyxl parses XML through defusedxml (installed), so entity attacks are refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reportkit.catalogue import Indicator, Plan
+from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.i18n import t
+from reportkit.plan import parse_number
+from reportkit.template import (
+    JUDGEMENTS,
+    STATUSES,
+    Expected,
+    both,
+    districts_for,
+    expected_cells,
+    is_percent,
+    is_permille,
+    years_for,
+)
+
+TIDY_COLUMNS = ["indicator", "district", "year", "value", "judgement", "source", "status", "note",
+                "replaces", "location", "illustrative"]
+MAX_BYTES = 20 * 1024 * 1024          # input file size
+MAX_UNZIPPED = 200 * 1024 * 1024      # sum of a workbook's unpacked parts (zip bombs)
+MAX_ROWS = 20_000                     # rows read per sheet / CSV lines
+MAX_COLS = 300                        # columns per sheet / CSV fields
+KEY_SCAN_ROWS = 30                    # the key row is searched in the first rows of a sheet
+GROUP = "actuals_errors"
+
+
+@dataclass
+class _Raw:
+    """One value as written, before any interpretation."""
+
+    indicator: Any
+    district: Any
+    year: Any
+    value: Any
+    source: Any
+    status: Any
+    note: Any
+    replaces: Any
+    loc: Location                      # the value's cell or line
+    src_loc: Location                  # the source's cell or line
+    ind_loc: Location | None = None    # where the indicator id was read
+    percent_format: bool = False       # Excel cell formatted as a percentage (75 % stored as 0.75)
+    formula: bool = False              # a formula whose result was not saved
+
+
+@dataclass
+class ActualsResult:
+    """The tidy table read from one file, with every error and warning found."""
+
+    table: pd.DataFrame
+    problems: list[Problem]
+    warnings: list[Problem]
+    expected: list[Expected]
+    file: str
+    lang: str = "zh"
+    missing: list[Expected] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def illustrative(self) -> bool:
+        """True when any value comes from the illustrative sample."""
+        return bool(len(self.table)) and bool(self.table["illustrative"].any())
+
+    def raise_for_problems(self) -> None:
+        """Raise ReportkitError with every error (warnings are not raised)."""
+        if self.problems:
+            raise ReportkitError(self.problems)
+
+    def summary(self, plan: Plan, lang: str | None = None) -> str:
+        """A one-screen account: values per indicator and the missing ones."""
+        lang = lang or self.lang
+        cur = current(self.table)
+        valued = cur[cur["value"].notna() | (cur["judgement"] != "")]
+        lines = [t("actuals.summary_head", lang, file=self.file, values=len(valued),
+                   indicators=valued["indicator"].nunique(), missing=len(self.missing))]
+        for ind in plan.indicators:
+            n = int((valued["indicator"] == ind.id).sum())
+            miss = [e for e in self.missing if e.indicator == ind.id]
+            if not n and not miss:
+                continue
+            line = t("actuals.summary_line", lang, name=ind.name[lang], values=n)
+            if miss:
+                cells = ", ".join(f"{plan.district_label(e.district, lang) if e.district in plan.districts else e.district} {e.year}"
+                                  for e in miss[:6])
+                line += t("actuals.summary_missing", lang, cells=cells + (" …" if len(miss) > 6 else ""))
+            lines.append(line)
+        if self.illustrative:
+            lines.append(t("actuals.summary_illustrative", lang))
+        return "\n".join(lines)
+
+
+def _p(key: str, loc: Location | None, severity: str = "error", **params: Any) -> Problem:
+    return Problem(key, loc, params, severity, group=GROUP)
+
+
+def _text(v: Any) -> str:
+    """A cell as text without surrounding (also full-width) blanks; None is empty."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip().strip("\u3000").strip()
+
+
+def current(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows in force: without the rows that a correction (``replaces``) supersedes."""
+    replaced = set(table["replaces"][table["replaces"] != ""])
+    return table[~table["location"].isin(replaced)]
+
+
+# ---- reading the file ------------------------------------------------------------------------
+
+def read_actuals(path: Path | str, plan: Plan, lang: str = "zh") -> ActualsResult:
+    """Read a filled workbook or tidy CSV into the tidy actuals table, with all problems.
+
+    Never raises for a bad input file: unreadable, oversized or hostile files come back as a
+    result with one located problem and an empty table. ``lang`` is the language of
+    :meth:`ActualsResult.summary`; problems render in any language.
+    """
+    path = Path(path)
+    file = path.name
+    expected = expected_cells(plan)
+
+    def fail(problem: Problem) -> ActualsResult:
+        return ActualsResult(_frame([]), [problem], [], expected, file, lang,
+                             [e for e in expected if not e.optional])
+
+    if not path.is_file():
+        return fail(_p("file_missing", Location(str(path))))
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        return fail(_p("too_large", Location(file), size=size, limit=MAX_BYTES))
+    data = path.read_bytes()   # read once; the input file is never opened for writing
+    is_zip = data[:4] == b"PK\x03\x04"
+    if is_zip:
+        raws, problems = _read_xlsx(data, file)
+    elif path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        return fail(_p("not_workbook", Location(file), reason=t("actuals_errors.reason_not_zip", lang)))
+    else:
+        raws, problems = _read_csv(data, file)
+    if any(p.key in FATAL for p in problems):
+        return fail(next(p for p in problems if p.key in FATAL))
+    return _interpret(raws, problems, plan, expected, file, lang)
+
+
+FATAL = {"not_workbook", "too_large", "not_template", "csv_encoding", "csv_nul", "csv_header",
+         "too_many_columns", "too_many_rows"}
+
+
+def _read_xlsx(data: bytes, file: str) -> tuple[list[_Raw], list[Problem]]:
+    from openpyxl import load_workbook
+
+    where = Location(file)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = zf.namelist()
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        return [], [_p("not_workbook", where, reason=type(exc).__name__)]
+    if "xl/workbook.xml" not in names:
+        return [], [_p("not_workbook", where, reason="xl/workbook.xml")]
+    if unpacked > MAX_UNZIPPED:
+        return [], [_p("too_large", where, size=unpacked, limit=MAX_UNZIPPED)]
+    try:
+        values = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        sheets = [(ws.title, _grid(ws), _formula_cells(fs)) for ws, fs in
+                  zip(values.worksheets, formulas.worksheets, strict=True)]
+    except _TooBig as big:
+        return [], [_p("too_large_sheet", Location(file, big.sheet), rows=MAX_ROWS, cols=MAX_COLS)]
+    except Exception as exc:  # noqa: BLE001 — any parser failure of a hostile file is a user error
+        return [], [_p("not_workbook", where, reason=f"{type(exc).__name__}: {str(exc)[:120]}")]
+    raws: list[_Raw] = []
+    problems: list[Problem] = []
+    found = False
+    for title, grid, fcells in sheets:
+        key_row = _key_row(grid)
+        if key_row is None:
+            continue
+        found = True
+        r, keys = key_row
+        if keys.get(1) == "district":
+            _grid_sheet(file, title, grid, fcells, r, keys, raws, problems)
+        else:
+            _long_sheet(file, title, grid, fcells, r, keys, raws)
+    if not found:
+        problems.append(_p("not_template", where))
+    return raws, problems
+
+
+class _TooBig(Exception):
+    def __init__(self, sheet: str):
+        self.sheet = sheet
+
+
+def _grid(ws) -> dict[tuple[int, int], tuple[Any, str]]:
+    """Non-empty cells of a read-only sheet: (row, col) → (value, number format)."""
+    out = {}
+    for row in ws.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLS + 1):
+        for cell in row:
+            if getattr(cell, "value", None) is None:
+                continue
+            if cell.row > MAX_ROWS or cell.column > MAX_COLS:
+                raise _TooBig(ws.title)
+            out[(cell.row, cell.column)] = (cell.value, cell.number_format or "")
+    return out
+
+
+def _formula_cells(ws) -> set[tuple[int, int]]:
+    out = set()
+    for row in ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS):
+        for cell in row:
+            if getattr(cell, "data_type", None) == "f":
+                out.add((cell.row, cell.column))
+    return out
+
+
+def _key_row(grid) -> tuple[int, dict[int, str]] | None:
+    """The row of column codes written by the template (first key: district or indicator)."""
+    for r in range(1, KEY_SCAN_ROWS + 1):
+        first = _text(grid.get((r, 1), (None, ""))[0])
+        if first not in ("district", "indicator"):
+            continue
+        keys = {c: _text(v) for (rr, c), (v, _) in grid.items() if rr == r}
+        if any(k == "value" or k.startswith("value:") for k in keys.values()):
+            return r, keys
+    return None
+
+
+def _cell(r: int, c: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(c)}{r}"
+
+
+def _grid_sheet(file, title, grid, fcells, key_r, keys, raws, problems) -> None:
+    """An annex sheet: district rows × value:YEAR columns, source/status/note per row."""
+    label = both("actuals.indicator_id")
+    ind_id, ind_loc = None, Location(file, title, "B2")
+    for (r, c), (v, _) in sorted(grid.items()):
+        if r < key_r and _text(v) == label:
+            ind_id = _text(grid.get((r, c + 1), (None, ""))[0])
+            ind_loc = Location(file, title, _cell(r, c + 1))
+            break
+    if not ind_id:
+        problems.append(_p("unknown_indicator", ind_loc, value=""))
+        return
+    col = {k: c for c, k in keys.items()}
+    value_cols = {c: k.split(":", 1)[1] for c, k in keys.items() if k.startswith("value:")}
+    last = max((r for r, _ in grid), default=key_r)
+    for r in range(key_r + 1, last + 1):
+        def get(key: str, r: int = r) -> Any:
+            return grid.get((r, col[key]), (None, ""))[0] if key in col else None
+        district = get("district")
+        cells = {c: grid.get((r, c)) for c in value_cols}
+        if district is None and all(v is None for v in cells.values()):
+            continue
+        src_loc = Location(file, title, _cell(r, col.get("source", 1)))
+        for c, year in value_cols.items():
+            value, fmt = cells[c] if cells[c] is not None else (None, "")
+            raws.append(_Raw(ind_id, district, year, value, get("source"), get("status"), get("note"),
+                             "", Location(file, title, _cell(r, c)), src_loc, ind_loc,
+                             "%" in fmt, (r, c) in fcells and value is None))
+
+
+def _long_sheet(file, title, grid, fcells, key_r, keys, raws) -> None:
+    """A city-wide or corrections sheet: one value per row, tidy keys."""
+    col = {k: c for c, k in keys.items()}
+    last = max((r for r, _ in grid), default=key_r)
+    inputs = [k for k in ("indicator", "district", "year", "value", "source", "status", "note", "replaces")
+              if k in col]
+    for r in range(key_r + 1, last + 1):
+        def get(key: str, r: int = r) -> Any:
+            return grid.get((r, col[key]), (None, ""))[0] if key in col else None
+        if all(get(k) is None for k in inputs):
+            continue
+        vc = col["value"]
+        value, fmt = grid.get((r, vc), (None, ""))
+        raws.append(_Raw(get("indicator"), get("district"), get("year"), value, get("source"),
+                         get("status"), get("note"), get("replaces") or "",
+                         Location(file, title, _cell(r, vc)),
+                         Location(file, title, _cell(r, col.get("source", vc))),
+                         Location(file, title, _cell(r, col["indicator"])),
+                         "%" in fmt, (r, vc) in fcells and value is None))
+
+
+def _read_csv(data: bytes, file: str) -> tuple[list[_Raw], list[Problem]]:
+    """The tidy CSV form: UTF-8 (with or without BOM) or GB18030 as saved by Chinese Excel."""
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return [], [_p("csv_nul", Location(file, line=line))]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            return [], [_p("csv_encoding", Location(file), reason=str(exc)[:120])]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    raws: list[_Raw] = []
+    problems: list[Problem] = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            return [], [_p("csv_header", Location(file, line=1), columns="")]
+        if len(header) > MAX_COLS:
+            return [], [_p("too_many_columns", Location(file, line=1), n=len(header), limit=MAX_COLS)]
+        names = [_text(h).lower() for h in header]
+        missing = [k for k in ("indicator", "year", "value") if k not in names]
+        if missing:
+            return [], [_p("csv_header", Location(file, line=1), columns=", ".join(missing))]
+        col = {k: names.index(k) for k in dict.fromkeys(names) if k}
+        prev_end = 1
+        for row in reader:
+            start = prev_end + 1        # the line where this record starts
+            prev_end = reader.line_num
+            if start > MAX_ROWS:
+                return [], [_p("too_many_rows", Location(file, line=start), limit=MAX_ROWS)]
+            if len(row) > MAX_COLS:
+                return [], [_p("too_many_columns", Location(file, line=start), n=len(row), limit=MAX_COLS)]
+            if not any(_text(c) for c in row):
+                continue
+            loc = Location(file, line=start)
+            if any(_text(c) for c in row[len(names):]):
+                problems.append(_p("csv_extra_fields", loc, n=len(row), expected=len(names)))
+
+            def get(key: str, row: list[str] = row) -> str:
+                k = col.get(key)
+                return row[k] if k is not None and k < len(row) else ""
+            raws.append(_Raw(get("indicator"), get("district"), get("year"), get("value"),
+                             get("source"), get("status"), get("note"), get("replaces"),
+                             loc, loc, loc))
+    except csv.Error as exc:
+        problems.append(_p("csv_syntax", Location(file, line=reader.line_num), reason=str(exc)[:120]))
+    return raws, problems
+
+
+# ---- interpreting the values ---------------------------------------------------------------
+
+SIGNS = {"%": "%", "％": "%", "‰": "‰"}
+
+
+def _number(raw: Any, ind: Indicator, percent_format: bool) -> tuple[float | None, str | None, bool]:
+    """(value, error key, explicit) for a number cell; explicit: written with its % / ‰ sign."""
+    if raw is None:
+        return None, None, False
+    if isinstance(raw, bool) or isinstance(raw, dt.date | dt.datetime | dt.time | dt.timedelta):
+        return None, "not_a_number", False
+    if isinstance(raw, int | float):
+        value = float(raw)
+        if not math.isfinite(value):
+            return None, "not_a_number", False
+        if percent_format:
+            if not is_percent(ind):
+                return None, "percent_not_expected", False
+            return value * 100, None, True
+        return value, None, False
+    s = unicodedata.normalize("NFKC", str(raw)).strip()
+    if s == "":
+        return None, None, False
+    explicit = False
+    if s[-1] in SIGNS:
+        sign = SIGNS[s[-1]]
+        if not ((sign == "%" and is_percent(ind)) or (sign == "‰" and is_permille(ind))):
+            return None, "percent_not_expected", False
+        s, explicit = s[:-1].strip(), True
+    try:
+        value = parse_number(s)
+    except ValueError:
+        return None, "not_a_number", False
+    if value is None:
+        return None, "not_a_number", False
+    return float(value), None, explicit
+
+
+def _year(raw: Any) -> int | None:
+    s = unicodedata.normalize("NFKC", _text(raw)).removesuffix("年度").removesuffix("年").strip()
+    return int(s) if re.fullmatch(r"\d{4}", s) else None
+
+
+def _find_location(ref: str, rows: list[dict]) -> dict | None:
+    """The row a ``replaces`` reference names: ``sheet!cell`` or a CSV line (``line 12``, ``12``)."""
+    ref = unicodedata.normalize("NFKC", ref).strip()
+    if "!" in ref:
+        sheet, cell = ref.rsplit("!", 1)
+        sheet = sheet.split(": ")[-1].strip().strip("'").strip()
+        cell = cell.replace("$", "").strip().upper()
+        for row in rows:
+            loc = row["_loc"]
+            if loc.sheet == sheet and loc.cell == cell:
+                return row
+        return None
+    m = re.search(r"(\d+)", ref)
+    if m and ("line" in ref.lower() or "行" in ref or ref.isdigit()):
+        for row in rows:
+            if row["_loc"].line == int(m.group(1)):
+                return row
+    return None
+
+
+def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: list[Expected],
+               file: str, lang: str) -> ActualsResult:
+    warnings: list[Problem] = []
+    ids = {i.id: i for i in plan.indicators}
+    marks = {t("actuals.illustrative_source", lg) for lg in ("zh", "en")}
+    rows: list[dict] = []
+    for raw in raws:
+        iid = _text(raw.indicator)
+        ind = ids.get(iid)
+        if ind is None:
+            problems.append(_p("unknown_indicator", raw.ind_loc or raw.loc, value=iid))
+            continue
+        if ind.values_from:
+            problems.append(_p("derived_indicator", raw.ind_loc or raw.loc, value=iid,
+                               source=ids[ind.values_from].name[lang]))
+            continue
+        district = _text(raw.district) or plan.city
+        allowed = districts_for(plan, ind)
+        if district not in allowed:
+            problems.append(_p("unknown_district", raw.loc, value=district, indicator=ind.name[lang],
+                               allowed="、".join(allowed)))
+            continue
+        year = _year(raw.year)
+        if year is None or year not in years_for(plan, ind):
+            years = years_for(plan, ind)
+            problems.append(_p("year_outside", raw.loc, value=_text(raw.year), first=years[0], last=years[-1]))
+            continue
+        shown = _text(raw.value)
+        if raw.formula:
+            problems.append(_p("formula_no_value", raw.loc))
+            continue
+        value, judgement, explicit = None, "", False
+        if ind.kind == "qualitative" and shown.lower() in JUDGEMENTS:
+            judgement = JUDGEMENTS[shown.lower()]
+        else:
+            value, err, explicit = _number(raw.value, ind, raw.percent_format)
+            if err:
+                problems.append(_p(err, raw.loc, value=shown, unit=ind.reported_unit[lang]))
+                continue
+        if value is not None:
+            if value < 0:
+                problems.append(_p("negative", raw.loc, value=shown))
+                continue
+            ref = max([abs(ind.target or 0), abs(ind.baseline.value) if ind.baseline else 0])
+            if not explicit and is_percent(ind) and 0 < value <= 1 and ref > 1:
+                problems.append(_p("percent_fraction", raw.loc, value=shown, pct=f"{value * 100:g}"))
+                continue
+            if not explicit and is_permille(ind) and 0 < value < 0.01 and ref >= 0.01:
+                problems.append(_p("permille_fraction", raw.loc, value=shown, pm=f"{value * 1000:g}"))
+                continue
+            if is_percent(ind) and value > 100 and ref <= 100 and ind.kind in ("level", "floor", "qualitative"):
+                warnings.append(_p("percent_over_100", raw.loc, "warning", value=shown))
+        has_value = value is not None or judgement != ""
+        source = _text(raw.source)
+        if has_value and not source:
+            problems.append(_p("no_source", raw.src_loc, value=shown))
+        status_text = _text(raw.status).lower()
+        status = STATUSES.get(status_text, "final" if status_text == "" else None)
+        if status is None:
+            problems.append(_p("bad_status", raw.src_loc, value=_text(raw.status)))
+            status = "final"
+        rows.append({"indicator": ind.id, "district": district, "year": year,
+                     "value": math.nan if value is None else value, "judgement": judgement,
+                     "source": source, "status": status, "note": _text(raw.note),
+                     "replaces": _text(raw.replaces), "location": raw.loc.render(lang="en"),
+                     "illustrative": any(m in source for m in marks), "_loc": raw.loc,
+                     "_has": has_value, "_shown": shown})
+    # Corrections: resolve each `replaces` to the exact location of the value it replaces.
+    for row in rows:
+        if not row["replaces"]:
+            continue
+        target = _find_location(row["replaces"], [r for r in rows if r is not row])
+        key = (row["indicator"], row["district"], row["year"])
+        if target is None:
+            problems.append(_p("replaces_unknown", row["_loc"], value=row["replaces"]))
+            row["replaces"] = ""
+        elif (target["indicator"], target["district"], target["year"]) != key:
+            problems.append(_p("replaces_mismatch", row["_loc"], value=row["replaces"]))
+            row["replaces"] = ""
+        else:
+            row["replaces"] = target["location"]
+    replaced = {r["replaces"] for r in rows if r["replaces"]}
+    live = [r for r in rows if r["_has"] and r["location"] not in replaced]
+    by_key: dict[tuple, list[dict]] = {}
+    for r in live:
+        by_key.setdefault((r["indicator"], r["district"], r["year"]), []).append(r)
+    for group in by_key.values():
+        first = group[0]
+        for other in group[1:]:
+            same = (other["judgement"] == first["judgement"] and
+                    (other["value"] == first["value"] or (math.isnan(other["value"]) and math.isnan(first["value"]))))
+            if same:
+                warnings.append(_p("duplicate_same", other["_loc"], "warning", value=other["_shown"],
+                                   other=first["location"]))
+            else:
+                problems.append(_p("conflict", other["_loc"], value=other["_shown"],
+                                   other=first["location"], other_value=first["_shown"]))
+    _reconcile(plan, by_key, warnings, lang)
+    # The table: every valued row (superseded ones too, so the report can say what it used),
+    # and one empty (NaN) row per required cell left empty — missing, never zero.
+    keep = [r for r in rows if r["_has"]]
+    missing = [e for e in expected if not e.optional and (e.indicator, e.district, e.year) not in by_key]
+    blank_loc = {(r["indicator"], r["district"], r["year"]): r["location"] for r in rows if not r["_has"]}
+    for e in missing:
+        keep.append({"indicator": e.indicator, "district": e.district, "year": e.year, "value": math.nan,
+                     "judgement": "", "source": "", "status": "", "note": "", "replaces": "",
+                     "location": blank_loc.get((e.indicator, e.district, e.year), ""),
+                     "illustrative": False})
+    problems = _unique(problems)
+    return ActualsResult(_frame(keep), problems, _unique(warnings), expected, file, lang, missing)
+
+
+def _reconcile(plan: Plan, by_key: dict, warnings: list[Problem], lang: str) -> None:
+    """Annex indicators: the city figure against the sum of its districts, per year (warning)."""
+    for ind in plan.indicators:
+        if ind.annex is None or ind.values_from:
+            continue
+        parts = [d for d in districts_for(plan, ind) if d != plan.city]
+        for year in years_for(plan, ind):
+            city = by_key.get((ind.id, plan.city, year))
+            vals = [by_key.get((ind.id, d, year)) for d in parts]
+            if not city or any(v is None for v in vals):
+                continue
+            total = sum(v[0]["value"] for v in vals)
+            if abs(total - city[0]["value"]) > 1e-6 * max(1.0, abs(total)):
+                warnings.append(_p("district_sum_mismatch", city[0]["_loc"], "warning",
+                                   indicator=ind.name[lang], year=year, city=f"{city[0]['value']:g}",
+                                   total=f"{total:g}"))
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        key = (p.key, p.location, tuple(sorted((k, str(v)) for k, v in p.params.items())))
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame([{k: r[k] for k in TIDY_COLUMNS} for r in rows], columns=TIDY_COLUMNS)
+    frame["value"] = frame["value"].astype(float)
+    frame["year"] = frame["year"].astype(int)
+    frame["illustrative"] = frame["illustrative"].astype(bool)
+    return frame
+
+
+def load_actuals(path: Path | str, plan: Plan) -> pd.DataFrame:
+    """The tidy actuals table; raises ReportkitError listing every error if there is one."""
+    result = read_actuals(path, plan)
+    result.raise_for_problems()
+    return result.table
+
+
+# ---- CLI ------------------------------------------------------------------------------------
+
+def register(sub) -> None:
+    """Add ``reportkit validate`` to the CLI."""
+    import argparse
+
+    p = sub.add_parser("validate", help="check a filled actuals workbook or tidy CSV")
+    p.add_argument("path", type=Path, help="filled workbook (.xlsx) or tidy CSV")
+    p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
+                   help="language of the messages")
+    p.add_argument("--catalogue", type=Path, default=None, help="indicator catalogue (default: embedded plan)")
+    p.set_defaults(func=_cli_validate)
+
+
+def _cli_validate(args) -> int:
+    import sys
+
+    from reportkit.template import load_plan
+
+    plan = load_plan(args.catalogue)
+    result = read_actuals(args.path, plan, lang=args.lang)
+    for p in result.problems + result.warnings:
+        print(p.message(args.lang), file=sys.stderr if p.severity == "error" else sys.stdout)
+    if result.problems:
+        print(t("actuals.summary_problems", args.lang, errors=len(result.problems),
+                warnings=len(result.warnings)), file=sys.stderr)
+        return 1
+    print(result.summary(plan, args.lang))
+    print(t("actuals.summary_ok", args.lang))
+    return 0
