@@ -1,0 +1,484 @@
+"""The PDF evaluation report: one A4 document per edition, from the built site's pages.
+
+Input is one built edition of the Jupyter Book (``_build/<stage>/html/<lang>/``) or an explicit
+list of its HTML pages in reading order. From each page only the article is kept: theme chrome,
+code cells, notebook streams and object reprs, header links, the language switcher and the
+banner are dropped. Interactive charts (``reportkit.charts.Figure`` markup: a ``.rk-vis`` div
+and a ``vegaEmbed(el, spec, options)`` script) become static SVG rendered by vl-convert from the
+very spec the site uses, so print and site never disagree. The pages are assembled into a clean
+print HTML (cover, table of contents with page numbers, numbered headings) and typeset by
+WeasyPrint. Why not the themed page or LaTeX: see ../shared/TOOLCHAIN.md (slow, broken layout,
+object reprs, Letter paper).
+
+Same input gives the same bytes: the PDF dates come from ``SOURCE_DATE_EPOCH`` or the report
+date, and the PDF identifier is a hash of the print HTML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import copy
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+
+from reportkit.config import BUILD_DIR, LANGS, PACKAGE_DIR
+from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.i18n import t
+
+TEMPLATE_DIR = PACKAGE_DIR / "templates" / "pdf"
+STAGES: tuple[str, ...] = ("midterm", "final")
+
+# Where the article is, in order of preference (sphinx-book-theme, then plain Sphinx themes).
+ARTICLE_SELECTORS = ("article.bd-article", "div[role=main]", "main", "div.body")
+# Never printed: code, notebook artefacts, theme widgets, site-only furniture.
+DROP_SELECTORS = (
+    ".cell_input",                    # code of a cell
+    "details.above-input",            # the hide-input toggle around it
+    ".output.stream", ".output.stderr", ".output.traceback", ".output.error",
+    ".output.text_plain",             # object reprs (<Foo at 0x…>); rich outputs are kept
+    "a.headerlink", "button", ".toggle-details", ".prev-next-area", ".prev-next-footer",
+    ".rk-banner", ".bd-header-announcement",  # the banner: the notice goes on cover and footer
+    ".rk-lang-switch", ".rk-switcher", ".rk-noprint",
+    "details.rk-data",                # a chart's data table: the site's tables carry the figures
+    ".section-number",                # the site's numbers; print numbers its own headings
+    "noscript", "link", "meta", "iframe", "form", "input",
+)
+_EMBED_RE = re.compile(r"vegaEmbed\s*\(\s*[A-Za-z_$][\w$]*\s*,\s*")
+
+
+@dataclass
+class _Heading:
+    level: int
+    number: str
+    text: str
+    anchor: str
+
+
+@dataclass
+class _Page:
+    path: Path
+    slug: str
+    article: Tag
+    headings: list[_Heading] = field(default_factory=list)
+
+
+def pdf_name(plan_id: str, stage: str, lang: str) -> str:
+    """The PDF file name: ``<plan-id>-<stage>-<lang>.pdf``."""
+    return f"{plan_id}-{stage}-{lang}.pdf"
+
+
+def pdf_path(plan_id: str, stage: str, lang: str) -> Path:
+    """Where the build writes an edition's PDF: ``_build/<stage>/pdf/<name>``."""
+    return BUILD_DIR / stage / "pdf" / pdf_name(plan_id, stage, lang)
+
+
+def _problem(key: str, file: Path | str, **params: Any) -> Problem:
+    return Problem(f"errors.{key}", Location(str(file)), params, group="pdf")
+
+
+# ── input ──────────────────────────────────────────────────────────────────────────────────
+
+
+def _soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _redirect_target(soup: BeautifulSoup) -> str | None:
+    """The target of a ``<meta http-equiv=refresh>`` page (Jupyter Book's index.html)."""
+    meta = soup.find("meta", attrs={"http-equiv": re.compile("^refresh$", re.I)})
+    if not meta:
+        return None
+    m = re.search(r"url\s*=\s*(\S+)", str(meta.get("content", "")), re.I)
+    return m.group(1).strip("'\"") if m else None
+
+
+def edition_pages(edition_dir: Path) -> list[Path]:
+    """An edition's pages in reading order: from its root page along Sphinx's ``rel=next`` links."""
+    index = edition_dir / "index.html"
+    if not index.is_file():
+        raise ReportkitError(_problem("no_edition", edition_dir))
+    page = index.resolve()
+    soup = _soup(page)
+    for _ in range(5):  # index.html may be a redirect to the root document
+        target = _redirect_target(soup)
+        if not target:
+            break
+        page = (page.parent / urlsplit(target).path).resolve()
+        if not page.is_file():
+            raise ReportkitError(_problem("no_edition", edition_dir))
+        soup = _soup(page)
+    pages: list[Path] = []
+    while page not in pages:
+        pages.append(page)
+        nxt = soup.find("link", rel="next")
+        if not nxt or not nxt.get("href"):
+            break
+        page = (page.parent / unquote(urlsplit(str(nxt["href"])).path)).resolve()
+        if not page.is_file():
+            break
+        soup = _soup(page)
+    return pages
+
+
+def _article(soup: BeautifulSoup, path: Path) -> Tag:
+    for sel in ARTICLE_SELECTORS:
+        found = soup.select_one(sel)
+        if found is not None:
+            return found
+    raise ReportkitError(_problem("no_article", path))
+
+
+# ── charts ─────────────────────────────────────────────────────────────────────────────────
+
+
+def _spec_from_script(script: str) -> dict[str, Any] | None:
+    """The Vega-Lite spec passed to ``vegaEmbed(el, spec, …)`` in a chart's script, if any."""
+    m = _EMBED_RE.search(script)
+    if not m:
+        return None
+    # charts._json_for_script escapes "<!--" as "<\!--", which is not a JSON escape.
+    text = script[m.end():].replace("<\\!--", "<!--")
+    spec, _ = json.JSONDecoder().raw_decode(text)
+    return spec if isinstance(spec, dict) else None
+
+
+def _svg_img(soup: BeautifulSoup, svg: str, label: str) -> Tag:
+    img = soup.new_tag("img", attrs={"class": "rk-chart", "alt": label})
+    img["src"] = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return img
+
+
+def _static_charts(soup: BeautifulSoup, article: Tag, path: Path) -> None:
+    """Replace each interactive chart by its static SVG, rendered from the same spec."""
+    import vl_convert as vlc
+
+    for script in list(article.find_all("script")):
+        code = script.string or script.get_text()
+        if "vegaEmbed" not in code:
+            continue
+        try:
+            spec = _spec_from_script(code)
+        except ValueError as err:
+            raise ReportkitError(_problem("chart_spec", path, reason=str(err))) from None
+        if spec is None:
+            raise ReportkitError(_problem("chart_spec", path, reason="vegaEmbed(el, spec) not found"))
+        figure = script.find_parent("figure")
+        vis = (figure.select_one(".rk-vis") if figure else None) or script.find_previous_sibling("div")
+        label = str(vis.get("aria-label", "")) if vis is not None else ""
+        try:
+            svg = vlc.vegalite_to_svg(spec)
+        except Exception as err:  # vl-convert raises plain ValueError/RuntimeError on bad specs
+            raise ReportkitError(_problem("chart_spec", path, reason=str(err)[:300])) from None
+        img = _svg_img(soup, svg, label)
+        if vis is not None:
+            vis.replace_with(img)
+            script.decompose()
+        else:
+            script.replace_with(img)
+
+
+# ── cleaning, ids, links ───────────────────────────────────────────────────────────────────
+
+
+def _clean(article: Tag) -> None:
+    for sel in DROP_SELECTORS:
+        for el in article.select(sel):
+            el.decompose()
+    for el in article.find_all("script"):  # whatever script is left cannot run on paper
+        el.decompose()
+    for details in article.find_all("details"):  # hide-output toggles, dropdowns: print open
+        summary = details.find("summary")
+        if summary is not None:
+            summary.name = "p"
+            summary["class"] = ["rk-summary"]
+        details.unwrap()
+    # Empty output wrappers left behind (a cell whose only output was a repr).
+    for el in article.select(".cell_output, .cell"):
+        if not el.get_text(strip=True) and not el.find(["img", "svg", "table"]):
+            el.decompose()
+
+
+def _page_key(path: Path) -> str:
+    return path.resolve().as_posix()
+
+
+def _slug(path: Path, root: Path) -> str:
+    rel = path.resolve().relative_to(root) if path.resolve().is_relative_to(root) else Path(path.name)
+    return "page-" + re.sub(r"[^A-Za-z0-9_-]", "_", rel.with_suffix("").as_posix())
+
+
+def _assign_ids(pages: list[_Page]) -> dict[str, dict[str, str]]:
+    """Unique ids across pages: an id already used by an earlier page gets the page's prefix.
+
+    Sphinx numbers anonymous sections ``id1, id2…`` in every page, so ids collide once pages
+    are joined. Unique ids (chart ids, pandas Styler ids used by their ``<style>``) stay as they
+    are. Returns, per page, the mapping old id → new id for rewriting links.
+    """
+    used: set[str] = set()
+    maps: dict[str, dict[str, str]] = {}
+    for page in pages:
+        mapping: dict[str, str] = {}
+        used.add(page.slug)
+        for el in page.article.find_all(id=True):
+            old = str(el["id"])
+            new = old if old not in used else f"{page.slug}--{old}"
+            n = 2
+            while new in used:
+                new = f"{page.slug}--{old}-{n}"
+                n += 1
+            used.add(new)
+            mapping.setdefault(old, new)
+            el["id"] = new
+        maps[_page_key(page.path)] = mapping
+    return maps
+
+
+def _rewrite_links(page: _Page, slugs: dict[str, str], maps: dict[str, dict[str, str]]) -> None:
+    """Links between pages become links inside the PDF; links to site-only files become text."""
+    for a in page.article.find_all("a", href=True):
+        href = str(a["href"])
+        parts = urlsplit(href)
+        if parts.scheme in ("http", "https", "mailto"):
+            continue
+        if parts.scheme or parts.netloc:
+            a.unwrap()
+            continue
+        target = page.path if not parts.path else (page.path.parent / unquote(parts.path)).resolve()
+        key = _page_key(target)
+        if key not in slugs:  # downloads, genindex, search…: no place on paper
+            del a["href"]
+            a.name = "span"
+            continue
+        frag = unquote(parts.fragment)
+        a["href"] = "#" + (maps[key].get(frag, frag) if frag else slugs[key])
+
+
+def _absolute_sources(page: _Page) -> None:
+    for el in page.article.find_all(["img", "source"], src=True):
+        src = str(el["src"])
+        if urlsplit(src).scheme:
+            continue
+        el["src"] = (page.path.parent / unquote(src)).resolve().as_uri()
+
+
+# ── headings ───────────────────────────────────────────────────────────────────────────────
+
+
+def _number_headings(soup: BeautifulSoup, page: _Page, chapter: int) -> None:
+    """Number h1–h3 as chapter.section.subsection (the page is the chapter)."""
+    counters = [chapter, 0, 0]
+    first_h1 = True
+    for h in page.article.find_all(["h1", "h2", "h3"]):
+        level = int(h.name[1])
+        if level == 1:
+            if not first_h1:  # a second h1 in one page is printed as a section
+                h.name, level = "h2", 2
+            first_h1 = False
+        if level >= 2:
+            counters[level - 1] += 1
+            for i in range(level, 3):
+                counters[i] = 0
+        number = ".".join(str(c) for c in counters[:level])
+        text = " ".join(h.get_text(" ", strip=True).split())
+        if not h.get("id"):
+            section = h.find_parent("section")
+            if section is not None and section.get("id") and section.find(["h1", "h2", "h3"]) is h:
+                h["id"] = section["id"] + "-h"
+            else:
+                h["id"] = f"{page.slug}-h{len(page.headings) + 1}"
+        num = soup.new_tag("span", attrs={"class": "rk-num"})
+        num.string = number
+        h.insert(0, num)
+        h.insert(1, NavigableString(" "))
+        page.headings.append(_Heading(level, number, text, str(h["id"])))
+    if first_h1:  # a page without a title still starts a chapter
+        raise ReportkitError(_problem("no_title", page.path))
+
+
+# ── cover and dates ────────────────────────────────────────────────────────────────────────
+
+
+def _parse_date(value: Any, what: str) -> tuple[int, int, int | None]:
+    """(year, month, day or None) from ``YYYY-MM``, ``YYYY-MM-DD`` or a date."""
+    if isinstance(value, dt.date):
+        return value.year, value.month, value.day
+    m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*", str(value))
+    if m:
+        y, mo, d = int(m[1]), int(m[2]), int(m[3]) if m[3] else None
+        try:
+            dt.date(y, mo, d or 1)
+            return y, mo, d
+        except ValueError:
+            pass
+    raise ReportkitError(_problem("bad_date", what, value=value))
+
+
+def format_date(value: Any, lang: str, what: str = "cover") -> str:
+    """A date (``YYYY-MM`` or ``YYYY-MM-DD``) written the way the edition's readers write it."""
+    y, m, d = _parse_date(value, what)
+    month = t(f"pdf.month.m{m}", lang)
+    if d is None:
+        return t("pdf.date.month", lang, year=y, month=m, month_name=month)
+    return t("pdf.date.day", lang, year=y, month=m, day=d, month_name=month)
+
+
+def _pdf_datetime(cover: dict[str, Any]) -> dt.datetime:
+    """The PDF's creation date: SOURCE_DATE_EPOCH when set, else the report date, else as_of."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    y, m, d = _parse_date(cover.get("date") or cover["as_of"], "cover")
+    return dt.datetime(y, m, d or 1, tzinfo=dt.UTC)
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal (for ``content:`` in margin boxes)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ") + '"'
+
+
+def _cover_context(cover: dict[str, Any], lang: str) -> dict[str, Any]:
+    for key in ("title", "stage", "as_of"):
+        if not cover.get(key):
+            raise ReportkitError(_problem("cover_missing", "cover", field=key))
+    stage = str(cover["stage"])
+    if stage not in STAGES:
+        raise ReportkitError(_problem("bad_stage", "cover", stage=stage, stages=", ".join(STAGES)))
+    return {
+        "title": str(cover["title"]),
+        "kind": t(f"pdf.kind.{stage}", lang),
+        "as_of": t("pdf.cover.as_of", lang, date=format_date(cover["as_of"], lang, "as_of")),
+        "date": t("pdf.cover.date", lang, date=format_date(cover["date"], lang, "date"))
+        if cover.get("date") else "",
+        "issuer": str(cover.get("issuer") or ""),
+        "illustrative": bool(cover.get("illustrative")),
+        "notice": t("pdf.notice", lang),
+    }
+
+
+# ── assembly ───────────────────────────────────────────────────────────────────────────────
+
+
+def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any]) -> str:
+    """The clean print HTML of an edition: cover, contents, the pages' articles."""
+    import jinja2
+
+    if lang not in LANGS:
+        raise ReportkitError(_problem("bad_lang", "lang", lang=lang, langs=", ".join(LANGS)))
+    if not pages:
+        raise ReportkitError(_problem("no_pages", "pages"))
+    paths = [Path(p).resolve() for p in pages]
+    for p in paths:
+        if not p.is_file():
+            raise ReportkitError(_problem("no_page", p))
+    root = Path(os.path.commonpath([p.parent for p in paths]))
+    out = BeautifulSoup("", "html.parser")
+    parsed: list[_Page] = []
+    for path in paths:
+        soup = _soup(path)
+        article = copy.copy(_article(soup, path))
+        _static_charts(out, article, path)
+        _clean(article)
+        parsed.append(_Page(path, _slug(path, root), article))
+    slugs = {_page_key(p.path): p.slug for p in parsed}
+    maps = _assign_ids(parsed)
+    chapters = []
+    for n, page in enumerate(parsed, start=1):
+        _rewrite_links(page, slugs, maps)
+        _absolute_sources(page)
+        _number_headings(out, page, n)
+        page.article.name = "section"
+        page.article.attrs = {"class": "rk-chapter", "id": page.slug}
+        chapters.append(str(page.article))
+    toc = [h for p in parsed for h in p.headings if h.level <= 2]
+    ctx = _cover_context(cover, lang)
+    created = _pdf_datetime(cover).strftime("%Y-%m-%dT%H:%M:%SZ")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
+                             keep_trailing_newline=True)
+    return env.get_template("report.html.j2").render(
+        lang=lang, html_lang=t("pdf.html_lang", lang), cover=ctx, toc=toc,
+        toc_title=t("pdf.toc", lang), chapters=chapters, created=created,
+        css_title=_css_string(ctx["title"]), css_notice=_css_string(ctx["notice"]),
+        css_page=_css_string(t("pdf.page_before", lang)),
+        css_page_after=_css_string(t("pdf.page_after", lang)),
+        css_font=t("pdf.font_stack", lang),
+    )
+
+
+def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
+              cover: dict[str, Any], keep_html: bool = False) -> Path:
+    """Write the PDF of one edition to ``out_pdf`` (atomically) and return its path.
+
+    ``pages``: an edition directory (``_build/<stage>/html/<lang>``; pages read in the book's
+    order) or HTML page paths in reading order. ``cover``: ``title`` (plan title), ``stage``
+    (``midterm``/``final``), ``as_of`` (``YYYY-MM`` or ``YYYY-MM-DD``), optional ``date``
+    (report date), ``issuer`` and ``illustrative`` (bool: notice on cover and every footer).
+    ``keep_html`` also writes the print HTML next to the PDF (``.print.html``) for debugging.
+    """
+    from weasyprint import CSS, HTML
+
+    page_list = edition_pages(pages) if isinstance(pages, Path) and pages.is_dir() else \
+        [pages] if isinstance(pages, Path) else list(pages)
+    html = print_html(page_list, lang=lang, cover=cover)
+    out_pdf = Path(out_pdf)
+    out_pdf.parent.mkdir(parents=True, exist_ok=True)
+    if keep_html:
+        _atomic_write(out_pdf.with_suffix(".print.html"), html.encode("utf-8"))
+    document = HTML(string=html, base_url=str(TEMPLATE_DIR) + "/").render(
+        stylesheets=[CSS(filename=str(TEMPLATE_DIR / "print.css"))])
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    data = document.write_pdf(pdf_identifier=identifier)
+    _atomic_write(out_pdf, data)
+    return out_pdf
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Developer entry: ``python -m reportkit.pdf EDITION_DIR OUT.pdf --lang zh --title …``."""
+    from reportkit.cli import default_lang
+
+    p = argparse.ArgumentParser(prog="python -m reportkit.pdf", description=__doc__.splitlines()[0])
+    p.add_argument("edition", type=Path)
+    p.add_argument("out", type=Path)
+    p.add_argument("--lang", choices=LANGS, required=True)
+    p.add_argument("--title", required=True)
+    p.add_argument("--stage", choices=STAGES, required=True)
+    p.add_argument("--as-of", required=True)
+    p.add_argument("--date")
+    p.add_argument("--illustrative", action="store_true")
+    args = p.parse_args(argv)
+    cover = {"title": args.title, "stage": args.stage, "as_of": args.as_of, "date": args.date,
+             "illustrative": args.illustrative}
+    try:
+        print(build_pdf(args.edition, args.out, lang=args.lang, cover=cover))
+    except ReportkitError as err:
+        import sys
+
+        print(err.render(default_lang()), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
