@@ -1,0 +1,808 @@
+"""Stage 5 — the evaluation: docs/METHOD.md applied to a plan and its actuals.
+
+One computation, shown many ways: :func:`run_evaluation` returns an :class:`Evaluation` with
+every table the report needs (results, district ranking, reconciliation, composite score,
+metadata); :func:`evaluate` returns just its ``results`` DataFrame (with the metadata in
+``results.attrs["meta"]``), as the notebooks and ``reportkit evaluate`` use it.
+
+Results: one row per indicator × district (``district`` = ``plan.city`` for city-wide figures).
+Ratios are fractions (0.873), never percent strings; an undefined value is empty (NaN / None),
+never 0. Status, grade, international and reason codes are those of METHOD.md and
+docs/method-extensions.md; their texts are in the ``status`` locale group (:func:`with_labels`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reportkit.catalogue import Indicator, Plan
+from reportkit.errors import Location, ReportkitError
+from reportkit.i18n import t
+from reportkit.method import (
+    STATUS_RANK,
+    Method,
+    method_problem,
+    as_method,
+)
+
+STAGES = ("midterm", "final")
+ACTUALS_COLUMNS = ["indicator", "district", "year", "value", "judgement", "source", "status",
+                   "note", "replaces", "location", "illustrative"]
+RESULT_COLUMNS = [
+    "indicator", "indicator_zh", "indicator_en", "district", "district_zh", "district_en",
+    "is_city", "tier", "kind", "attribute", "unit_zh", "unit_en", "value_unit_zh", "value_unit_en",
+    "stage", "as_of", "time_progress", "baseline", "baseline_year", "baseline_from", "target",
+    "target_value", "expected", "actual", "actual_year", "actual_partial", "completion",
+    "schedule_ratio", "status", "reason", "warning", "grade", "required_pace", "pace_so_far",
+    "acceleration", "projection", "projected_completion", "observed_rate", "required_rate",
+    "international_ratio", "international_status", "missing_years", "unplanned_output",
+    "judgement", "judged_on", "value_status", "sources", "corrections", "district_rank",
+]
+_AS_OF = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?\s*$")
+
+
+# --------------------------------------------------------------------------- time
+@dataclass(frozen=True)
+class AsOf:
+    """The evaluation date: the end of ``year`` (month 12) or the end of ``year-month``."""
+
+    year: int
+    month: int = 12
+
+    @property
+    def label(self) -> str:
+        return str(self.year) if self.month == 12 else f"{self.year}-{self.month:02d}"
+
+    def months_since(self, baseline_year: int) -> int:
+        """Months from the end of the baseline year to this date."""
+        return 12 * (self.year - baseline_year - 1) + self.month
+
+
+def parse_as_of(value: AsOf | int | str | None, plan: Plan, stage: str = "midterm",
+                method: Method | None = None) -> AsOf:
+    """The as_of of a stage (default) or given as YYYY / YYYY-MM; outside the plan → error."""
+    if stage not in STAGES:
+        raise ReportkitError(method_problem("bad_stage", Location("--stage"), {"value": stage}))
+    if value is None or (isinstance(value, str) and not value.strip()):
+        m = method or as_method(None)
+        if stage == "final":
+            return AsOf(plan.last_year)
+        year = min(plan.first_year + int(m["midterm_year_index"]) - 1, plan.last_year)
+        return AsOf(year)
+    if isinstance(value, AsOf):
+        as_of = value
+    else:
+        match = _AS_OF.match(str(value))
+        if not match or (match.group(2) and not 1 <= int(match.group(2)) <= 12):
+            raise ReportkitError(method_problem("bad_as_of", Location("--as-of"), {"value": value}))
+        as_of = AsOf(int(match.group(1)), int(match.group(2) or 12))
+    if not plan.first_year <= as_of.year <= plan.last_year:
+        raise ReportkitError(method_problem("as_of_outside", Location("--as-of"), {
+            "value": as_of.label, "first": plan.first_year, "last": plan.last_year}))
+    return as_of
+
+
+# --------------------------------------------------------------------------- actuals
+@dataclass
+class _Value:
+    value: float | None
+    judgement: str | None
+    source: str
+    status: str
+    location: str
+    replaced: str  # location of the value this one corrects, or ""
+
+
+def _text(x: Any) -> str:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA else str(x).strip()
+
+
+def prepare_actuals(actuals: pd.DataFrame | None) -> tuple[dict[tuple[str, str, int], _Value], dict[str, Any]]:
+    """Index the tidy actuals by (indicator, district, year), applying corrections.
+
+    A row with ``replaces`` supersedes the row at that location (chains work: each superseded
+    row drops out). Two remaining rows for one key are an error naming both locations.
+    """
+    log: dict[str, Any] = {"corrections": [], "unmatched_corrections": []}
+    if actuals is None or len(actuals) == 0:
+        return {}, log
+    frame = actuals.copy()
+    for col in ACTUALS_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = None
+    records = frame[ACTUALS_COLUMNS].to_dict("records")
+    locations = {_text(r["location"]) for r in records}
+    replaced = {_text(r["replaces"]) for r in records} - {""}
+    for r in records:
+        target = _text(r["replaces"])
+        if target:
+            if target in locations:
+                log["corrections"].append({"used": _text(r["location"]), "replaces": target})
+            else:
+                log["unmatched_corrections"].append({"used": _text(r["location"]), "replaces": target})
+    index: dict[tuple[str, str, int], _Value] = {}
+    for i, r in enumerate(records):
+        loc = _text(r["location"]) or f"row {i + 1}"
+        if loc in replaced and _text(r["location"]):
+            continue  # superseded by a correction; kept in the data, not used
+        value = r["value"]
+        value = None if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else float(value)
+        judgement = _text(r["judgement"]) or None
+        key = (_text(r["indicator"]), _text(r["district"]), int(r["year"]))
+        item = _Value(value, judgement, _text(r["source"]), _text(r["status"]) or "final", loc, _text(r["replaces"]))
+        if key in index:
+            prev = index[key]
+            if (prev.value, prev.judgement) == (item.value, item.judgement):
+                continue  # the same figure twice (the actuals reader warns): use the first
+            raise ReportkitError(method_problem("duplicate_actual", Location(loc), {
+                "indicator": key[0], "district": key[1], "year": key[2], "other": index[key].location}))
+        index[key] = item
+    return index, log
+
+
+# --------------------------------------------------------------------------- classification
+def classify_status(ratio: float, method: Method) -> str:
+    """Status band of a defined schedule ratio R (METHOD.md §5, thresholds from the method)."""
+    for code in ("ahead", "on_track", "lagging", "limited"):
+        if ratio >= method.status(code):
+            return code
+    return "deteriorating"
+
+
+def classify_international(ratio: float, method: Method) -> str:
+    """Open SDG label of observed / required CAGR (METHOD.md §6)."""
+    cut = method["international"]
+    for code in ("on_track", "acceleration_needed", "limited_progress"):
+        if ratio >= float(cut[code]):
+            return code
+    return "deterioration"
+
+
+def classify_grade(completion: float, binding: bool, method: Method) -> str:
+    """End-of-term grade on the completion c; binding indicators below `completed` fail."""
+    g = method["grades"]
+    if completion >= float(g["exceeded"]):
+        return "exceeded"
+    if completion >= float(g["completed"]):
+        return "completed"
+    if not binding and completion >= float(g["basically_completed"]):
+        return "basically_completed"
+    return "not_completed"
+
+
+def _ratio(num: float | None, den: float | None) -> float | None:
+    if num is None or den is None or den == 0:
+        return None
+    return num / den
+
+
+def _cagr(a: float | None, b: float | None, years: float) -> float | None:
+    if a is None or b is None or a <= 0 or b <= 0 or years <= 0:
+        return None
+    return (a / b) ** (1.0 / years) - 1.0
+
+
+# --------------------------------------------------------------------------- the engine
+@dataclass
+class _Ctx:
+    plan: Plan
+    method: Method
+    stage: str
+    as_of: AsOf
+    index: dict[tuple[str, str, int], _Value]
+
+    @property
+    def n(self) -> int:
+        return self.plan.last_year - self.plan.baseline_year
+
+    @property
+    def months(self) -> int:
+        return self.as_of.months_since(self.plan.baseline_year)
+
+    @property
+    def tau(self) -> float:
+        return self.months / (12 * self.n)
+
+    @property
+    def elapsed(self) -> float:
+        return self.months / 12
+
+    @property
+    def remaining(self) -> float:
+        return self.n - self.elapsed
+
+    @property
+    def years_to_date(self) -> list[int]:
+        return list(range(self.plan.first_year, self.as_of.year + 1))
+
+    def time_of(self, year: int) -> float:
+        """Years from the end of Y0 to the date of a value of ``year`` (as_of for its own year)."""
+        return self.elapsed if year == self.as_of.year else float(year - self.plan.baseline_year)
+
+    def get(self, indicator: str, district: str, year: int) -> _Value | None:
+        return self.index.get((indicator, district, year))
+
+
+class _Row(dict):
+    """One result row under construction, tracking the values it used."""
+
+    def use(self, v: _Value) -> None:
+        self.setdefault("_used", []).append(v)
+
+
+def _latest(ctx: _Ctx, iid: str, district: str, *, numeric: bool = True) -> tuple[_Value | None, int | None]:
+    for year in reversed(ctx.years_to_date):
+        v = ctx.get(iid, district, year)
+        if v is not None and ((v.value is not None) if numeric else (v.judgement is not None)):
+            return v, year
+    return None, None
+
+
+def _missing_level_years(ctx: _Ctx, iid: str, district: str) -> list[int]:
+    # For a month as_of the current year's value may not exist yet: not missing for a level.
+    years = ctx.years_to_date if ctx.as_of.month == 12 else ctx.years_to_date[:-1]
+    return [y for y in years if (v := ctx.get(iid, district, y)) is None or v.value is None]
+
+
+def _baseline(ctx: _Ctx, ind: Indicator, values_id: str, district: str, row: _Row) -> float | None:
+    """B: the catalogue's baseline, else the actual reported for the baseline year."""
+    source_ind = ctx.plan.indicator(values_id)
+    base = source_ind.baseline or ind.baseline
+    if base is not None and district == ctx.plan.city:
+        row.update(baseline=base.value, baseline_year=base.year, baseline_from="plan")
+        return base.value
+    v = ctx.get(values_id, district, ctx.plan.baseline_year)
+    if v is not None and v.value is not None:
+        row.use(v)
+        row.update(baseline=v.value, baseline_year=ctx.plan.baseline_year, baseline_from="actuals")
+        return v.value
+    return None
+
+
+def _cumulative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
+    city = ctx.plan.city
+    target = ind.target if district == city else ind.district_targets.get(district)
+    schedule = ind.schedule.get(district)
+    if schedule:
+        y, frac = ctx.as_of.year, ctx.as_of.month / 12
+        expected = sum(schedule.get(yy, 0.0) for yy in range(ctx.plan.first_year, y)) + schedule.get(y, 0.0) * frac
+    elif target is not None:
+        expected = target * ctx.tau
+    else:
+        expected = None
+    row.update(target=target, expected=expected)
+    flows, missing = [], []
+    for year in ctx.years_to_date:
+        v = ctx.get(ind.id, district, year)
+        if v is None or v.value is None:
+            missing.append(year)
+        else:
+            row.use(v)
+            flows.append(v.value)
+    actual = None if missing else float(sum(flows))
+    row["missing_years"] = missing
+    if missing and flows:
+        row["actual_partial"] = float(sum(flows))
+    row["actual"] = actual
+    row["actual_year"] = ctx.as_of.year if actual is not None else None
+
+    if not target:  # None or 0: nothing planned for the whole period
+        row.update(status="no_target", reason="no_target")
+        if actual:
+            row["unplanned_output"] = actual
+        return
+    if actual is None:
+        row.update(status="not_scheduled" if expected == 0 else "no_data",
+                   reason="nothing_planned_yet" if expected == 0 else ("missing_years" if flows else "no_value"))
+        return
+    completion = actual / target
+    ratio = _ratio(actual, expected)
+    pace = actual / ctx.elapsed
+    row.update(completion=completion, schedule_ratio=ratio, pace_so_far=pace,
+               projection=actual + pace * ctx.remaining)
+    row["projected_completion"] = row["projection"] / target
+    if ctx.remaining > 0:
+        row["required_pace"] = max(target - actual, 0.0) / ctx.remaining
+        row["acceleration"] = _ratio(row["required_pace"], pace) if pace > 0 else None
+    _status_from(ctx, ind, row, completion, ratio, expected_zero=expected == 0)
+
+
+def _status_from(ctx: _Ctx, ind: Indicator, row: _Row, completion: float | None, ratio: float | None,
+                 expected_zero: bool) -> None:
+    """The first-match status rule of METHOD.md §5 for a defined actual."""
+    if completion is not None and completion >= ctx.method.status("achieved"):
+        row["status"] = "achieved"
+    elif ratio is None and expected_zero:
+        row.update(status="not_scheduled", reason="nothing_planned_yet")
+        if row.get("actual"):
+            row["unplanned_output"] = row["actual"]
+    elif ratio is None:
+        row.update(status="no_data", reason="undefined")
+    else:
+        row["status"] = classify_status(ratio, ctx.method)
+    if ind.attribute == "binding" and row["status"] not in ("achieved", "not_scheduled", "no_data", "no_target"):
+        row["warning"] = ratio is not None and ratio < float(ctx.method["binding"]["warning_below"])
+    if ctx.stage == "final" and completion is not None and row["status"] != "no_data":
+        row["grade"] = classify_grade(completion, ind.attribute == "binding", ctx.method)
+
+
+def _hold_level(ctx: _Ctx, ind: Indicator, row: _Row, actual: float, target: float) -> None:
+    """Target equal to baseline (or a zero growth rate): a level to keep, judged as a floor."""
+    holds = actual >= target
+    row.update(status="achieved" if holds else "deteriorating", reason="hold_level")
+    if ind.attribute == "binding":
+        row["warning"] = not holds
+    if ctx.stage == "final":
+        row["grade"] = "completed" if holds else "not_completed"
+
+
+def _level(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
+    target = ind.target if district == ctx.plan.city else None
+    row["target"] = target
+    row["missing_years"] = _missing_level_years(ctx, ind.id, district)
+    v, year = _latest(ctx, ind.id, district)
+    if v is not None:
+        row.use(v)
+        row.update(actual=v.value, actual_year=year)
+    if target is None:
+        row.update(status="no_target", reason="no_target")
+        return
+    base = _baseline(ctx, ind, ind.id, district, row)
+    if base is None:
+        row.update(status="no_data", reason="baseline_missing")
+        return
+    expected = base + (target - base) * ctx.tau
+    row["expected"] = expected
+    if v is None:
+        row.update(status="no_data", reason="no_value")
+        return
+    actual = float(v.value)
+    t_a = ctx.time_of(year)
+    observed = _cagr(actual, base, t_a)
+    required = _cagr(target, base, ctx.n)
+    row.update(observed_rate=observed, required_rate=required, pace_so_far=observed)
+    if observed is not None and required not in (None, 0):
+        row["international_ratio"] = observed / required
+        row["international_status"] = classify_international(row["international_ratio"], ctx.method)
+    if ctx.remaining > 0 and actual > 0 and target > 0:
+        row["required_pace"] = (target / actual) ** (1 / ctx.remaining) - 1
+        if observed is not None and observed > 0:
+            row["acceleration"] = row["required_pace"] / observed
+    if target == base:
+        _hold_level(ctx, ind, row, actual, target)
+        return
+    completion = (actual - base) / (target - base)
+    ratio = _ratio(actual - base, expected - base)
+    row.update(completion=completion, schedule_ratio=ratio)
+    if observed is not None:
+        projection = actual * (1 + observed) ** (ctx.n - t_a)
+        row.update(projection=projection, projected_completion=(projection - base) / (target - base))
+    _status_from(ctx, ind, row, completion, ratio, expected_zero=False)
+
+
+def _growth(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
+    vid = ind.values_from or ind.id
+    rate = ind.target / 100 if ind.target is not None and district == ctx.plan.city else None
+    row["target"] = ind.target if rate is not None else None
+    row["required_rate"] = rate
+    row["missing_years"] = _missing_level_years(ctx, vid, district)
+    v, year = _latest(ctx, vid, district)
+    if v is not None:
+        row.use(v)
+        row.update(actual=v.value, actual_year=year)
+    if rate is None:
+        row.update(status="no_target", reason="no_target")
+        return
+    base = _baseline(ctx, ind, vid, district, row)
+    if base is None:
+        row.update(status="no_data", reason="baseline_missing")
+        return
+    if base <= 0:
+        row.update(status="no_data", reason="baseline_not_positive")
+        return
+    target_value = base * (1 + rate) ** ctx.n
+    row.update(target_value=target_value, expected=base * (1 + rate) ** ctx.elapsed)
+    if v is None:
+        row.update(status="no_data", reason="no_value")
+        return
+    actual = float(v.value)
+    t_a = ctx.time_of(year)
+    observed = _cagr(actual, base, t_a)
+    row.update(observed_rate=observed, pace_so_far=observed)
+    if observed is None:
+        row.update(status="no_data", reason="value_not_positive")
+        return
+    if ctx.remaining > 0:
+        row["required_pace"] = (target_value / actual) ** (1 / ctx.remaining) - 1
+        if observed > 0:
+            row["acceleration"] = row["required_pace"] / observed
+    if rate == 0:
+        _hold_level(ctx, ind, row, actual, base)
+        return
+    # Completion on the log scale: the share of the planned growth achieved; = 1 exactly when
+    # the value the rate implies for Y1 is reached, and ≈ observed / required rate at Y1.
+    completion = math.log(actual / base) / math.log(target_value / base)
+    ratio = observed / rate
+    projection = actual * (1 + observed) ** (ctx.n - t_a)
+    row.update(completion=completion, schedule_ratio=ratio, international_ratio=ratio,
+               international_status=classify_international(ratio, ctx.method), projection=projection,
+               projected_completion=math.log(projection / base) / math.log(target_value / base))
+    _status_from(ctx, ind, row, completion, ratio, expected_zero=False)
+
+
+def _limit(ctx: _Ctx, ind: Indicator, row: _Row, kind: str, limit: float, actual: float) -> None:
+    holds = actual <= limit if kind == "ceiling" else actual >= limit
+    row["status"] = "achieved" if holds else "lagging"
+    if ind.attribute == "binding":
+        row["warning"] = not holds
+    if ctx.stage == "final":
+        row["grade"] = "completed" if holds else "not_completed"
+
+
+def _ceiling_floor(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
+    target = ind.target if district == ctx.plan.city else None
+    row["target"] = target
+    row["missing_years"] = _missing_level_years(ctx, ind.id, district)
+    v, year = _latest(ctx, ind.id, district)
+    if v is not None:
+        row.use(v)
+        row.update(actual=v.value, actual_year=year)
+    if target is None:
+        row.update(status="no_target", reason="no_target")
+    elif v is None:
+        row.update(status="no_data", reason="no_value")
+    else:
+        _limit(ctx, ind, row, ind.kind, target, float(v.value))
+
+
+def _qualitative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
+    proxy = ind.proxy or {}
+    target = float(proxy["target"]) if proxy.get("target") is not None else ind.target
+    row["target"] = target if district == ctx.plan.city else None
+    j, jyear = _latest(ctx, ind.id, district, numeric=False)
+    v, year = _latest(ctx, ind.id, district)
+    if v is not None:
+        row.use(v)
+        row.update(actual=v.value, actual_year=year)
+    q = ctx.method["qualitative"]
+    if j is not None and j.judgement in q:
+        if j is not v:
+            row.use(j)
+        code = q["met_final"] if (j.judgement == "met" and ctx.stage == "final") else q[j.judgement]
+        row.update(status=code, judgement=j.judgement, judged_on="judgement", actual_year=jyear)
+        if ind.attribute == "binding":
+            row["warning"] = j.judgement != "met"
+        if ctx.stage == "final":
+            row["grade"] = {"met": "completed", "not_met": "not_completed"}.get(
+                j.judgement, "not_completed" if ind.attribute == "binding" else "basically_completed")
+    elif v is not None and row["target"] is not None and proxy:
+        row["judged_on"] = "value"
+        _limit(ctx, ind, row, str(proxy.get("kind", "floor")), float(row["target"]), float(v.value))
+    else:
+        row.update(status="no_data", reason="no_value")
+
+
+_KIND = {"cumulative": _cumulative, "level": _level, "growth": _growth, "ceiling": _ceiling_floor,
+         "floor": _ceiling_floor, "qualitative": _qualitative}
+
+
+def _districts_for(ctx: _Ctx, ind: Indicator) -> list[str]:
+    """City first, then the plan's districts for this indicator, then any others reported."""
+    ids = {ind.id, ind.values_from} - {None}
+    reported = {d for (i, d, _y) in ctx.index if i in ids}
+    wanted = {ctx.plan.city} | set(ind.schedule) | reported
+    order = [d for d in ctx.plan.districts if d in wanted]
+    return order + sorted(wanted - set(order))
+
+
+def _label(plan: Plan, district: str, lang: str) -> str:
+    return plan.districts.get(district, {}).get(lang, district)
+
+
+def _finish(row: _Row) -> dict[str, Any]:
+    used: list[_Value] = row.pop("_used", [])
+    statuses = {u.status for u in used}
+    row["value_status"] = ("preliminary" if "preliminary" in statuses else "final") if used else None
+    sources = list(dict.fromkeys(u.source for u in used if u.source))
+    row["sources"] = "; ".join(sources) or None
+    fixes = [f"{u.replaced} → {u.location}" for u in used if u.replaced]
+    row["corrections"] = "; ".join(fixes) or None
+    row["missing_years"] = ",".join(str(y) for y in row.get("missing_years") or []) or None
+    return row
+
+
+def _rank(results: pd.DataFrame, city: str) -> pd.Series:
+    """Rank districts by R within each annex indicator (1 = best; ties share the rank)."""
+    rank = pd.Series(float("nan"), index=results.index)
+    mask = results["has_schedule"] & (results["district"] != city) & results["schedule_ratio"].notna()
+    for _, grp in results[mask].groupby("indicator"):
+        rank.loc[grp.index] = grp["schedule_ratio"].rank(ascending=False, method="min")
+    return rank
+
+
+def _composite(results: pd.DataFrame, plan: Plan, method: Method) -> pd.DataFrame:
+    """Mean of min(R, cap) over each district's annex indicators with a target (weighted)."""
+    cap = float(method["composite"]["cap"])
+    rows = []
+    annex = results[results["has_schedule"] & (results["district"] != plan.city)]
+    for district in [d for d in plan.districts if d in set(annex["district"])]:
+        grp = annex[(annex["district"] == district) & (annex["target"].fillna(0) > 0)]
+        used = grp[grp["schedule_ratio"].notna()]
+        weights = [method.weight(i) for i in used["indicator"]]
+        total = sum(weights)
+        score = (sum(w * min(r, cap) for w, r in zip(weights, used["schedule_ratio"], strict=True)) / total
+                 if total > 0 else None)
+        rows.append({
+            "district": district, "district_zh": _label(plan, district, "zh"),
+            "district_en": _label(plan, district, "en"), "composite_score": score,
+            "indicators_used": ",".join(used["indicator"]) or None,
+            "indicators_excluded": ",".join(grp.loc[grp["schedule_ratio"].isna(), "indicator"]) or None,
+            "weights": ",".join(f"{i}:{w:g}" for i, w in zip(used["indicator"], weights, strict=True)) or None,
+            "cap": cap,
+        })
+    out = pd.DataFrame(rows, columns=["district", "district_zh", "district_en", "composite_score",
+                                      "indicators_used", "indicators_excluded", "weights", "cap"])
+    out["composite_score"] = out["composite_score"].astype(float)
+    out["composite_rank"] = out["composite_score"].rank(ascending=False, method="min").astype("Int64")
+    return out
+
+
+def _agrees(city: float, total: float, method: Method) -> bool:
+    tol = float(method["reconciliation"]["relative_tolerance"])
+    return math.isclose(city, total, rel_tol=max(tol, 1e-9), abs_tol=1e-9)
+
+
+def _reconcile(ctx: _Ctx) -> pd.DataFrame:
+    """District sums vs the city figure: in the plan's schedules and in the reported actuals."""
+    plan, rows = ctx.plan, []
+    for ind in plan.indicators:
+        if ind.kind != "cumulative":
+            continue
+        districts = [d for d in ind.schedule if d != plan.city]
+        if ind.schedule.get(plan.city) and districts:
+            for year in plan.years:
+                city_v = ind.schedule[plan.city].get(year, 0.0)
+                total = sum(ind.schedule[d].get(year, 0.0) for d in districts)
+                rows.append(dict(check="plan_city_vs_districts", indicator=ind.id, year=year, city_value=city_v,
+                                 district_sum=total, difference=city_v - total, districts_reported=len(districts),
+                                 districts_missing=None, agrees=_agrees(city_v, total, ctx.method)))
+            if ind.main_row and ind.target is not None:
+                annex_total = ind.district_targets.get(plan.city)
+                if annex_total is not None:
+                    rows.append(dict(check="plan_target_vs_annex", indicator=ind.id, year=None,
+                                     city_value=ind.target, district_sum=annex_total,
+                                     difference=ind.target - annex_total, districts_reported=None,
+                                     districts_missing=None, agrees=_agrees(ind.target, annex_total, ctx.method)))
+        reported = sorted({d for (i, d, _y) in ctx.index if i == ind.id and d != plan.city})
+        expected = districts or reported
+        for year in plan.years:
+            cv = ctx.get(ind.id, plan.city, year)
+            vals = {d: v.value for d in expected if (v := ctx.get(ind.id, d, year)) is not None and v.value is not None}
+            if cv is None or cv.value is None or not vals:
+                continue
+            total = float(sum(vals.values()))
+            missing = [d for d in expected if d not in vals]
+            rows.append(dict(check="actual_city_vs_districts", indicator=ind.id, year=year, city_value=cv.value,
+                             district_sum=total, difference=cv.value - total, districts_reported=len(vals),
+                             districts_missing=",".join(missing) or None,
+                             agrees=None if missing else _agrees(cv.value, total, ctx.method)))
+    cols = ["check", "indicator", "year", "city_value", "district_sum", "difference", "districts_reported",
+            "districts_missing", "agrees"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["year"] = out["year"].astype("Int64")
+    out["districts_reported"] = out["districts_reported"].astype("Int64")
+    return out
+
+
+_INT_COLUMNS = ("baseline_year", "actual_year", "district_rank")
+_FLOAT_COLUMNS = ("time_progress", "baseline", "target", "target_value", "expected", "actual", "actual_partial",
+                  "completion", "schedule_ratio", "required_pace", "pace_so_far", "acceleration", "projection",
+                  "projected_completion", "observed_rate", "required_rate", "international_ratio",
+                  "unplanned_output")
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as numbers (years and ranks as nullable ints); undefined stays empty, never 0."""
+    for col in _FLOAT_COLUMNS:
+        frame[col] = pd.to_numeric(frame[col], errors="raise").astype(float)
+    for col in _INT_COLUMNS:
+        frame[col] = pd.to_numeric(frame[col]).round().astype("Int64")
+    for col in frame.columns:
+        if frame[col].dtype == object:  # None, never the text "nan"
+            frame[col] = frame[col].where(frame[col].notna(), None)
+    return frame
+
+
+@dataclass
+class Evaluation:
+    """Everything one evaluation computes (see the module docstring)."""
+
+    results: pd.DataFrame
+    districts: pd.DataFrame
+    reconciliation: pd.DataFrame
+    composite: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def run_evaluation(plan: Plan, actuals: pd.DataFrame | None, stage: str = "midterm",
+                   as_of: AsOf | int | str | None = None,
+                   method: Method | Path | str | dict[str, Any] | None = None) -> Evaluation:
+    """Evaluate ``plan`` against tidy ``actuals`` at ``as_of`` (default: the stage's year)."""
+    m = as_method(method)
+    when = parse_as_of(as_of, plan, stage, m)
+    index, log = prepare_actuals(actuals)
+    ctx = _Ctx(plan, m, stage, when, index)
+    rows = []
+    for ind in plan.indicators:
+        unit = ind.unit
+        value_unit = ind.reported_unit
+        if ind.values_from:
+            value_unit = plan.indicator(ind.values_from).reported_unit
+        for district in _districts_for(ctx, ind):
+            row = _Row(
+                indicator=ind.id, indicator_zh=ind.name["zh"], indicator_en=ind.name["en"],
+                district=district, district_zh=_label(plan, district, "zh"), district_en=_label(plan, district, "en"),
+                is_city=district == plan.city, tier=ind.tier, kind=ind.kind, attribute=ind.attribute,
+                unit_zh=unit["zh"], unit_en=unit["en"], value_unit_zh=value_unit["zh"], value_unit_en=value_unit["en"],
+                stage=stage, as_of=when.label, time_progress=ctx.tau, has_schedule=bool(ind.schedule),
+            )
+            _KIND[ind.kind](ctx, ind, district, row)
+            rows.append(_finish(row))
+    results = pd.DataFrame(rows)
+    for col in RESULT_COLUMNS:
+        if col not in results.columns:
+            results[col] = None
+    results["district_rank"] = _rank(results, plan.city)
+    composite = _composite(results, plan, m)
+    scheduled = results["has_schedule"].to_numpy()
+    results = _typed(results[RESULT_COLUMNS].copy())
+    # The district tables of METHOD.md: annex indicators only, best R first within each.
+    districts = results[scheduled].sort_values(["indicator", "district_rank"], na_position="last", kind="stable")
+    meta = {
+        "plan": plan.id, "stage": stage, "as_of": when.label, "time_progress": ctx.tau,
+        "months_elapsed": ctx.months, "period": [plan.first_year, plan.last_year],
+        "baseline_year": plan.baseline_year, "method": m.as_dict(),
+        "method_file": str(m.overrides) if m.overrides else str(m.source),
+        "corrections": log["corrections"], "unmatched_corrections": log["unmatched_corrections"],
+        "unknown_indicators": sorted({i for (i, _d, _y) in index} - {x.id for x in plan.indicators}),
+        "illustrative": bool(actuals is not None and "illustrative" in actuals
+                             and actuals["illustrative"].fillna(False).astype(bool).any()),
+    }
+    results.attrs["meta"] = meta
+    return Evaluation(results.reset_index(drop=True), districts.reset_index(drop=True),
+                      _reconcile(ctx), composite, meta)
+
+
+def evaluate(plan: Plan, actuals: pd.DataFrame | None, stage: str = "midterm",
+             as_of: AsOf | int | str | None = None,
+             method: Method | Path | str | dict[str, Any] | None = None) -> pd.DataFrame:
+    """The results table of :func:`run_evaluation` (metadata in ``.attrs["meta"]``)."""
+    return run_evaluation(plan, actuals, stage, as_of, method).results
+
+
+# --------------------------------------------------------------------------- presentation
+def with_labels(results: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``results`` plus reader-facing label columns (``*_label``) in ``lang``."""
+    out = results.copy()
+
+    def lab(group: str, col: str) -> list[str | None]:
+        return [t(f"status.{group}.{v}", lang) if v is not None and v == v else None for v in out[col]]
+
+    out["indicator_label"] = out[f"indicator_{lang}"]
+    out["district_label"] = out[f"district_{lang}"]
+    for group, col in (("status", "status"), ("grade", "grade"), ("international", "international_status"),
+                       ("kind", "kind"), ("attribute", "attribute"), ("reason", "reason"),
+                       ("value_status", "value_status"), ("judgement", "judgement")):
+        out[f"{col}_label"] = lab(group, col)
+    out["warning_label"] = [t("status.warning.flag", lang) if w is True else None for w in out["warning"]]
+    return out
+
+
+def _atomic(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_evaluation(ev: Evaluation, path: Path) -> list[Path]:
+    """Write the tables: one .xlsx with a sheet each, or CSVs (``name.csv`` + ``name-<table>.csv``
+    and ``name-meta.json``). Every file is moved into place only once completely written."""
+    path = Path(path)
+    tables = {"results": ev.results, "districts": ev.districts, "reconciliation": ev.reconciliation,
+              "composite": ev.composite}
+    meta_json = json.dumps(ev.meta, ensure_ascii=False, indent=2, default=str)
+    if path.suffix.lower() == ".xlsx":
+        def write_xlsx(tmp: Path) -> None:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+                for name, frame in tables.items():
+                    frame.to_excel(xw, sheet_name=name, index=False)
+                pd.DataFrame({"key": ["meta"], "value": [meta_json]}).to_excel(xw, sheet_name="meta", index=False)
+        _atomic(path, write_xlsx)
+        return [path]
+    if path.suffix.lower() != ".csv":
+        raise ReportkitError(method_problem("bad_out", Location(str(path)), {"path": str(path)}))
+    written = []
+    for name, frame in tables.items():
+        target = path if name == "results" else path.with_name(f"{path.stem}-{name}.csv")
+        _atomic(target, lambda tmp, f=frame: f.to_csv(tmp, index=False, lineterminator="\n"))
+        written.append(target)
+    meta_path = path.with_name(f"{path.stem}-meta.json")
+    _atomic(meta_path, lambda tmp: tmp.write_text(meta_json + "\n", encoding="utf-8"))
+    return [*written, meta_path]
+
+
+# --------------------------------------------------------------------------- CLI
+def _read_actuals(path: Path, plan: Plan, lang: str) -> pd.DataFrame:
+    """The tidy actuals via reportkit.actuals when it exists; a tidy CSV otherwise."""
+    try:
+        from reportkit import actuals as actuals_mod  # written in parallel (issue: actuals)
+    except ImportError:
+        actuals_mod = None
+    if actuals_mod is not None and hasattr(actuals_mod, "read_actuals"):
+        result = actuals_mod.read_actuals(path, plan, lang)
+        result.raise_for_problems()  # errors stop the evaluation; warnings are shown
+        for w in result.warnings:
+            print(w.message(lang))
+        return result.table
+    if not Path(path).is_file():
+        from reportkit.errors import Problem
+        raise ReportkitError(Problem("file_not_found", params={"path": str(path)}))
+    return pd.read_csv(path, dtype={"judgement": str, "replaces": str, "location": str, "source": str})
+
+
+def register(sub) -> None:
+    """Add ``reportkit evaluate`` to the CLI."""
+    from reportkit.config import DEFAULT_ACTUALS, PROCESSED_DIR
+
+    p = sub.add_parser("evaluate", help="evaluate the plan against its actuals (METHOD.md)")
+    p.add_argument("--actuals", type=Path, default=DEFAULT_ACTUALS,
+                   help="filled actuals workbook or tidy CSV (default: the sample actuals)")
+    p.add_argument("--stage", choices=STAGES, default="midterm", help="midterm (default) or final")
+    p.add_argument("--as-of", dest="as_of", default=None,
+                   help="YYYY or YYYY-MM inside the plan period (default: the stage's year)")
+    p.add_argument("--method", type=Path, default=None, help="method file overriding the defaults")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output .csv or .xlsx (default: data/processed/evaluation-<stage>.csv)")
+    p.set_defaults(func=_cli_evaluate, _processed=PROCESSED_DIR)
+
+
+def _cli_evaluate(args) -> int:
+    from reportkit import catalogue
+
+    plan = catalogue.load_default()
+    method = as_method(args.method)
+    parse_as_of(args.as_of, plan, args.stage, method)  # fail on a bad date before reading data
+    actuals = _read_actuals(args.actuals, plan, args.lang)
+    ev = run_evaluation(plan, actuals, args.stage, args.as_of, method)
+    out = args.out or args._processed / f"evaluation-{args.stage}.csv"
+    written = write_evaluation(ev, out)
+    lang = args.lang
+    counts = ev.results["status"].value_counts()
+    print(t("status.cli.done", lang, rows=len(ev.results), as_of=ev.meta["as_of"],
+            tau=f"{ev.meta['time_progress']:.2f}"))
+    for code, n in counts.items():
+        print(f"  {t(f'status.status.{code}', lang)}: {n}")
+    warnings = int((ev.results["warning"] == True).sum())  # noqa: E712 (None is not False here)
+    if warnings:
+        print(t("status.cli.warnings", lang, n=warnings))
+    bad = ev.reconciliation[ev.reconciliation["agrees"] == False]  # noqa: E712
+    if len(bad):
+        print(t("status.cli.mismatches", lang, n=len(bad)))
+    for path in written:
+        print(f"  {path}")
+    return 0

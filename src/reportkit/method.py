@@ -1,0 +1,221 @@
+"""The method file: thresholds, cut-offs, weights of docs/METHOD.md, loaded and checked.
+
+The default file is ``src/reportkit/method.yml``; a plan may override any key with its own file
+(``reportkit evaluate --method PATH``). :func:`method_table` renders the threshold table of the
+methodology chapter from the values actually used, so the chapter cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from reportkit.config import DEFAULT_METHOD
+from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.i18n import t
+
+# Status codes of METHOD.md §5 (plus the extension `no_target`), in display order.
+STATUS_CODES: tuple[str, ...] = (
+    "achieved", "ahead", "on_track", "lagging", "limited", "deteriorating",
+    "not_scheduled", "no_target", "no_data",
+)
+# Codes with a progress meaning, worst to best: "more actual never lowers the rank".
+STATUS_RANK: dict[str, int] = {
+    "deteriorating": 0, "limited": 1, "lagging": 2, "on_track": 3, "ahead": 4, "achieved": 5,
+}
+GRADE_CODES: tuple[str, ...] = ("exceeded", "completed", "basically_completed", "not_completed")
+INTERNATIONAL_CODES: tuple[str, ...] = (
+    "on_track", "acceleration_needed", "limited_progress", "deterioration",
+)
+JUDGEMENTS: tuple[str, ...] = ("met", "partly", "not_met")
+# Extensions of METHOD.md decided in docs/method-extensions.md (text in locales method.yml).
+EXTENSIONS: tuple[str, ...] = (
+    "no_target", "annex_target", "baseline", "month_as_of", "level_latest", "hold_level", "growth", "ceiling_floor",
+    "qualitative", "precedence", "warning", "grades_other_kinds", "final_stage", "pace",
+    "composite", "reconciliation", "corrections", "international",
+)
+
+
+def method_problem(key: str, location: Location | None = None, params: dict[str, Any] | None = None) -> Problem:
+    """A located problem whose message lives in the ``method`` locale group (``method.errors.*``)."""
+    return Problem(key, location, params or {}, group="method.errors")
+
+
+@dataclass
+class Method:
+    """The values of one method file (defaults merged with a user's overrides)."""
+
+    values: dict[str, Any]
+    source: Path
+    overrides: Path | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def status(self, code: str) -> float:
+        return float(self.values["status"][code])
+
+    def weight(self, indicator_id: str) -> float:
+        c = self.values["composite"]
+        return float((c.get("weights") or {}).get(indicator_id, c["default_weight"]))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The values used, for the evaluation's metadata."""
+        return copy.deepcopy(self.values)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ReportkitError(Problem("file_not_found", params={"path": str(path)}))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ReportkitError(method_problem("not_yaml", Location(str(path)), {"reason": str(exc)})) from None
+    if not isinstance(data, dict):
+        raise ReportkitError(method_problem("not_mapping", Location(str(path))))
+    return data
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any], path: Path, prefix: str = "") -> dict[str, Any]:
+    """``over`` laid on ``base``; an unknown key is an error (a typo must not pass silently)."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        dotted = f"{prefix}{key}"
+        if key not in base:
+            raise ReportkitError(method_problem("unknown_key", Location(str(path), row=dotted), {"key": dotted}))
+        # `weights` is an open mapping (indicator ids), everything else mirrors the defaults.
+        if isinstance(base[key], dict) and key != "weights":
+            if not isinstance(value, dict):
+                raise ReportkitError(method_problem("not_mapping", Location(str(path), row=dotted)))
+            out[key] = _merge(base[key], value, path, f"{dotted}.")
+        else:
+            out[key] = value
+    return out
+
+
+def _number(values: dict[str, Any], dotted: str, path: Path) -> float:
+    node: Any = values
+    for part in dotted.split("."):
+        node = node[part]
+    if isinstance(node, bool) or not isinstance(node, int | float) or not math.isfinite(node):
+        raise ReportkitError(method_problem("not_number", Location(str(path), row=dotted),
+                                           {"key": dotted, "value": node}))
+    return float(node)
+
+
+def _validate(values: dict[str, Any], path: Path) -> None:
+    """Thresholds must be numbers in a consistent order; codes must be known."""
+    def order(*keys: str) -> None:
+        nums = [_number(values, k, path) for k in keys]
+        if any(a <= b for a, b in zip(nums, nums[1:], strict=False)):
+            raise ReportkitError(method_problem("bad_order", Location(str(path), row=keys[0].split(".")[0]),
+                                               {"keys": " > ".join(keys)}))
+
+    order("status.ahead", "status.on_track", "status.lagging", "status.limited")
+    order("international.on_track", "international.acceleration_needed", "international.limited_progress")
+    order("grades.exceeded", "grades.completed", "grades.basically_completed")
+    for key in ("status.achieved", "binding.warning_below", "composite.cap", "composite.default_weight"):
+        if _number(values, key, path) <= 0:
+            raise ReportkitError(method_problem("not_positive", Location(str(path), row=key), {"key": key}))
+    if _number(values, "reconciliation.relative_tolerance", path) < 0:
+        raise ReportkitError(method_problem("not_positive", Location(str(path), row="reconciliation.relative_tolerance"),
+                                           {"key": "reconciliation.relative_tolerance"}))
+    weights = values["composite"].get("weights") or {}
+    if not isinstance(weights, dict):
+        raise ReportkitError(method_problem("not_mapping", Location(str(path), row="composite.weights")))
+    for iid in weights:
+        w = _number(values, f"composite.weights.{iid}", path)
+        if w < 0:
+            raise ReportkitError(method_problem("not_positive", Location(str(path), row=f"composite.weights.{iid}"),
+                                               {"key": f"composite.weights.{iid}"}))
+    for judgement in (*JUDGEMENTS, "met_final"):
+        code = values["qualitative"].get(judgement)
+        if code not in STATUS_RANK:
+            raise ReportkitError(method_problem("bad_code", Location(str(path), row=f"qualitative.{judgement}"),
+                                               {"key": f"qualitative.{judgement}", "value": code}))
+    idx = values["midterm_year_index"]
+    if isinstance(idx, bool) or not isinstance(idx, int) or idx < 1:
+        raise ReportkitError(method_problem("not_positive", Location(str(path), row="midterm_year_index"),
+                                           {"key": "midterm_year_index"}))
+
+
+def load_method(path: Path | str | None = None) -> Method:
+    """The default method, with the keys of ``path`` (if given) laid over it, validated."""
+    defaults = _read_yaml(DEFAULT_METHOD)
+    values = defaults
+    over_path = None
+    if path is not None:
+        over_path = Path(path)
+        values = _merge(defaults, _read_yaml(over_path), over_path)
+    _validate(values, over_path or DEFAULT_METHOD)
+    return Method(values=values, source=DEFAULT_METHOD, overrides=over_path)
+
+
+def as_method(method: Method | Path | str | dict[str, Any] | None) -> Method:
+    """Accept a Method, a path, a mapping of overrides (tests, notebooks) or None (defaults)."""
+    if isinstance(method, Method):
+        return method
+    if isinstance(method, dict):
+        defaults = _read_yaml(DEFAULT_METHOD)
+        values = _merge(defaults, method, Path("<dict>"))
+        _validate(values, Path("<dict>"))
+        return Method(values=values, source=DEFAULT_METHOD)
+    return load_method(method)
+
+
+def fmt_threshold(value: float) -> str:
+    """A threshold as METHOD.md writes it: two decimals, more only when the file has more."""
+    return f"{value:.2f}" if round(value, 2) == value else f"{value:g}"
+
+
+def method_table(method: Method | Path | str | dict[str, Any] | None, lang: str) -> pd.DataFrame:
+    """The methodology chapter's table of rules and thresholds, generated from the method file."""
+    m = as_method(method)
+    v = m.values
+    f = {
+        **{f"s_{k}": fmt_threshold(float(x)) for k, x in v["status"].items()},
+        **{f"i_{k}": fmt_threshold(float(x)) for k, x in v["international"].items()},
+        **{f"g_{k}": fmt_threshold(float(x)) for k, x in v["grades"].items()},
+        "warning_below": fmt_threshold(float(v["binding"]["warning_below"])),
+        "cap": fmt_threshold(float(v["composite"]["cap"])),
+        "tolerance": f"{float(v['reconciliation']['relative_tolerance']):g}",
+    }
+    rows: list[tuple[str, str, str, str]] = []
+    for code in STATUS_CODES:
+        rows.append(("status", code, t(f"status.status.{code}", lang), t(f"method.rule.status.{code}", lang, **f)))
+    rows.append(("warning", "warning", t("status.warning.flag", lang), t("method.rule.warning", lang, **f)))
+    for judgement in JUDGEMENTS:
+        rows.append(("qualitative", judgement, t(f"status.judgement.{judgement}", lang),
+                     t("method.rule.qualitative", lang, status=t(f"status.status.{v['qualitative'][judgement]}", lang))))
+    rows.append(("qualitative", "met_final", t("status.judgement.met", lang),
+                 t("method.rule.qualitative_final", lang, status=t(f"status.status.{v['qualitative']['met_final']}", lang))))
+    for code in INTERNATIONAL_CODES:
+        rows.append(("international", code, t(f"status.international.{code}", lang),
+                     t(f"method.rule.international.{code}", lang, **f)))
+    for code in GRADE_CODES:
+        rows.append(("grade", code, t(f"status.grade.{code}", lang), t(f"method.rule.grade.{code}", lang, **f)))
+    weights = v["composite"].get("weights") or {}
+    wtext = (", ".join(f"{k}: {float(w):g}" for k, w in weights.items())
+             if weights else t("method.rule.equal_weights", lang))
+    rows.append(("composite", "composite", t("method.table.composite", lang),
+                 t("method.rule.composite", lang, weights=wtext,
+                   default=f"{float(v['composite']['default_weight']):g}", **f)))
+    rows.append(("reconciliation", "reconciliation", t("method.table.reconciliation", lang),
+                 t("method.rule.reconciliation", lang, **f)))
+    frame = pd.DataFrame(rows, columns=["section", "code", "label", "rule"])
+    frame["section"] = [t(f"method.table.section.{s}", lang) for s in frame["section"]]
+    return frame.rename(columns={c: t(f"method.table.columns.{c}", lang) for c in frame.columns})
+
+
+def method_extensions(lang: str) -> pd.DataFrame:
+    """The decisions where METHOD.md is silent (docs/method-extensions.md), in one language."""
+    return pd.DataFrame(
+        [(e, t(f"method.extensions.{e}.title", lang), t(f"method.extensions.{e}.text", lang)) for e in EXTENSIONS],
+        columns=[t(f"method.table.columns.{c}", lang) for c in ("code", "label", "rule")],
+    )
