@@ -39,6 +39,7 @@ from reportkit.i18n import t
 
 TEMPLATE_DIR = PACKAGE_DIR / "templates" / "pdf"
 STAGES: tuple[str, ...] = ("midterm", "final")
+HTML_LANG = {"zh": "zh-CN", "en": "en"}  # the lang attribute: hyphenation, font selection
 
 # Where the article is, in order of preference (sphinx-book-theme, then plain Sphinx themes).
 ARTICLE_SELECTORS = ("article.bd-article", "div[role=main]", "main", "div.body")
@@ -84,8 +85,9 @@ def pdf_path(plan_id: str, stage: str, lang: str) -> Path:
     return BUILD_DIR / stage / "pdf" / pdf_name(plan_id, stage, lang)
 
 
-def _problem(key: str, file: Path | str, **params: Any) -> Problem:
-    return Problem(f"errors.{key}", Location(str(file)), params, group="pdf")
+def _problem(key: str, file: Path | str, row: str | None = None, **params: Any) -> Problem:
+    """A located problem with its message in the ``pdf`` locale group (``pdf.errors.<key>``)."""
+    return Problem(f"errors.{key}", Location(str(file), row=row), params, group="pdf")
 
 
 # ── input ──────────────────────────────────────────────────────────────────────────────────
@@ -173,7 +175,7 @@ def _static_charts(soup: BeautifulSoup, article: Tag, path: Path) -> None:
         except ValueError as err:
             raise ReportkitError(_problem("chart_spec", path, reason=str(err))) from None
         if spec is None:
-            raise ReportkitError(_problem("chart_spec", path, reason="vegaEmbed(el, spec) not found"))
+            raise ReportkitError(_problem("chart_no_spec", path))
         figure = script.find_parent("figure")
         vis = (figure.select_one(".rk-vis") if figure else None) or script.find_previous_sibling("div")
         label = str(vis.get("aria-label", "")) if vis is not None else ""
@@ -322,16 +324,16 @@ def _parse_date(value: Any, what: str) -> tuple[int, int, int | None]:
             return y, mo, d
         except ValueError:
             pass
-    raise ReportkitError(_problem("bad_date", what, value=value))
+    raise ReportkitError(_problem("bad_date", "cover", row=what, value=value))
 
 
-def format_date(value: Any, lang: str, what: str = "cover") -> str:
+def format_date(value: Any, lang: str, what: str = "date") -> str:
     """A date (``YYYY-MM`` or ``YYYY-MM-DD``) written the way the edition's readers write it."""
     y, m, d = _parse_date(value, what)
     month = t(f"pdf.month.m{m}", lang)
     if d is None:
-        return t("pdf.date.month", lang, year=y, month=m, month_name=month)
-    return t("pdf.date.day", lang, year=y, month=m, day=d, month_name=month)
+        return t("pdf.date.month", lang, year=y, month_name=month)
+    return t("pdf.date.day", lang, year=y, day=d, month_name=month)
 
 
 def _pdf_datetime(cover: dict[str, Any]) -> dt.datetime:
@@ -339,7 +341,8 @@ def _pdf_datetime(cover: dict[str, Any]) -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-    y, m, d = _parse_date(cover.get("date") or cover["as_of"], "cover")
+    key = "date" if cover.get("date") else "as_of"
+    y, m, d = _parse_date(cover[key], key)
     return dt.datetime(y, m, d or 1, tzinfo=dt.UTC)
 
 
@@ -351,10 +354,10 @@ def _css_string(text: str) -> str:
 def _cover_context(cover: dict[str, Any], lang: str) -> dict[str, Any]:
     for key in ("title", "stage", "as_of"):
         if not cover.get(key):
-            raise ReportkitError(_problem("cover_missing", "cover", field=key))
+            raise ReportkitError(_problem("cover_missing", "cover", row=key, field=key))
     stage = str(cover["stage"])
     if stage not in STAGES:
-        raise ReportkitError(_problem("bad_stage", "cover", stage=stage, stages=", ".join(STAGES)))
+        raise ReportkitError(_problem("bad_stage", "cover", row="stage", stage=stage, stages=", ".join(STAGES)))
     return {
         "title": str(cover["title"]),
         "kind": t(f"pdf.kind.{stage}", lang),
@@ -407,12 +410,11 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any]) -> st
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
                              keep_trailing_newline=True)
     return env.get_template("report.html.j2").render(
-        lang=lang, html_lang=t("pdf.html_lang", lang), cover=ctx, toc=toc,
+        lang=lang, html_lang=HTML_LANG[lang], cover=ctx, toc=toc,
         toc_title=t("pdf.toc", lang), chapters=chapters, created=created,
         css_title=_css_string(ctx["title"]), css_notice=_css_string(ctx["notice"]),
-        css_page=_css_string(t("pdf.page_before", lang)),
-        css_page_after=_css_string(t("pdf.page_after", lang)),
-        css_font=t("pdf.font_stack", lang),
+        css_page=" counter(page) ".join(_css_string(part) if part else ""
+                                        for part in t("pdf.page", lang, n="\0").split("\0")),
     )
 
 

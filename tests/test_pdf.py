@@ -1,0 +1,264 @@
+"""The PDF stage on a tiny purpose-built Jupyter Book (tests/fixtures/pdf/make_book.py).
+
+Each edition is built with the real ``jupyter-book`` (html builder, as the site does), then
+``reportkit.pdf.build_pdf`` typesets it; poppler's tools read the PDF back. Page images of the
+cover, a table page and a chart page are kept under ``_build/artifacts/pdf/``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reportkit import pdf
+from reportkit.config import BUILD_DIR
+from reportkit.errors import ReportkitError
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "pdf" / "make_book.py"
+ARTIFACTS = BUILD_DIR / "artifacts" / "pdf"
+JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+COVER = {"title": "测试市住房发展规划", "stage": "midterm", "as_of": "2023-06",
+         "date": "2023-07-15", "illustrative": True}
+NOTICE = {"zh": "示例数据，非官方统计", "en": "Illustrative data, not official statistics"}
+
+_spec = importlib.util.spec_from_file_location("pdf_fixture_book", FIXTURE)
+book = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(book)
+
+
+def _run(*args: str) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def _page_texts(path: Path) -> list[str]:
+    """Text of each page (pdftotext separates pages with a form feed)."""
+    return _run("pdftotext", "-layout", str(path), "-").split("\f")[:-1]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture(scope="session")
+def editions(tmp_path_factory) -> dict[str, dict]:
+    """Both editions of the fixture book, built and typeset once; with timings."""
+    out: dict[str, dict] = {}
+    root = tmp_path_factory.mktemp("pdfbook")
+    for lang in ("zh", "en"):
+        src = book.write_book(root / f"src-{lang}", lang)
+        _run(str(JUPYTER_BOOK), "build", str(src), "--path-output", str(root / f"out-{lang}"))
+        edition = root / f"out-{lang}" / "_build" / "html"
+        target = root / pdf.pdf_name("testplan", "midterm", lang)
+        start = time.perf_counter()
+        pdf.build_pdf(edition, target, lang=lang, cover=COVER)
+        seconds = time.perf_counter() - start
+        out[lang] = {"edition": edition, "pdf": target, "seconds": seconds,
+                     "pages": _page_texts(target)}
+        print(f"PDF {lang}: {seconds:.2f} s", file=sys.stderr)
+    return out
+
+
+def test_edition_pages_follow_the_book_order(editions):
+    pages = pdf.edition_pages(editions["zh"]["edition"])
+    assert [p.name for p in pages] == ["intro.html", "indicators.html"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a4_and_sane_page_count(editions, lang):
+    info = _run("pdfinfo", str(editions[lang]["pdf"]))
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info)
+    n = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    # cover + contents + summary + a 60-row table (more than one page at 8.5 pt) + the chart
+    assert 5 <= n <= 9
+    assert n == len(editions[lang]["pages"])
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_font_embedded_and_cjk_present(editions, lang):
+    rows = _run("pdffonts", str(editions[lang]["pdf"])).splitlines()[2:]
+    assert rows
+    for row in rows:
+        assert re.search(r"\byes\s+yes\s+yes\b", row), row  # emb sub uni
+    assert any("CJK" in row for row in rows)
+
+
+def test_zh_text_headings_and_table(editions):
+    pages = editions["zh"]["pages"]
+    text = _squash(" ".join(pages))
+    for heading in ("1 评估摘要", "1.1 主要发现", "2 主要指标", "2.1 指标完成情况表",
+                    "2.2 完成率与序时进度"):
+        assert heading in text
+    for cell in ("测试区01", "测试区60", "县（市、区）", "进度正常", "滞后"):
+        assert cell in text
+    for english in ("Summary", "Main indicators", "Test district", "Contents", "Page "):
+        assert english not in text
+
+
+def test_en_text_headings_and_table(editions):
+    text = _squash(" ".join(editions["en"]["pages"]))
+    for heading in ("1 Summary", "1.1 Key findings", "2 Main indicators",
+                    "2.1 Indicator completion table", "2.2 Completion against time progress"):
+        assert heading in text
+    for cell in ("Test district 01", "Test district 60", "On track", "Lagging"):
+        assert cell in text
+    for chinese in ("评估摘要", "测试区", "目录", "进度正常"):
+        assert chinese not in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_code_no_notebook_artefacts(editions, lang):
+    text = " ".join(editions[lang]["pages"])
+    for artefact in ("STREAM-NOISE-MARKER", "0x7f", "object at", "Show code cell", "tables.show",
+                     "DATA-TABLE-MARKER", "vegaEmbed", "¶"):
+        assert artefact not in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_cover_and_notice(editions, lang):
+    pages = editions[lang]["pages"]
+    cover = _squash(pages[0])
+    assert COVER["title"] in cover
+    assert ("中期评估报告" if lang == "zh" else "Mid-term Evaluation Report") in cover
+    assert ("2023年6月" if lang == "zh" else "June 2023") in cover
+    assert ("2023年7月15日" if lang == "zh" else "15 July 2023") in cover
+    assert NOTICE[lang] in cover
+    # every later page carries the notice once, in the footer; the site's banner is not printed
+    for page in pages[1:]:
+        assert _squash(page).count(NOTICE[lang]) == 1
+
+
+def _page_of(pages: list[str], needle: str, start: int = 2) -> int:
+    """1-based number of the first page from ``start`` whose text contains ``needle``."""
+    for i, page in enumerate(pages[start:], start=start + 1):
+        if needle in _squash(page):
+            return i
+    raise AssertionError(f"{needle!r} not found")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_toc_page_numbers_point_at_the_headings(editions, lang):
+    pages = editions[lang]["pages"]
+    toc = pages[1]
+    assert ("目录" if lang == "zh" else "Contents") in toc
+    headings = {"zh": ["评估摘要", "主要发现", "指标完成情况表", "完成率与序时进度"],
+                "en": ["Summary", "Key findings", "Indicator completion table",
+                       "Completion against time progress"]}[lang]
+    for heading in headings:
+        m = re.search(re.escape(heading) + r"\s*\.*\s*(\d+)\s*$", toc, re.M)
+        assert m, f"no page number for {heading!r} in the contents"
+        assert int(m.group(1)) == _page_of(pages, heading)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_footer_page_numbers(editions, lang):
+    pages = editions[lang]["pages"]
+    for n, page in enumerate(pages[1:], start=2):
+        footer = rf"第\s*{n}\s*页" if lang == "zh" else rf"Page\s+{n}\b"
+        last_line = [line for line in page.splitlines() if line.strip()][-1]
+        assert re.search(footer, last_line), last_line
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_table_header_repeats_on_every_table_page(editions, lang):
+    pages = editions[lang]["pages"]
+    district = "测试区" if lang == "zh" else "Test district"
+    header = "县（市、区）" if lang == "zh" else "District"
+    table_pages = [p for p in pages if district in p]
+    assert len(table_pages) >= 2  # 60 rows do not fit one A4 page
+    for page in table_pages:
+        assert header in page
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_chart_is_vector_text_in_the_edition_language(editions, lang):
+    pages = editions[lang]["pages"]
+    bars = book.TEXT[lang]["bars"]
+    n = _page_of(pages, book.TEXT[lang]["chart_title"])
+    page = pages[n - 1]
+    for label in bars:  # only in the chart's spec: found as text = drawn from the SVG as text
+        assert label in page
+    shot_dir = ARTIFACTS
+    shot_dir.mkdir(parents=True, exist_ok=True)
+    pdf_file = editions[lang]["pdf"]
+    table_n = _page_of(pages, "测试区30" if lang == "zh" else "Test district 30")
+    for name, number in (("cover", 1), ("table", table_n), ("chart", n)):
+        prefix = shot_dir / f"fixture-{lang}-{name}"
+        _run("pdftoppm", "-r", "60", "-png", "-singlefile", "-f", str(number), "-l", str(number),
+             str(pdf_file), str(prefix))
+        assert prefix.with_suffix(".png").stat().st_size > 5000
+
+
+def test_internal_links_and_unique_ids(editions):
+    html = pdf.print_html(pdf.edition_pages(editions["zh"]["edition"]), lang="zh", cover=COVER)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    # the summary's link to the indicators page lands on that chapter
+    assert 'href="#page-indicators"' in html
+    for href in re.findall(r'href="#([^"]+)"', html):
+        assert href in ids
+
+
+def test_same_input_same_bytes_and_pinned_dates(editions, tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    again = pdf.build_pdf(editions["zh"]["edition"], tmp_path / "again.pdf", lang="zh", cover=COVER)
+    assert again.read_bytes() == editions["zh"]["pdf"].read_bytes()
+    info = _run("pdfinfo", "-isodates", str(again))
+    assert re.search(r"CreationDate:\s+2023-07-15T00:00:00", info)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14T22:13:20Z
+    pinned = pdf.build_pdf(editions["zh"]["edition"], tmp_path / "pinned.pdf", lang="zh", cover=COVER)
+    assert re.search(r"CreationDate:\s+2023-11-14T22:13:20", _run("pdfinfo", "-isodates", str(pinned)))
+
+
+def test_final_stage_without_notice(editions, tmp_path):
+    cover = {"title": "Plan", "stage": "final", "as_of": "2025-12", "illustrative": False}
+    out = pdf.build_pdf(editions["en"]["edition"], tmp_path / "final.pdf", lang="en", cover=cover)
+    text = _squash(" ".join(_page_texts(out)))
+    assert "End-of-term Evaluation Report" in text
+    assert "December 2025" in text
+    assert NOTICE["en"] not in text
+    assert "Illustrative" not in text
+
+
+def test_names_and_dates():
+    assert pdf.pdf_name("dazhou-14fyp", "midterm", "zh") == "dazhou-14fyp-midterm-zh.pdf"
+    assert pdf.pdf_path("p", "final", "en") == BUILD_DIR / "final" / "pdf" / "p-final-en.pdf"
+    assert pdf.format_date("2023-06", "zh") == "2023年6月"
+    assert pdf.format_date("2023-06-30", "en") == "30 June 2023"
+    assert pdf.format_date("2026-01-05", "zh") == "2026年1月5日"
+
+
+@pytest.mark.parametrize("bad", ["2023-13", "June 2023", "2023-02-30", ""])
+def test_bad_as_of_is_a_located_user_error(editions, tmp_path, bad):
+    cover = dict(COVER, as_of=bad)
+    with pytest.raises(ReportkitError) as err:
+        pdf.build_pdf(editions["zh"]["edition"], tmp_path / "x.pdf", lang="zh", cover=cover)
+    zh, en = err.value.render("zh"), err.value.render("en")
+    assert "cover: as_of" in zh and "cover: as_of" in en
+    assert re.search(r"[\u4e00-\u9fff]", zh) and not re.search(r"[\u4e00-\u9fff]", en)
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_missing_edition_is_a_user_error(tmp_path):
+    with pytest.raises(ReportkitError) as err:
+        pdf.build_pdf(tmp_path, tmp_path / "x.pdf", lang="zh", cover=COVER)
+    assert str(tmp_path) in err.value.render("zh")
+    assert "网站" in err.value.render("zh") and "site" in err.value.render("en")
+
+
+def test_broken_chart_script_is_located(editions, tmp_path):
+    edition = tmp_path / "edition"
+    shutil.copytree(editions["zh"]["edition"], edition)
+    page = edition / "indicators.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("vegaEmbed(el,{", "vegaEmbed(el,{oops"),
+                    encoding="utf-8")
+    with pytest.raises(ReportkitError) as err:
+        pdf.build_pdf(edition, tmp_path / "x.pdf", lang="en", cover=COVER)
+    assert "indicators.html" in err.value.render("en")
+    assert "SVG" in err.value.render("en")
