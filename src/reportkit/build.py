@@ -1,0 +1,756 @@
+"""Stage 5 — the report: notebooks run per language, one Jupyter Book edition per language.
+
+``reportkit build --stage midterm|final --lang zh,en`` runs, in order:
+
+1. **prepare** — extract the plan, read and validate the actuals (a validation error stops here,
+   before anything is written to ``_build/<stage>/``), evaluate, and write the context and the
+   download tables into a fresh temporary folder next to ``_build/<stage>/``;
+2. **notebooks** — each page notebook of ``notebooks/`` is checked against its ``parameters``
+   cell, staged per language (headings rendered from the locales) and executed by papermill,
+   ``--jobs`` processes at a time (never threads: papermill changes the process's directory);
+3. **site** — one Jupyter Book per language (``execute_notebooks: off``, warnings are errors),
+   assembled into ``html/{index.html,zh/,en/,downloads/}``;
+4. **publish** — the temporary folder replaces ``_build/<stage>/`` in one rename; a failure
+   anywhere leaves the last good build untouched.
+
+Later steps (the PDF) plug in after ``site`` through :data:`EXTRA_STEPS`; they find the staged
+book sources of each edition in ``<out>/book/<lang>/`` (see :class:`BuildResult`).
+
+Notebooks load their data with :func:`load_context`, which either reads the context the build
+wrote (``context_file``) or computes it from the input files, so a notebook opened in Jupyter
+from ``notebooks/`` runs as-is with its default parameters.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from reportkit import __version__
+from reportkit import config as cfg
+from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.i18n import t
+
+STAGES = ("midterm", "final")
+PARAM_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+# Page notebooks in reading order; "programme" is run once per annex table of the plan.
+PAGES = ("summary", "indicators", "programme", "districts", "methodology", "data")
+ROOT_PAGE = "summary"  # becomes index.html of each edition
+LANG_TAGS = {"zh": "zh_CN", "en": "en"}
+
+
+# --------------------------------------------------------------------------------------------
+# Problems of this stage: their texts live in the ``report`` locale group (report.error.*).
+class ReportProblem(Problem):
+    """A located problem whose message key is in ``report.error``."""
+
+    def message(self, lang: str = "zh") -> str:
+        text = t(f"report.error.{self.key}", lang, **self.params)
+        where = self.location.render(lang) if self.location else ""
+        label = t(f"errors.severity_{self.severity}", lang)
+        return f"{label} {where}: {text}" if where else f"{label} {text}"
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook parameters: `name: type = value  # help` in the cell tagged `parameters`.
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+def _parameters_cell(nb: dict[str, Any]) -> tuple[int, str]:
+    for k, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            src = cell["source"]
+            return k, "".join(src) if isinstance(src, list) else src
+    return -1, ""
+
+
+def notebook_parameters(path: Path) -> dict[str, Parameter]:
+    """The documented parameters of a notebook, read from its ``parameters`` cell.
+
+    Every statement of the cell must be ``name: type = literal  # help`` with a type among
+    str/int/float/bool and a default of that type; anything else is a located error.
+    """
+    path = Path(path)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    index, source = _parameters_cell(nb)
+    if index < 0:
+        raise ReportkitError(ReportProblem("nb_no_parameters", Location(str(path))))
+    lines = source.splitlines()
+    params: dict[str, Parameter] = {}
+    problems: list[Problem] = []
+    for node in ast.parse(source).body:
+        where = Location(str(path), row=f"parameters cell, line {node.lineno}")
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                and isinstance(node.annotation, ast.Name) and node.annotation.id in PARAM_TYPES
+                and node.value is not None):
+            problems.append(ReportProblem("nb_bad_parameter_line", where,
+                                          {"line": lines[node.lineno - 1].strip()}))
+            continue
+        typ = PARAM_TYPES[node.annotation.id]
+        try:
+            default = ast.literal_eval(node.value)
+        except ValueError:
+            default = None
+        line = lines[node.lineno - 1]
+        help_text = line.split("#", 1)[1].strip() if "#" in line else ""
+        if not _type_ok(default, typ) or not help_text:
+            problems.append(ReportProblem("nb_bad_parameter_line", where, {"line": line.strip()}))
+            continue
+        params[node.target.id] = Parameter(node.target.id, typ, default, help_text)
+    if problems:
+        raise ReportkitError(problems)
+    return params
+
+
+def _type_ok(value: Any, typ: type) -> bool:
+    if typ is bool:
+        return isinstance(value, bool)
+    if typ is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if typ is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, typ)
+
+
+def check_parameters(path: Path, given: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``given`` against a notebook's parameters; unknown or mistyped ones are errors.
+
+    Returns the full parameter set (defaults filled in). papermill itself only warns.
+    """
+    spec = notebook_parameters(path)
+    problems: list[Problem] = []
+    for name, value in given.items():
+        where = Location(str(path), row=name)
+        if name not in spec:
+            problems.append(ReportProblem("nb_unknown_parameter", where,
+                                          {"name": name, "known": ", ".join(spec)}))
+        elif not _type_ok(value, spec[name].type):
+            problems.append(ReportProblem("nb_parameter_type", where,
+                                          {"name": name, "expected": spec[name].type.__name__,
+                                           "value": repr(value)}))
+    if problems:
+        raise ReportkitError(problems)
+    return {**{n: p.default for n, p in spec.items()}, **given}
+
+
+# --------------------------------------------------------------------------------------------
+# The data every page shows.
+@dataclass
+class ReportContext:
+    """Plan, actuals, results and provenance of one evaluation (what the notebooks display)."""
+
+    stage: str
+    as_of: str
+    plan: Any                       # reportkit.catalogue.Plan
+    tables: Any                     # reportkit.plan.PlanTables
+    actuals: pd.DataFrame
+    results: pd.DataFrame
+    evaluation: Any                 # reportkit.evaluation.Evaluation (districts, composite …)
+    method: dict[str, Any]
+    method_path: Path
+    illustrative: bool
+    inputs: dict[str, str] = field(default_factory=dict)   # label → sha256
+    input_paths: dict[str, str] = field(default_factory=dict)
+    commentary_dir: Path | None = None
+    version: str = __version__
+    warnings: list[Problem] = field(default_factory=list)  # the validator's warnings
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The engine's metadata: as_of, time_progress, method values used …"""
+        return self.evaluation.meta
+
+    @property
+    def annexes(self) -> list[int]:
+        return sorted(int(a) for a in self.tables.annex_targets["annex"].unique())
+
+    def annex_indicator(self, annex: int):
+        """The catalogue indicator measured by an annex table (None when the catalogue has none)."""
+        return next((i for i in self.plan.indicators if i.annex == annex), None)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _path_or(value: str | Path | None, default: Path) -> Path:
+    return Path(value).resolve() if value not in (None, "") else default
+
+
+def load_context(stage: str = "midterm", as_of: str = "", actuals_file: str = "",
+                 method_file: str = "", plan_file: str = "", catalogue_file: str = "",
+                 commentary_dir: str = "", context_file: str = "") -> ReportContext:
+    """The report's data: read from ``context_file`` if given, else computed from the inputs.
+
+    Empty paths mean the defaults of :mod:`reportkit.config` (embedded plan, illustrative
+    sample actuals, default method). Raises ReportkitError on invalid inputs.
+    """
+    if context_file:
+        with open(context_file, "rb") as fh:
+            return pickle.load(fh)
+    if stage not in STAGES:
+        raise ReportkitError(ReportProblem("bad_stage", None, {"stage": stage, "stages": ", ".join(STAGES)}))
+    from reportkit import catalogue as catalogue_mod
+    from reportkit import plan as plan_mod
+    from reportkit.actuals import read_actuals
+    from reportkit.evaluation import parse_as_of, run_evaluation
+    from reportkit.method import as_method
+
+    cat_path = _path_or(catalogue_file, cfg.DEFAULT_CATALOGUE)
+    plan_obj = catalogue_mod.load(cat_path)
+    plan_path = _path_or(plan_file, plan_obj.document)
+    tables = plan_mod.extract(plan_path)
+    catalogue_mod.resolve(plan_obj, tables)
+    method_path = _path_or(method_file, cfg.DEFAULT_METHOD)
+    method = as_method(method_path if method_file else None)
+    parse_as_of(as_of or None, plan_obj, stage, method)  # a bad date fails before reading data
+    actuals_path = _path_or(actuals_file, cfg.DEFAULT_ACTUALS)
+    if not actuals_file and not actuals_path.exists():
+        _make_sample(actuals_path, plan_obj)
+    read = read_actuals(actuals_path, plan_obj)
+    read.raise_for_problems()  # the validator's located messages; nothing is published
+    ev = run_evaluation(plan_obj, read.table, stage, as_of or None, method)
+    inputs = {"plan": plan_path, "catalogue": cat_path, "actuals": actuals_path, "method": method_path}
+    com = Path(commentary_dir).resolve() if commentary_dir else None
+    return ReportContext(
+        stage=stage, as_of=str(ev.meta["as_of"]), plan=plan_obj, tables=tables,
+        actuals=read.table, results=ev.results, evaluation=ev, method=ev.meta["method"],
+        method_path=method_path, illustrative=read.illustrative,
+        inputs={k: sha256(p) for k, p in inputs.items()},
+        input_paths={k: _display_path(p) for k, p in inputs.items()},
+        commentary_dir=com, warnings=list(read.warnings),
+    )
+
+
+def _make_sample(path: Path, plan: Any) -> None:
+    """Generate the illustrative sample actuals when the default file is absent (fresh clone)."""
+    from reportkit import sample
+
+    sample.write_sample(plan, path)
+
+
+def _display_path(path: Path) -> str:
+    """A path as readers see it: relative to the project when inside it (no home folders)."""
+    try:
+        return str(Path(path).resolve().relative_to(cfg.PROJ_ROOT))
+    except ValueError:
+        return Path(path).name
+
+
+# --------------------------------------------------------------------------------------------
+# Pages.
+@dataclass(frozen=True)
+class Page:
+    """One page of every edition: its file name, source notebook and extra parameters."""
+
+    name: str
+    notebook: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> Path:
+        return cfg.NOTEBOOKS_DIR / f"{self.notebook}.ipynb"
+
+
+def pages_for(annexes: list[int]) -> list[Page]:
+    """The book's pages: the fixed chapters plus one chapter per annex table of the plan."""
+    out: list[Page] = []
+    for name in PAGES:
+        if name == "programme":
+            out += [Page(f"programme-{a}", "programme", {"annex": int(a)}) for a in annexes]
+        else:
+            out.append(Page("index" if name == ROOT_PAGE else name, name))
+    return out
+
+
+def page_title(ctx: ReportContext, page: Page, lang: str) -> str:
+    """The heading of a page in ``lang`` (programme chapters: the catalogue's indicator name)."""
+    if page.notebook == "programme":
+        ind = ctx.annex_indicator(page.params["annex"])
+        if ind is not None:
+            return ind.label(lang)
+        return t("report.pages.programme_fallback", lang, annex=page.params["annex"])
+    return t(f"report.pages.{page.notebook}", lang)
+
+
+def stage_notebook(ctx: ReportContext, page: Page, lang: str, dest: Path) -> None:
+    """Copy a page notebook for one language: markdown cells rendered as jinja2 templates.
+
+    Markdown cells may use ``{{ t('report.key') }}`` and ``{{ title }}``; code cells get the
+    ``remove-input`` tag (the site shows outputs only), the parameters cell ``remove-cell``.
+    """
+    import jinja2
+
+    nb = json.loads(page.source.read_text(encoding="utf-8"))
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    variables = {"t": lambda key, **kw: t(key, lang, **kw), "title": page_title(ctx, page, lang),
+                 "lang": lang}
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if cell["cell_type"] == "markdown":
+            cell["source"] = env.from_string(src).render(**variables)
+        elif cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+            for tag in (("remove-cell",) if "parameters" in tags else ("remove-input",)):
+                if tag not in tags:
+                    tags.append(tag)
+    nb.setdefault("metadata", {})["language_info"] = {"name": "python"}
+    nb["metadata"]["reportkit"] = {"page": page.name, "lang": lang}
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def _execute(job: tuple[str, str, dict[str, Any], str]) -> tuple[str, float, str | None]:
+    """Run one notebook with papermill (in a worker process); returns (name, seconds, error)."""
+    import papermill as pm
+
+    src, dest, params, cwd = job
+    start = time.monotonic()
+    try:
+        pm.execute_notebook(src, dest, parameters=params, kernel_name="python3", cwd=cwd,
+                            progress_bar=False, log_output=False)
+    except Exception as exc:  # reported with the notebook's name by the caller
+        msg = str(exc).strip().splitlines()
+        return dest, time.monotonic() - start, "\n".join(msg[-12:])
+    return dest, time.monotonic() - start, None
+
+
+def _mark_injected(path: Path) -> None:
+    """Hide papermill's injected-parameters cell in the site (the values stay in the notebook)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    path.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def run_notebooks(jobs: list[tuple[Path, Path, dict[str, Any]]], n_jobs: int,
+                  log: Callable[[str], None] = print) -> None:
+    """Execute (staged notebook, output notebook, parameters) jobs in ``n_jobs`` processes."""
+    work = [(str(s), str(d), p, str(d.parent)) for s, d, p in jobs]
+    failures: list[Problem] = []
+    done = 0
+    start = time.monotonic()
+    if n_jobs <= 1:
+        results = map(_execute, work)
+        pool = None
+    else:
+        import multiprocessing
+
+        pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(_execute, work)
+    try:
+        for dest, seconds, error in results:
+            done += 1
+            rel = Path(dest).relative_to(Path(dest).parents[1])
+            log(f"  [{done}/{len(work)}] {rel} {seconds:.1f}s")
+            if error:
+                failures.append(ReportProblem("nb_failed", Location(str(rel)), {"error": error}))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    if failures:
+        raise ReportkitError(failures)
+    for _, dest, _ in jobs:
+        _mark_injected(dest)
+    log(f"  {len(work)} notebooks in {time.monotonic() - start:.1f}s")
+
+
+# --------------------------------------------------------------------------------------------
+# Editions.
+def _load_yaml(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def edition_config(ctx: ReportContext, lang: str, langs: list[str]) -> dict[str, Any]:
+    """The Jupyter Book configuration of one edition, from the top-level ``_config.yml``."""
+    conf = _load_yaml(cfg.PROJ_ROOT / "_config.yml")
+    stage_label = t(f"report.stage.{ctx.stage}", lang)
+    conf["title"] = t("report.site_title", lang, plan=ctx.plan.name[lang], stage=stage_label)
+    conf["author"] = ctx.plan.region[lang]
+    sphinx = conf.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["language"] = LANG_TAGS[lang]
+    others = [x for x in langs if x != lang]
+    sphinx.setdefault("html_context", {}).update({
+        "rk_lang": lang,
+        "rk_other_lang": others[0] if others else "",
+        "rk_other_label": t("report.switch_to", others[0]) if others else "",
+        "rk_other_title": t("report.switch_title", others[0]) if others else "",
+    })
+    theme = sphinx.setdefault("html_theme_options", {})
+    if ctx.illustrative:
+        theme["announcement"] = (
+            '<span class="rk-illustrative" lang="{l}">{text}</span>'.format(
+                l=lang, text=t("report.banner.illustrative", lang)))
+    conf.setdefault("html", {})["extra_footer"] = t(
+        "report.footer", lang, version=ctx.version, as_of=ctx.as_of, stage=stage_label)
+    return conf
+
+
+def edition_toc(annexes: list[int]) -> dict[str, Any]:
+    """The edition's table of contents: the top-level ``_toc.yml`` with ``programme`` expanded."""
+    toc = _load_yaml(cfg.PROJ_ROOT / "_toc.yml")
+
+    def expand(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for e in entries:
+            if e.get("file") == "programme":
+                out += [{"file": f"programme-{a}"} for a in annexes]
+            else:
+                out.append(e)
+        return out
+
+    for part in toc.get("parts", []):
+        part["chapters"] = expand(part.get("chapters", []))
+    if "chapters" in toc:
+        toc["chapters"] = expand(toc["chapters"])
+    return toc
+
+
+def _write_yaml(data: dict[str, Any], path: Path) -> None:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def prepare_edition_sources(ctx: ReportContext, lang: str, langs: list[str], book_dir: Path) -> None:
+    """Shared book sources (static CSS, templates), the vega bundle and the edition's YAML."""
+    from reportkit import charts
+
+    for sub in ("_static", "_templates"):
+        src = cfg.BOOK_DIR / sub
+        if src.is_dir():
+            shutil.copytree(src, book_dir / sub, dirs_exist_ok=True)
+    (book_dir / "_static").mkdir(parents=True, exist_ok=True)
+    (book_dir / "_static" / charts.BUNDLE_NAME).write_text(_cached_bundle(), encoding="utf-8")
+    _write_yaml(edition_config(ctx, lang, langs), book_dir / "_config.yml")
+    _write_yaml(edition_toc(ctx.annexes), book_dir / "_toc.yml")
+
+
+def _cached_bundle() -> str:
+    """The wrapped vega bundle, cached under _build/ (vl-convert takes ~1.5 s to produce it)."""
+    import vl_convert as vlc
+
+    from reportkit import charts
+
+    cache = cfg.BUILD_DIR / ".cache" / f"vega-bundle-{vlc.__version__}.js"
+    if cache.is_file():
+        return cache.read_text(encoding="utf-8")
+    text = charts.javascript_bundle()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write_text(cache, text)
+    return text
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jupyter_book() -> list[str]:
+    exe = Path(sys.executable).parent / "jupyter-book"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "jupyter_book.cli.main"]
+
+
+def _build_edition(args: tuple[str, str, str]) -> tuple[str, int, str]:
+    book_dir, out_dir, lang = args
+    cmd = _jupyter_book() + ["build", book_dir, "--config", str(Path(book_dir) / "_config.yml"),
+                             "--toc", str(Path(book_dir) / "_toc.yml"), "--path-output", out_dir,
+                             "--all", "-W", "-n", "--keep-going", "-q"]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=book_dir)
+    return lang, proc.returncode, (proc.stdout + proc.stderr)
+
+
+def build_editions(book_dirs: dict[str, Path], work: Path, n_jobs: int,
+                   log: Callable[[str], None] = print) -> dict[str, Path]:
+    """Run Jupyter Book once per edition (in parallel); returns lang → built html folder."""
+    jobs = [(str(d), str(work / "jb" / lang), lang) for lang, d in book_dirs.items()]
+    start = time.monotonic()
+    if n_jobs > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs))) as pool:
+            results = list(pool.map(_build_edition, jobs))
+    else:
+        results = [_build_edition(j) for j in jobs]
+    problems = [ReportProblem("book_failed", Location(f"book/{lang}"), {"log": _tail(out)})
+                for lang, rc, out in results if rc != 0]
+    if problems:
+        raise ReportkitError(problems)
+    log(f"  {len(jobs)} editions in {time.monotonic() - start:.1f}s")
+    return {lang: work / "jb" / lang / "_build" / "html" for lang in book_dirs}
+
+
+def _tail(text: str, n: int = 25) -> str:
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return "\n".join(lines[-n:])
+
+
+# --------------------------------------------------------------------------------------------
+# Downloads and the landing page.
+DOWNLOADS = ("results", "actuals")
+
+
+def write_downloads(ctx: ReportContext, folder: Path) -> dict[str, list[str]]:
+    """Results and actuals as CSV and xlsx (reportkit.export: injection-safe, deterministic)."""
+    from reportkit import export
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = download_names(ctx)
+    for name, frame in (("results", ctx.results), ("actuals", ctx.actuals)):
+        csv_name, xlsx_name = names[name]
+        export.write_csv(_plain(frame), folder / csv_name)
+        export.write_xlsx({name: _plain(frame)}, folder / xlsx_name)
+    return names
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists and other objects as text, so CSV/xlsx cells are plain values."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].map(lambda v: isinstance(v, list | tuple | set | dict)).any():
+            out[c] = out[c].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple | set)
+                                else (json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v))
+    return out
+
+
+def landing_page(ctx: ReportContext, langs: list[str]) -> str:
+    """``html/index.html``: pick a language (static, no script from elsewhere)."""
+    from markupsafe import Markup
+
+    items = Markup("").join(
+        Markup('<li><a href="{l}/index.html" hreflang="{l}" lang="{l}">{title}</a></li>').format(
+            l=lang, title=t("report.site_title", lang, plan=ctx.plan.name[lang],
+                            stage=t(f"report.stage.{ctx.stage}", lang)))
+        for lang in langs)
+    banner = Markup("").join(
+        Markup('<p class="rk-illustrative" lang="{}">{}</p>').format(lang, t("report.banner.illustrative", lang))
+        for lang in langs) if ctx.illustrative else ""
+    title = " / ".join(t("report.choose_language", lang) for lang in langs)
+    return str(Markup(
+        '<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>{title}</title><style>body{{font-family:'Noto Sans CJK SC',sans-serif;max-width:40rem;"
+        "margin:4rem auto;padding:0 1rem;line-height:1.6}}a{{font-size:1.2rem}}"
+        ".rk-illustrative{{background:#fff3cd;border:1px solid #e0b400;padding:.4rem .8rem}}</style>"
+        "</head><body><h1>{title}</h1>{banner}<ul>{items}</ul></body></html>\n"
+    ).format(lang=langs[0], title=title, banner=banner, items=items))
+
+
+# --------------------------------------------------------------------------------------------
+# The whole build.
+@dataclass
+class BuildOptions:
+    stage: str = "midterm"
+    langs: list[str] = field(default_factory=lambda: list(cfg.LANGS))
+    actuals: Path | None = None
+    as_of: str = ""
+    method: Path | None = None
+    plan: Path | None = None
+    catalogue: Path | None = None
+    commentary: Path | None = None
+    jobs: int = 2
+    out_root: Path = cfg.BUILD_DIR
+
+
+@dataclass
+class BuildResult:
+    """Where a finished build is: ``out/html``, ``out/book/<lang>`` (sources), ``out/data``."""
+
+    out: Path
+    context: ReportContext
+    pages: list[Page]
+    seconds: dict[str, float]
+
+    @property
+    def html(self) -> Path:
+        return self.out / "html"
+
+
+# Steps that later stages add (e.g. the PDF): called with (staging folder, context, pages,
+# options) after the site is assembled and before the staging folder is published.
+EXTRA_STEPS: list[Callable[[Path, ReportContext, list[Page], BuildOptions], None]] = []
+
+
+def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult:
+    """Build one stage's site; replaces ``<out_root>/<stage>/`` only when everything succeeded."""
+    if opts.stage not in STAGES:
+        raise ReportkitError(ReportProblem("bad_stage", None, {"stage": opts.stage, "stages": ", ".join(STAGES)}))
+    bad = [x for x in opts.langs if x not in cfg.LANGS]
+    if bad or not opts.langs:
+        raise ReportkitError(ReportProblem("bad_lang", None, {"lang": ",".join(bad), "langs": ", ".join(cfg.LANGS)}))
+    seconds: dict[str, float] = {}
+    clock = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        seconds[name] = round(now - clock, 2)
+        clock = now
+
+    # 1. prepare: everything that can fail on user input happens before any output is written.
+    log(t("report.log.prepare", opts.langs[0]))
+    ctx = load_context(stage=opts.stage, as_of=opts.as_of,
+                       actuals_file=str(opts.actuals or ""), method_file=str(opts.method or ""),
+                       plan_file=str(opts.plan or ""), catalogue_file=str(opts.catalogue or ""),
+                       commentary_dir=str(opts.commentary or _default_commentary()))
+    pages = pages_for(ctx.annexes)
+    page_params = {}
+    for page in pages:  # parameters are checked before anything runs
+        page_params[page.name] = check_parameters(page.source, _page_parameters(page, opts, "zh"))
+    lap("prepare")
+
+    root = Path(opts.out_root)
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{opts.stage}-", dir=root))
+    try:
+        data_dir = staging / "data"
+        data_dir.mkdir()
+        context_file = data_dir / "context.pkl"
+        with open(context_file, "wb") as fh:
+            pickle.dump(ctx, fh)
+        # 2. notebooks, per language
+        jobs = []
+        for lang in opts.langs:
+            for page in pages:
+                staged = staging / "work" / "notebooks" / lang / f"{page.name}.ipynb"
+                stage_notebook(ctx, page, lang, staged)
+                params = _page_parameters(page, opts, lang) | {"context_file": str(context_file)}
+                jobs.append((staged, staging / "book" / lang / f"{page.name}.ipynb", params))
+        for _, dest, _ in jobs:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        log(t("report.log.notebooks", opts.langs[0], n=len(jobs), jobs=opts.jobs))
+        run_notebooks(jobs, opts.jobs, log)
+        lap("notebooks")
+        # 3. site
+        log(t("report.log.site", opts.langs[0]))
+        book_dirs = {lang: staging / "book" / lang for lang in opts.langs}
+        for lang, d in book_dirs.items():
+            prepare_edition_sources(ctx, lang, opts.langs, d)
+        built = build_editions(book_dirs, staging / "work", opts.jobs, log)
+        html = staging / "html"
+        html.mkdir()
+        for lang, folder in built.items():
+            shutil.copytree(folder, html / lang)
+            for junk in (".buildinfo", ".doctrees"):
+                p = html / lang / junk
+                if p.is_dir():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink(missing_ok=True)
+        write_downloads(ctx, html / "downloads")
+        (html / "index.html").write_text(landing_page(ctx, opts.langs), encoding="utf-8")
+        (html / ".nojekyll").write_text("", encoding="utf-8")
+        shutil.rmtree(staging / "work")
+        context_file.unlink()
+        _write_yaml({"stage": ctx.stage, "as_of": ctx.as_of, "langs": opts.langs,
+                     "pages": [p.name for p in pages], "illustrative": ctx.illustrative,
+                     "inputs": ctx.inputs, "reportkit": ctx.version}, staging / "build.yml")
+        lap("site")
+        for step in EXTRA_STEPS:
+            step(staging, ctx, pages, opts)
+        lap("extra")
+        final = _publish(staging, root / opts.stage)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log(t("report.log.done", opts.langs[0], path=str(final / "html" / "index.html"),
+          seconds=f"{sum(seconds.values()):.1f}"))
+    return BuildResult(final, ctx, pages, seconds)
+
+
+def _default_commentary() -> Path:
+    return cfg.RAW_DIR / "commentary"
+
+
+def _page_parameters(page: Page, opts: BuildOptions, lang: str) -> dict[str, Any]:
+    """The parameters a page notebook gets (ids and absolute paths only; no Chinese text)."""
+    params: dict[str, Any] = {"stage": opts.stage, "lang": lang, "as_of": opts.as_of}
+    for name, value in (("actuals_file", opts.actuals), ("method_file", opts.method),
+                        ("plan_file", opts.plan), ("catalogue_file", opts.catalogue),
+                        ("commentary_dir", opts.commentary or _default_commentary())):
+        params[name] = str(Path(value).resolve()) if value else ""
+    return params | page.params
+
+
+def _publish(staging: Path, final: Path) -> Path:
+    """Swap the staging folder into place; the previous build is removed only afterwards."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}-old-{os.getpid()}")
+        os.replace(final, old)
+    try:
+        os.replace(staging, final)
+    except BaseException:
+        if old is not None:
+            os.replace(old, final)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+def register(sub) -> None:
+    """Add ``reportkit build`` to the CLI."""
+    p = sub.add_parser("build", help="build the evaluation report site (both languages)")
+    p.add_argument("--stage", choices=STAGES, default="midterm", help="midterm or final")
+    p.add_argument("--lang", dest="langs", default=",".join(cfg.LANGS),
+                   help="editions to build, comma-separated (default: zh,en)")
+    p.add_argument("--actuals", type=Path, default=None, help="actuals workbook or CSV (default: sample)")
+    p.add_argument("--as-of", default="", help="evaluation date YYYY or YYYY-MM (default: the stage's)")
+    p.add_argument("--method", type=Path, default=None, help="method file (default: built-in)")
+    p.add_argument("--plan", type=Path, default=None, help="plan text export (default: the catalogue's)")
+    p.add_argument("--catalogue", type=Path, default=None, help="indicator catalogue")
+    p.add_argument("--commentary", type=Path, default=None,
+                   help="evaluators' commentary folder (default: data/raw/commentary)")
+    p.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (processes)")
+    p.add_argument("--out", type=Path, default=cfg.BUILD_DIR, help="output root (default: _build)")
+    p.set_defaults(func=_cli_build)
+
+
+def _cli_build(args) -> int:
+    langs = [x.strip() for x in str(args.langs).split(",") if x.strip()]
+    opts = BuildOptions(stage=args.stage, langs=langs, actuals=args.actuals, as_of=args.as_of,
+                        method=args.method, plan=args.plan, catalogue=args.catalogue,
+                        commentary=args.commentary, jobs=max(1, args.jobs), out_root=args.out)
+    build(opts, log=print)
+    return 0
+
+
+def download_names(ctx: ReportContext) -> dict[str, list[str]]:
+    """File names of the download tables (under ``html/downloads/``), by table."""
+    return {name: [f"{ctx.plan.id}-{ctx.stage}-{name}.{ext}" for ext in ("csv", "xlsx")]
+            for name in DOWNLOADS}

@@ -1,0 +1,338 @@
+"""Charts: Altair specs, one theme for both languages, and an offline renderer.
+
+Chart code is never forked per language: every function takes ``lang`` and reads labels from
+the locales and the catalogue. :func:`figure` turns a chart into a display object whose HTML
+draws it with the vega bundle served once from the site's ``_static`` (no CDN) and whose SVG
+(rendered by vl-convert) is the static fallback for print. Ids are deterministic and the same
+in every language, so ``fig-<name>`` links work across editions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import altair as alt
+import pandas as pd
+from markupsafe import Markup, escape
+
+from reportkit.i18n import t
+
+FONT = "Noto Sans CJK SC"
+BUNDLE_NAME = "vega-bundle.js"
+# Status colours (also used by the badges in tables.py and the CSS): colour-blind safe pairs,
+# always shown together with the status text.
+STATUS_COLOURS: dict[str, str] = {
+    "achieved": "#1b7837",
+    "ahead": "#5aae61",
+    "on_track": "#2166ac",
+    "lagging": "#e08214",
+    "limited": "#b2182b",
+    "deteriorating": "#67001f",
+    "not_scheduled": "#878787",
+    "no_data": "#bababa",
+    "exceeded": "#1b7837",
+    "completed": "#2166ac",
+    "basically_completed": "#e08214",
+    "not_completed": "#b2182b",
+}
+
+
+def theme() -> dict[str, Any]:
+    """The reportkit Altair theme: CJK-capable font everywhere, quiet grid, fixed width."""
+    return {
+        "config": {
+            "font": FONT,
+            "title": {"font": FONT, "fontSize": 15, "fontWeight": "bold", "anchor": "start"},
+            "axis": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 12, "titleFontSize": 12,
+                     "gridColor": "#e6e6e6"},
+            "legend": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 12},
+            "header": {"labelFont": FONT, "titleFont": FONT},
+            "text": {"font": FONT},
+            "view": {"stroke": None, "continuousWidth": 560, "continuousHeight": 300},
+            "background": "white",
+        }
+    }
+
+
+@cache
+def enable_theme() -> None:
+    """Register and enable the theme once per process."""
+    alt.theme.register("reportkit", enable=True)(theme)
+
+
+@cache
+def javascript_bundle() -> str:
+    """vega + vega-lite + vega-embed as one script, wrapped in an IIFE.
+
+    Unwrapped, its top-level ``const`` names clash with Sphinx's own scripts (SyntaxError,
+    no chart). The bundle publishes ``window.vegaEmbed`` itself.
+    """
+    import vl_convert as vlc
+
+    return "/* vega, vega-lite, vega-embed: vl-convert " + vlc.__version__ + " */\n(function(){\n" \
+        + vlc.javascript_bundle() + "\n})();\n"
+
+
+def _json_for_script(obj: Any) -> str:
+    """JSON safe to place inside an HTML <script>: no '</' or '<!--' can end the element."""
+    text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--").replace("\u2028", "\\u2028").replace(
+        "\u2029", "\\u2029")
+
+
+def to_svg(spec: dict[str, Any]) -> str:
+    """A static SVG of a Vega-Lite spec (for print and for notebook viewers without JS)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(spec)
+
+
+class Figure:
+    """A chart with its id, title, text description and data table, displayable in Jupyter."""
+
+    def __init__(self, chart: alt.TopLevelMixin, fig_id: str, title: str, description: str,
+                 table: pd.DataFrame, lang: str, svg: bool = True):
+        enable_theme()
+        self.fig_id = fig_id
+        self.title = title
+        self.description = description
+        self.table = table
+        self.lang = lang
+        self.spec = chart.to_dict()
+        self.svg = svg
+
+    def html(self) -> str:
+        """Figure markup: chart container, vegaEmbed call, caption and a reachable data table."""
+        vis = f"vis-{self.fig_id}"
+        options = {"renderer": "svg", "actions": False}
+        script = (
+            "(function(){var el=document.getElementById(" + json.dumps(vis) + ");"
+            "vegaEmbed(el," + _json_for_script(self.spec) + "," + json.dumps(options) + ")"
+            ".catch(function(e){console.error(e);});})();"
+        )
+        from reportkit.tables import frame_html
+
+        return str(Markup(
+            '<figure class="rk-figure" id="{fid}">'
+            '<div class="rk-vis" id="{vis}" role="img" aria-label="{title}"></div>'
+            "<script>{script}</script>"
+            '<figcaption><span class="rk-fig-title">{title}</span> '
+            '<span class="rk-fig-desc">{desc}</span></figcaption>'
+            '<details class="rk-data"><summary>{summary}</summary>{table}</details>'
+            "</figure>"
+        ).format(fid=self.fig_id, vis=vis, title=self.title, desc=self.description,
+                 script=Markup(script), summary=t("report.figure.data_table", self.lang),
+                 table=Markup(frame_html(self.table))))
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        bundle = {"text/html": self.html(), "text/plain": f"<figure {self.fig_id}: {self.title}>"}
+        if self.svg:
+            bundle["image/svg+xml"] = to_svg(self.spec)
+        return bundle
+
+
+def figure_id(*parts: Any) -> str:
+    """A deterministic, language-independent figure id from ASCII parts."""
+    text = "-".join(str(p) for p in parts)
+    safe = "".join(c if c.isascii() and (c.isalnum() or c == "-") else "_" for c in text)
+    if safe != text:  # non-ASCII parts (a district name): keep ids unique with a short hash
+        safe += "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    return safe
+
+
+def _finite(x: Any) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x)) and not pd.isna(x)
+
+
+def completion_vs_time(rows: pd.DataFrame, lang: str, time_progress: float) -> alt.Chart:
+    """Bars of completion per indicator with a rule at time progress (序时进度).
+
+    ``rows``: columns ``label`` (indicator name), ``completion`` (fraction), ``status_label``,
+    ``status``. Rows without a completion are left out of the bars (they are in the table).
+    """
+    data = rows[rows["completion"].map(_finite)].copy()
+    data["completion"] = data["completion"].astype(float)
+    codes = list(dict.fromkeys(data["status"]))
+    labels = [data.loc[data["status"] == c, "status_label"].iloc[0] for c in codes]
+    colour = alt.Color("status_label:N", title=t("report.col.status", lang),
+                       scale=alt.Scale(domain=labels, range=[STATUS_COLOURS.get(c, "#999") for c in codes]))
+    bars = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
+        x=alt.X("completion:Q", title=t("report.col.completion", lang), axis=alt.Axis(format="%")),
+        color=colour,
+        tooltip=[alt.Tooltip("label:N", title=t("report.col.indicator", lang)),
+                 alt.Tooltip("completion:Q", title=t("report.col.completion", lang), format=".1%"),
+                 alt.Tooltip("status_label:N", title=t("report.col.status", lang))],
+    )
+    rule = alt.Chart(pd.DataFrame({"tp": [time_progress]})).mark_rule(
+        color="#333", strokeDash=[4, 3], size=2).encode(x="tp:Q")
+    label = alt.Chart(pd.DataFrame({"tp": [time_progress], "text": [t("report.col.time_progress", lang)]})
+                      ).mark_text(align="left", dx=4, dy=-6, color="#333").encode(
+        x="tp:Q", y=alt.value(0), text="text:N")
+    return (bars + rule + label).properties(width=520, height=max(60, 28 * len(data)))
+
+
+def cumulative_planned_vs_actual(data: pd.DataFrame, lang: str, unit: str) -> alt.Chart:
+    """Cumulative planned and actual by year (lines with points). ``data``: year, series, value."""
+    data = data[data["value"].map(_finite)].copy()
+    series = list(dict.fromkeys(data["series"]))
+    return alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("year:O", title=t("report.col.year", lang), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=f"{t('report.col.cumulative', lang)} ({unit})"),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=series,
+                                                                 range=["#878787", "#2166ac"][: len(series)])),
+        strokeDash=alt.StrokeDash("series:N", legend=None,
+                                  scale=alt.Scale(domain=series, range=[[4, 3], [1, 0]][: len(series)])),
+        tooltip=["year:O", "series:N", alt.Tooltip("value:Q", format=",.0f")],
+    ).properties(width=520, height=260)
+
+
+def district_year_heatmap(data: pd.DataFrame, lang: str, districts: Sequence[str]) -> alt.Chart:
+    """District × year heatmap of actual / planned (fraction); missing cells stay grey with text.
+
+    ``data``: district (label), year, ratio (fraction or None), text (cell label).
+    """
+    base = alt.Chart(data).encode(
+        x=alt.X("year:O", title=t("report.col.year", lang), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("district:N", sort=list(districts), title=None, axis=alt.Axis(labelLimit=260)),
+    )
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.condition(
+            "isValid(datum.ratio)",
+            alt.Color("ratio:Q", title=t("report.col.actual_vs_planned", lang),
+                      scale=alt.Scale(scheme="blues", domain=[0, 1.5], clamp=True),
+                      legend=alt.Legend(format="%")),
+            alt.value("#eeeeee"),
+        ),
+        tooltip=[alt.Tooltip("district:N", title=t("report.col.district", lang)), "year:O",
+                 alt.Tooltip("text:N", title=t("report.col.actual_vs_planned", lang))],
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text="text:N",
+        color=alt.condition("isValid(datum.ratio) && datum.ratio > 0.9", alt.value("white"),
+                            alt.value("#222")),
+    )
+    return (cells + text).properties(width=420, height=max(80, 26 * len(districts)))
+
+
+def district_scores(data: pd.DataFrame, lang: str) -> alt.Chart:
+    """Horizontal bars of the composite score per district (``district``, ``score``)."""
+    data = data[data["score"].map(_finite)].copy()
+    return alt.Chart(data).mark_bar(color="#2166ac").encode(
+        y=alt.Y("district:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("score:Q", title=t("report.col.score", lang)),
+        tooltip=[alt.Tooltip("district:N", title=t("report.col.district", lang)),
+                 alt.Tooltip("score:Q", format=".2f", title=t("report.col.score", lang))],
+    ).properties(width=480, height=max(60, 26 * len(data)))
+
+
+def escape_text(text: str) -> str:
+    """HTML-escaped text (helper for callers that build captions)."""
+    return str(escape(text))
+
+
+# ---- page figures (one function per figure; the same ids in every language) -----------------
+def main_completion_figure(ctx: Any, lang: str) -> Figure:
+    """Main indicators: completion against time progress."""
+    from reportkit.tables import status_label
+
+    r = ctx.results
+    rows = r[(r["district"] == ctx.plan.city) & (r["tier"] == "main")]
+    data = pd.DataFrame({
+        "label": [ctx.plan.indicator(i).label(lang) for i in rows["indicator"]],
+        "completion": rows["completion"].astype(float).to_numpy(),
+        "status": rows["status"].fillna("no_data").to_numpy(),
+    })
+    data["status_label"] = [status_label(c, lang) for c in data["status"]]
+    tp = float(ctx.meta["time_progress"])
+    chart = completion_vs_time(data, lang, tp).properties(title=t("report.indicators.chart_title", lang))
+    table = data[["label", "completion", "status_label"]].rename(columns={
+        "label": t("report.col.indicator", lang), "completion": t("report.col.completion", lang),
+        "status_label": t("report.col.status", lang)})
+    return Figure(chart, "fig-main-completion", t("report.indicators.chart_title", lang),
+                  t("report.indicators.chart_desc", lang, tp=f"{tp:.0%}"), table, lang)
+
+
+def _current_values(ctx: Any, indicator_id: str) -> pd.DataFrame:
+    from reportkit.actuals import current
+
+    cur = current(ctx.actuals)
+    return cur[cur["indicator"] == indicator_id]
+
+
+def _as_of_year(ctx: Any) -> int:
+    return int(str(ctx.as_of)[:4])
+
+
+def programme_cumulative_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
+    """City-wide cumulative planned vs actual by year; the actual line stops at a missing year."""
+    ind = ctx.plan.indicator(indicator_id)
+    city = ctx.plan.city
+    schedule = ind.schedule.get(city, {})
+    values = _current_values(ctx, indicator_id)
+    values = values[values["district"] == city]
+    by_year = {int(y): v for y, v in zip(values["year"], values["value"], strict=True) if _finite(v)}
+    rows, planned, actual, broken = [], 0.0, 0.0, False
+    for year in ctx.plan.years:
+        planned += schedule.get(year, 0.0)
+        rows.append({"year": year, "series": t("report.series.planned", lang), "value": planned})
+        if year <= _as_of_year(ctx) and not broken:
+            if year in by_year:
+                actual += float(by_year[year])
+                rows.append({"year": year, "series": t("report.series.actual", lang), "value": actual})
+            else:
+                broken = True  # missing is not zero: the cumulative line ends here
+    data = pd.DataFrame(rows)
+    title = t("report.programme.cumulative_title", lang, name=ind.label(lang), unit=ind.unit[lang])
+    chart = cumulative_planned_vs_actual(data, lang, ind.unit[lang]).properties(title=title)
+    table = data.pivot(index="year", columns="series", values="value").reset_index()
+    table.columns = [t("report.col.year", lang)] + [str(c) for c in table.columns[1:]]
+    return Figure(chart, figure_id("fig-annex", ind.annex, "cumulative"), title,
+                  t("report.programme.cumulative_desc", lang), table, lang)
+
+
+def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
+    """District × year: actual / planned of each year up to the evaluation year."""
+    ind = ctx.plan.indicator(indicator_id)
+    values = _current_values(ctx, indicator_id)
+    got = {(d, int(y)): v for d, y, v in zip(values["district"], values["year"], values["value"], strict=True)
+           if _finite(v)}
+    years = [y for y in ctx.plan.years if y <= _as_of_year(ctx)]
+    districts = [d for d in ctx.plan.districts if d in ind.schedule]
+    labels = [ctx.plan.district_label(d, lang) for d in districts]
+    rows = []
+    for d, label in zip(districts, labels, strict=True):
+        for y in years:
+            plan_v = ind.schedule[d].get(y, 0.0)
+            act = got.get((d, y))
+            ratio = act / plan_v if act is not None and plan_v > 0 else None
+            text = "—" if act is None else (f"{ratio:.0%}" if ratio is not None else f"{act:,.0f}")
+            rows.append({"district": label, "year": y, "ratio": ratio, "text": text,
+                         "planned": plan_v, "actual": act})
+    data = pd.DataFrame(rows)
+    title = t("report.programme.heatmap_title", lang, name=ind.label(lang))
+    chart = district_year_heatmap(data, lang, labels).properties(title=title)
+    table = data[["district", "year", "planned", "actual", "text"]].rename(columns={
+        "district": t("report.col.district", lang), "year": t("report.col.year", lang),
+        "planned": t("report.col.planned", lang), "actual": t("report.col.actual", lang),
+        "text": t("report.col.actual_vs_planned", lang)})
+    return Figure(chart, figure_id("fig-annex", ind.annex, "heatmap"), title,
+                  t("report.programme.heatmap_desc", lang), table, lang)
+
+
+def composite_figure(ctx: Any, lang: str) -> Figure:
+    """Composite score by district."""
+    comp = ctx.evaluation.composite
+    data = pd.DataFrame({"district": [ctx.plan.district_label(d, lang) for d in comp["district"]],
+                         "score": comp["composite_score"].astype(float).to_numpy()})
+    title = t("report.districts.score_title", lang)
+    chart = district_scores(data, lang).properties(title=title)
+    table = data.rename(columns={"district": t("report.col.district", lang), "score": t("report.col.score", lang)})
+    cap = float(ctx.method["composite"]["cap"])
+    return Figure(chart, "fig-district-scores", title, t("report.districts.score_desc", lang, cap=f"{cap:.2f}"),
+                  table, lang)

@@ -1,0 +1,164 @@
+"""Sentences drafted from the numbers: jinja2 templates per language, never typed by hand.
+
+Templates live in ``src/reportkit/templates/<name>.<lang>.html.j2`` and are rendered with HTML
+autoescaping, so names and sources from the inputs can never become markup. Evaluators' own
+commentary (Markdown files, optional) is rendered here too, with raw HTML disabled, inside a box
+that says it is not generated.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from reportkit.config import PACKAGE_DIR
+from reportkit.i18n import t
+from reportkit.tables import fmt_num, fmt_pct, missing
+
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATUS_ORDER = ("achieved", "ahead", "on_track", "lagging", "limited", "deteriorating",
+                "not_scheduled", "no_target", "no_data")
+ATTENTION = ("lagging", "limited", "deteriorating")
+
+
+@cache
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def render(template: str, lang: str, **values: Any) -> str:
+    """Render ``templates/<name>.<lang>.html.j2`` with ``values`` (escaped)."""
+    return _env().get_template(f"{template}.{lang}.html.j2").render(**values).strip()
+
+
+class Html:
+    """Trusted HTML for display in a notebook (text/html output)."""
+
+    def __init__(self, html: str):
+        self.text = str(html)
+
+    def _repr_html_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _text(x: Any, lang: str, pct: bool = False) -> str:
+    """Plain text of a number for a sentence ('' when missing, so templates can test it)."""
+    if missing(x):
+        return ""
+    return str(fmt_pct(x, lang) if pct else fmt_num(x, lang))
+
+
+def _counts(codes: pd.Series, lang: str) -> list[dict[str, Any]]:
+    vc = codes.fillna("no_data").value_counts()
+    return [{"code": c, "n": int(vc[c]), "label": t(f"status.status.{c}", lang)}
+            for c in STATUS_ORDER if c in vc.index]
+
+
+def city_rows(ctx: Any) -> pd.DataFrame:
+    """One row per indicator for the whole city (the plan's own row)."""
+    r = ctx.results
+    return r[r["district"] == ctx.plan.city]
+
+
+def summary(ctx: Any, lang: str) -> Html:
+    """The summary chapter's opening sentences: counts by status, attention list, districts behind."""
+    city = city_rows(ctx)
+    main = city[city["tier"] == "main"]
+    attention = []
+    for _, row in city.iterrows():
+        if row["status"] in ATTENTION or row["warning"] is True:
+            attention.append({"name": row[f"indicator_{lang}"], "status": t(f"status.status.{row['status']}", lang),
+                              "completion": _text(row["completion"], lang, pct=True),
+                              "warning": row["warning"] is True})
+    comp = ctx.evaluation.composite
+    comp = comp[comp["composite_score"].notna()].sort_values("composite_score", kind="stable")
+    behind = [{"name": ctx.plan.district_label(d, lang), "score": f"{s:.2f}"}
+              for d, s in zip(comp["district"], comp["composite_score"], strict=True) if s < 1][:3]
+    values = {
+        "as_of": ctx.as_of, "tp": fmt_pct(ctx.meta["time_progress"], lang),
+        "n_main": len(main), "counts": _counts(main["status"], lang),
+        "n_warning": int((main["warning"] == True).sum()),  # noqa: E712 (None is not False)
+        "n_all": len(city), "counts_all": _counts(city["status"], lang),
+        "attention": attention, "behind": behind,
+        "no_data": int((city["status"] == "no_data").sum()),
+    }
+    return Html(render("summary", lang, **values))
+
+
+def programme(ctx: Any, indicator_id: str, lang: str) -> Html:
+    """The opening sentences of an annex programme chapter."""
+    ind = ctx.plan.indicator(indicator_id)
+    rows = ctx.results[ctx.results["indicator"] == indicator_id]
+    city = rows[rows["district"] == ctx.plan.city]
+    row = city.iloc[0] if len(city) else None
+    districts = rows[rows["district"] != ctx.plan.city]
+
+    def v(col: str, pct: bool = False) -> str:
+        return "" if row is None else _text(row[col], lang, pct)
+
+    values = {
+        "as_of": ctx.as_of, "name": ind.label(lang), "unit": ind.unit[lang],
+        "actual": v("actual"), "target": v("target"), "expected": v("expected"),
+        "completion": v("completion", True), "ratio": v("schedule_ratio"),
+        "status": t(f"status.status.{row['status']}", lang) if row is not None and row["status"] else
+        t("report.missing", lang),
+        "missing_years": "" if row is None or missing(row["missing_years"]) else str(row["missing_years"]),
+        "n_districts": len(districts), "counts": _counts(districts["status"], lang),
+        "required": v("required_pace"), "so_far": v("pace_so_far"),
+    }
+    return Html(render("programme", lang, **values))
+
+
+def methodology(ctx: Any, lang: str) -> Html:
+    """Definitions with the numbers of this evaluation (time progress worked out)."""
+    plan = ctx.plan
+    total = 12 * (plan.last_year - plan.baseline_year)
+    meta = ctx.meta
+    values = {
+        "first": plan.first_year, "last": plan.last_year, "baseline": plan.baseline_year,
+        "stage": t(f"report.stage.{ctx.stage}", lang), "as_of": ctx.as_of,
+        "months": meta.get("months_elapsed"), "total_months": total,
+        "tp": f"{meta['time_progress']:.2f}",
+        "warning_below": f"{float(ctx.method['binding']['warning_below']):.2f}",
+    }
+    return Html(render("methodology", lang, **values))
+
+
+# ---- evaluators' commentary -------------------------------------------------------------------
+def commentary_path(ctx: Any, lang: str, kind: str, key: str) -> Path | None:
+    """``<commentary>/<lang>/<kind>/<key>.md`` if the evaluators wrote one (kind: indicators|districts)."""
+    if ctx.commentary_dir is None:
+        return None
+    path = Path(ctx.commentary_dir) / lang / kind / f"{key}.md"
+    return path if path.is_file() else None
+
+
+def markdown_to_html(text: str) -> str:
+    """Evaluators' Markdown as HTML: raw HTML is escaped, unsafe links are dropped."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    return md.render(text)
+
+
+def commentary(ctx: Any, lang: str, kind: str, key: str, heading: str) -> Html | None:
+    """The commentary box for one indicator or district, or None when there is none."""
+    path = commentary_path(ctx, lang, kind, key)
+    if path is None:
+        return None
+    body = markdown_to_html(path.read_text(encoding="utf-8"))
+    html = Markup(
+        '<aside class="rk-commentary" lang="{lang}"><p class="rk-commentary-label">{label}: {heading}</p>'
+        "{body}</aside>").format(lang=lang, label=t("report.commentary.label", lang), heading=heading,
+                                 body=Markup(body))
+    return Html(html)
