@@ -11,7 +11,7 @@ from reportkit import __version__
 from reportkit.errors import ReportkitError
 
 # Stage modules that contribute sub-commands (each has ``register(subparsers)``).
-COMMAND_MODULES = ["plan", "synthetic", "template", "actuals", "sample", "evaluation"]
+COMMAND_MODULES = ["plan", "synthetic", "template", "actuals", "sample", "evaluation", "build"]
 
 
 def default_lang() -> str:
