@@ -65,6 +65,7 @@ class _Raw:
     loc: Location                      # the value's cell or line
     src_loc: Location                  # the source's cell or line
     ind_loc: Location | None = None    # where the indicator id was read
+    dist_loc: Location | None = None   # where the district was read
     percent_format: bool = False       # Excel cell formatted as a percentage (75 % stored as 0.75)
     formula: bool = False              # a formula whose result was not saved
 
@@ -122,6 +123,11 @@ def _p(key: str, loc: Location | None, severity: str = "error", **params: Any) -
     return Problem(key, loc, params, severity, group=GROUP)
 
 
+def _pair(names: dict[str, str]) -> str:
+    """A name in both languages: problems are created once and rendered in either."""
+    return names["zh"] if names["zh"] == names["en"] else f"{names['zh']} / {names['en']}"
+
+
 def _text(v: Any) -> str:
     """A cell as text without surrounding (also full-width) blanks; None is empty."""
     if v is None:
@@ -172,7 +178,7 @@ def read_actuals(path: Path | str, plan: Plan, lang: str = "zh") -> ActualsResul
     return _interpret(raws, problems, plan, expected, file, lang)
 
 
-FATAL = {"not_workbook", "too_large", "not_template", "csv_encoding", "csv_nul", "csv_header",
+FATAL = {"not_workbook", "xml_entities", "too_large", "not_template", "csv_encoding", "csv_nul", "csv_header",
          "too_many_columns", "too_many_rows"}
 
 
@@ -198,7 +204,14 @@ def _read_xlsx(data: bytes, file: str) -> tuple[list[_Raw], list[Problem]]:
     except _TooBig as big:
         return [], [_p("too_large_sheet", Location(file, big.sheet), rows=MAX_ROWS, cols=MAX_COLS)]
     except Exception as exc:  # noqa: BLE001 — any parser failure of a hostile file is a user error
-        return [], [_p("not_workbook", where, reason=f"{type(exc).__name__}: {str(exc)[:120]}")]
+        chain, e = [], exc
+        while e is not None and len(chain) < 10:
+            chain.append(type(e).__name__)
+            e = e.__cause__ or e.__context__
+        if any("Forbidden" in name for name in chain):   # defusedxml refused DTD / entities
+            return [], [_p("xml_entities", where)]
+        first = str(exc).splitlines()[0][:120] if str(exc) else ""
+        return [], [_p("not_workbook", where, reason=f"{type(exc).__name__}: {first}")]
     raws: list[_Raw] = []
     problems: list[Problem] = []
     found = False
@@ -289,6 +302,7 @@ def _grid_sheet(file, title, grid, fcells, key_r, keys, raws, problems) -> None:
             value, fmt = cells[c] if cells[c] is not None else (None, "")
             raws.append(_Raw(ind_id, district, year, value, get("source"), get("status"), get("note"),
                              "", Location(file, title, _cell(r, c)), src_loc, ind_loc,
+                             Location(file, title, _cell(r, col.get("district", 1))),
                              "%" in fmt, (r, c) in fcells and value is None))
 
 
@@ -310,6 +324,7 @@ def _long_sheet(file, title, grid, fcells, key_r, keys, raws) -> None:
                          Location(file, title, _cell(r, vc)),
                          Location(file, title, _cell(r, col.get("source", vc))),
                          Location(file, title, _cell(r, col["indicator"])),
+                         Location(file, title, _cell(r, col.get("district", col["indicator"]))),
                          "%" in fmt, (r, vc) in fcells and value is None))
 
 
@@ -350,15 +365,16 @@ def _read_csv(data: bytes, file: str) -> tuple[list[_Raw], list[Problem]]:
             if not any(_text(c) for c in row):
                 continue
             loc = Location(file, line=start)
-            if any(_text(c) for c in row[len(names):]):
+            if len(row) > len(names):   # a stray comma: every field after it is shifted
                 problems.append(_p("csv_extra_fields", loc, n=len(row), expected=len(names)))
+                continue
 
             def get(key: str, row: list[str] = row) -> str:
                 k = col.get(key)
                 return row[k] if k is not None and k < len(row) else ""
             raws.append(_Raw(get("indicator"), get("district"), get("year"), get("value"),
                              get("source"), get("status"), get("note"), get("replaces"),
-                             loc, loc, loc))
+                             loc, loc, loc, loc))
     except csv.Error as exc:
         problems.append(_p("csv_syntax", Location(file, line=reader.line_num), reason=str(exc)[:120]))
     return raws, problems
@@ -441,12 +457,14 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
             continue
         if ind.values_from:
             problems.append(_p("derived_indicator", raw.ind_loc or raw.loc, value=iid,
-                               source=ids[ind.values_from].name[lang]))
+                               source=_pair(ids[ind.values_from].name)))
             continue
         district = _text(raw.district) or plan.city
         allowed = districts_for(plan, ind)
         if district not in allowed:
-            problems.append(_p("unknown_district", raw.loc, value=district, indicator=ind.name[lang],
+            if raw.value is None and not _text(raw.source):
+                continue  # an empty row of the grid under an unknown name: nothing reported
+            problems.append(_p("unknown_district", raw.dist_loc or raw.loc, value=district, indicator=_pair(ind.name),
                                allowed="、".join(allowed)))
             continue
         year = _year(raw.year)
@@ -464,7 +482,7 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
         else:
             value, err, explicit = _number(raw.value, ind, raw.percent_format)
             if err:
-                problems.append(_p(err, raw.loc, value=shown, unit=ind.reported_unit[lang]))
+                problems.append(_p(err, raw.loc, value=shown, unit=_pair(ind.reported_unit)))
                 continue
         if value is not None:
             if value < 0:
@@ -553,7 +571,7 @@ def _reconcile(plan: Plan, by_key: dict, warnings: list[Problem], lang: str) -> 
             total = sum(v[0]["value"] for v in vals)
             if abs(total - city[0]["value"]) > 1e-6 * max(1.0, abs(total)):
                 warnings.append(_p("district_sum_mismatch", city[0]["_loc"], "warning",
-                                   indicator=ind.name[lang], year=year, city=f"{city[0]['value']:g}",
+                                   indicator=_pair(ind.name), year=year, city=f"{city[0]['value']:g}",
                                    total=f"{total:g}"))
 
 
