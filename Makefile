@@ -48,6 +48,25 @@ $(STAMP): requirements.lock pyproject.toml
 extract: $(STAMP) ## Read the plan's tables into data/processed/ (PLAN=path OUT=dir)
 	$(RK) extract $(if $(PLAN),--plan "$(PLAN)") $(if $(OUT),--out "$(OUT)")
 
+##@ Report
+.PHONY: midterm final serve explore
+STAGE ?= midterm
+PORT  ?= 8000
+
+midterm: $(STAMP) ## Build the mid-term report site, zh + en (ACTUALS= AS_OF= METHOD= LANGS= JOBS=)
+	$(RK) build --stage midterm $(BUILD_OPTS)
+
+final: $(STAMP) ## Build the end-of-term report site, zh + en (same options as midterm)
+	$(RK) build --stage final $(BUILD_OPTS)
+
+serve: $(STAMP) ## Serve a built site on localhost for a look (STAGE=midterm|final PORT=8000)
+	@test -f _build/$(STAGE)/html/index.html || { echo "No site yet: run make $(STAGE) first" >&2; exit 1; }
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/$(STAGE)/html
+
+explore: $(STAMP) ## Open the notebooks in JupyterLab (installed into .venv on first use)
+	@test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install -q "jupyterlab>=4,<5" $(QUIET_PIP)
+	$(VENV)/bin/jupyter-lab --notebook-dir=notebooks
+
 ##@ Quality
 test: $(STAMP) ## Run the whole test suite (sets everything up on a fresh clone)
 	$(PY) -m pytest -n $(JOBS) -q
