@@ -115,7 +115,8 @@ def notebook_parameters(path: Path) -> dict[str, Parameter]:
             default = None
         line = lines[node.lineno - 1]
         help_text = line.split("#", 1)[1].strip() if "#" in line else ""
-        if not _type_ok(default, typ) or not help_text:
+        # papermill's own parser gives up on quotes in the comment: keep help texts quote-free
+        if not _type_ok(default, typ) or not help_text or "'" in help_text or '"' in help_text:
             problems.append(ReportProblem("nb_bad_parameter_line", where, {"line": line.strip()}))
             continue
         params[node.target.id] = Parameter(node.target.id, typ, default, help_text)
@@ -333,12 +334,21 @@ def _execute(job: tuple[str, str, dict[str, Any], str]) -> tuple[str, float, str
 
     src, dest, params, cwd = job
     start = time.monotonic()
+    # The kernel's own chatter (TCP notices) goes to a log next to the work files, not the terminal.
+    log_path = Path(src).with_suffix(".log")
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    saved = os.dup(2)
+    os.dup2(fd, 2)
     try:
         pm.execute_notebook(src, dest, parameters=params, kernel_name="python3", cwd=cwd,
                             progress_bar=False, log_output=False)
     except Exception as exc:  # reported with the notebook's name by the caller
         msg = str(exc).strip().splitlines()
         return dest, time.monotonic() - start, "\n".join(msg[-12:])
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(fd)
     return dest, time.monotonic() - start, None
 
 
@@ -646,7 +656,9 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
             for page in pages:
                 staged = staging / "work" / "notebooks" / lang / f"{page.name}.ipynb"
                 stage_notebook(ctx, page, lang, staged)
-                params = _page_parameters(page, opts, lang) | {"context_file": str(context_file)}
+                # Relative to the executed notebook's folder (papermill's cwd, and nbval's): the
+                # path stays valid after the staging folder is renamed into place.
+                params = _page_parameters(page, opts, lang) | {"context_file": "../../data/context.pkl"}
                 jobs.append((staged, staging / "book" / lang / f"{page.name}.ipynb", params))
         for _, dest, _ in jobs:
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -673,7 +685,6 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
         (html / "index.html").write_text(landing_page(ctx, opts.langs), encoding="utf-8")
         (html / ".nojekyll").write_text("", encoding="utf-8")
         shutil.rmtree(staging / "work")
-        context_file.unlink()
         _write_yaml({"stage": ctx.stage, "as_of": ctx.as_of, "langs": opts.langs,
                      "pages": [p.name for p in pages], "illustrative": ctx.illustrative,
                      "inputs": ctx.inputs, "reportkit": ctx.version}, staging / "build.yml")

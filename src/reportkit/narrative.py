@@ -51,6 +51,18 @@ class Html:
         return self.text
 
 
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")
+
+
+def as_of_text(as_of: str, lang: str) -> str:
+    """The evaluation date in words: 2023 → 2023年底 / end of 2023; 2023-06 → 2023年6月底 / end of June 2023."""
+    year, _, month = str(as_of).partition("-")
+    if lang == "zh":
+        return f"{year}年{int(month)}月底" if month else f"{year}年底"
+    return f"end of {MONTHS_EN[int(month) - 1]} {year}" if month else f"end of {year}"
+
+
 def _text(x: Any, lang: str, pct: bool = False) -> str:
     """Plain text of a number for a sentence ('' when missing, so templates can test it)."""
     if missing(x):
@@ -85,7 +97,7 @@ def summary(ctx: Any, lang: str) -> Html:
     behind = [{"name": ctx.plan.district_label(d, lang), "score": f"{s:.2f}"}
               for d, s in zip(comp["district"], comp["composite_score"], strict=True) if s < 1][:3]
     values = {
-        "as_of": ctx.as_of, "tp": fmt_pct(ctx.meta["time_progress"], lang),
+        "as_of": as_of_text(ctx.as_of, lang), "tp": fmt_pct(ctx.meta["time_progress"], lang),
         "n_main": len(main), "counts": _counts(main["status"], lang),
         "n_warning": int((main["warning"] == True).sum()),  # noqa: E712 (None is not False)
         "n_all": len(city), "counts_all": _counts(city["status"], lang),
@@ -107,7 +119,7 @@ def programme(ctx: Any, indicator_id: str, lang: str) -> Html:
         return "" if row is None else _text(row[col], lang, pct)
 
     values = {
-        "as_of": ctx.as_of, "name": ind.label(lang), "unit": ind.unit[lang],
+        "as_of": as_of_text(ctx.as_of, lang), "name": ind.label(lang), "unit": ind.unit[lang],
         "actual": v("actual"), "target": v("target"), "expected": v("expected"),
         "completion": v("completion", True), "ratio": v("schedule_ratio"),
         "status": t(f"status.status.{row['status']}", lang) if row is not None and row["status"] else
@@ -126,7 +138,7 @@ def methodology(ctx: Any, lang: str) -> Html:
     meta = ctx.meta
     values = {
         "first": plan.first_year, "last": plan.last_year, "baseline": plan.baseline_year,
-        "stage": t(f"report.stage.{ctx.stage}", lang), "as_of": ctx.as_of,
+        "stage": t(f"report.stage.{ctx.stage}", lang), "as_of": as_of_text(ctx.as_of, lang),
         "months": meta.get("months_elapsed"), "total_months": total,
         "tp": f"{meta['time_progress']:.2f}",
         "warning_below": f"{float(ctx.method['binding']['warning_below']):.2f}",

@@ -1,0 +1,149 @@
+"""Unit tests of the report stage: notebook parameters, pages and toc, narrative, safe markup."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from reportkit import build, charts, narrative, tables
+from reportkit.config import NOTEBOOKS_DIR
+from reportkit.errors import ReportkitError
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+def test_every_page_notebook_exists_and_documents_its_parameters():
+    names = {p.stem for p in NOTEBOOKS}
+    assert set(build.PAGES) <= names
+    for path in NOTEBOOKS:
+        params = build.notebook_parameters(path)
+        for name in ("stage", "lang", "as_of", "actuals_file", "method_file", "context_file"):
+            assert name in params, (path.name, name)
+            assert params[name].help, (path.name, name)
+        assert params["stage"].default == "midterm" and params["lang"].default == "zh"
+    assert build.notebook_parameters(NOTEBOOKS_DIR / "programme.ipynb")["annex"].type is int
+
+
+def test_notebook_code_cells_are_thin():
+    """Notebooks call reportkit; no function or class is defined in them."""
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            src = "".join(cell["source"])
+            assert "def " not in src and "class " not in src, path.name
+            if cell["cell_type"] == "code":
+                assert not cell["outputs"], f"{path.name}: committed with outputs"
+
+
+def test_unknown_and_mistyped_parameters_are_errors():
+    nb = NOTEBOOKS_DIR / "programme.ipynb"
+    with pytest.raises(ReportkitError) as err:
+        build.check_parameters(nb, {"stage": "final", "anex": 2})
+    assert [p.key for p in err.value.problems] == ["nb_unknown_parameter"]
+    assert "anex" in err.value.render("en")
+    with pytest.raises(ReportkitError) as err:
+        build.check_parameters(nb, {"annex": "2", "lang": 3})
+    assert sorted(p.key for p in err.value.problems) == ["nb_parameter_type", "nb_parameter_type"]
+    with pytest.raises(ReportkitError):  # a bool is not an int here
+        build.check_parameters(nb, {"annex": True})
+    full = build.check_parameters(nb, {"annex": 3, "lang": "en"})
+    assert full["annex"] == 3 and full["lang"] == "en" and full["stage"] == "midterm"
+
+
+def _nb(tmp_path, source: str):
+    path = tmp_path / "x.ipynb"
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]},
+                                           "source": source, "outputs": [], "execution_count": None}],
+                                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("line", [
+    "x = 1  # untyped",
+    "x: int = 1",                      # no help
+    "x: int = 'one'  # wrong default",
+    "x: list = []  # unsupported type",
+    "x: str = ''  # the plan's file",  # a quote breaks papermill's own parser
+])
+def test_bad_parameter_cells_are_located_errors(tmp_path, line):
+    with pytest.raises(ReportkitError) as err:
+        build.notebook_parameters(_nb(tmp_path, line))
+    assert err.value.problems[0].key == "nb_bad_parameter_line"
+    assert "x.ipynb" in err.value.render("zh")
+
+
+def test_toc_has_one_chapter_per_annex_in_order():
+    toc = build.edition_toc([1, 2, 5])
+    files = [c["file"] for c in toc["chapters"]]
+    assert files == ["indicators", "programme-1", "programme-2", "programme-5", "districts", "methodology", "data"]
+    assert toc["root"] == "index"
+    assert [p.name for p in build.pages_for([3])] == [
+        "index", "indicators", "programme-3", "districts", "methodology", "data"]
+
+
+def test_as_of_in_words():
+    assert narrative.as_of_text("2023", "zh") == "2023年底"
+    assert narrative.as_of_text("2023-06", "zh") == "2023年6月底"
+    assert narrative.as_of_text("2023-06", "en") == "end of June 2023"
+    assert narrative.as_of_text("2025", "en") == "end of 2025"
+
+
+def test_missing_is_a_dash_never_zero():
+    for lang in ("zh", "en"):
+        assert "—" in str(tables.fmt_num(float("nan"), lang)) and "0" not in str(tables.fmt_num(None, lang))
+        assert "—" in str(tables.fmt_pct(None, lang))
+    assert tables.fmt_pct(0.873, "en") == "87.3%"
+    assert tables.fmt_num(1234.0, "zh") == "1,234"
+
+
+def test_table_cells_are_escaped_badges_are_not():
+    html = tables.HtmlTable(["<b>h</b>"], [["<script>alert(1)</script>"], [tables.badge("lagging", "zh")]]).html()
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;h" in html
+    assert '<span class="rk-badge rk-status-lagging">滞后</span>' in html
+
+
+def test_chart_spec_cannot_close_its_script():
+    text = charts._json_for_script({"name": "</script><script>alert(1)</script>"})
+    assert "</script>" not in text and "<\\/script>" in text
+
+
+def test_commentary_markdown_has_no_raw_html_or_js_links():
+    html = narrative.markdown_to_html("**ok** <img src=x onerror=alert(1)> [x](javascript:alert(1))\n\n<script>a</script>")
+    assert "<strong>ok</strong>" in html
+    assert "<img" not in html and "<script>" not in html and 'href="javascript:' not in html
+
+
+def test_figure_ids_are_language_independent_and_ascii():
+    assert charts.figure_id("fig-annex", 2, "heatmap") == "fig-annex-2-heatmap"
+    a = charts.figure_id("district", "通川区")
+    assert a.isascii() and a == charts.figure_id("district", "通川区") and a != charts.figure_id("district", "达川区")
+
+
+def _ctx(dazhou_plan, rows):
+    """A context with hand-made results for the city (three main indicators)."""
+    base = {"district": dazhou_plan.city, "tier": "main", "warning": None, "completion": None}
+    results = pd.DataFrame([{**base, **r} for r in rows])
+    composite = pd.DataFrame({"district": ["通川区", "达川区", "渠县"], "composite_score": [0.5, 1.1, 0.8]})
+    return SimpleNamespace(results=results, plan=dazhou_plan, as_of="2023", stage="midterm",
+                           meta={"time_progress": 0.6}, evaluation=SimpleNamespace(composite=composite))
+
+
+def test_summary_sentences_are_drafted_from_the_numbers(dazhou_plan):
+    # Worked by hand: 3 main indicators: 1 ahead, 2 lagging, one of them binding with a warning.
+    ctx = _ctx(dazhou_plan, [
+        {"indicator": "per_capita_floor_area", "indicator_zh": "甲", "indicator_en": "A", "status": "ahead"},
+        {"indicator": "public_rental_coverage", "indicator_zh": "乙", "indicator_en": "B", "status": "lagging",
+         "warning": True, "completion": 0.5},
+        {"indicator": "old_residential_renovation", "indicator_zh": "丙", "indicator_en": "C", "status": "lagging"},
+    ])
+    zh = str(narrative.summary(ctx, "zh"))
+    assert "截至2023年底（序时进度60.0%），3项主要指标中，1项快于预期，2项滞后；其中1项约束性指标预警。" in zh
+    assert "乙（滞后，完成率50.0%，预警）；丙（滞后）" in zh
+    # Districts below 1, lowest first: 通川区 0.50, 渠县 0.80 (达川区 1.10 is not behind).
+    assert "通川区（0.50）、渠县（0.80）。" in zh
+    en = str(narrative.summary(ctx, "en"))
+    assert "of the 3 main indicators 1 is ahead of schedule and 2 are lagging: acceleration needed" in en
+    assert "Tongchuan District (0.50) and Qu County (0.80)" in en

@@ -1,0 +1,45 @@
+"""Notebook tier: nbval on the executed notebooks of both editions, and the defaults run as-is.
+
+The executed notebooks come from the end-to-end build shared with tests/test_site.py. nbval
+re-runs each one from its own folder and compares the outputs of the cells marked
+``# NBVAL_CHECK_OUTPUT`` (the summary sentences); every other cell must run without error.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from test_site import shared_build
+
+from reportkit.config import LANGS, NOTEBOOKS_DIR, PROJ_ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def test_nbval_on_executed_notebooks_of_both_languages():
+    site = shared_build()
+    notebooks = [str(site / "book" / lang / f"{name}.ipynb") for lang in LANGS for name in ("index", "programme-1")]
+    for nb in notebooks:
+        cells = json.loads(open(nb, encoding="utf-8").read())["cells"]
+        assert any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in cells) or "programme" in nb
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
+                           "-p", "no:xdist", "--rootdir", str(site), *notebooks],
+                          capture_output=True, text=True, cwd=site, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert f"{len(notebooks)} passed" in proc.stdout or "passed" in proc.stdout
+
+
+def test_notebook_defaults_run_from_the_notebooks_folder(tmp_path):
+    """A person opening notebooks/summary.ipynb in Jupyter gets a page with no parameters set."""
+    import papermill as pm
+
+    out = tmp_path / "summary.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS_DIR / "summary.ipynb"), str(out), cwd=str(NOTEBOOKS_DIR),
+                        kernel_name="python3", progress_bar=False)
+    nb = json.loads(out.read_text(encoding="utf-8"))
+    html = "".join("".join(o.get("data", {}).get("text/html", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert "主要指标中" in html and '<figure class="rk-figure" id="fig-main-completion">' in html
+    assert not (PROJ_ROOT / "notebooks" / "summary.ipynb.out").exists()
