@@ -28,10 +28,9 @@ from reportkit.catalogue import Indicator, Plan
 from reportkit.errors import Location, ReportkitError
 from reportkit.i18n import t
 from reportkit.method import (
-    STATUS_RANK,
     Method,
-    method_problem,
     as_method,
+    method_problem,
 )
 
 STAGES = ("midterm", "final")
@@ -510,6 +509,8 @@ def _label(plan: Plan, district: str, lang: str) -> str:
 
 def _finish(row: _Row) -> dict[str, Any]:
     used: list[_Value] = row.pop("_used", [])
+    if row.get("warning") is not None:
+        row["warning"] = bool(row["warning"])  # a plain bool, not numpy's
     statuses = {u.status for u in used}
     row["value_status"] = ("preliminary" if "preliminary" in statuses else "final") if used else None
     sources = list(dict.fromkeys(u.source for u in used if u.source))
@@ -616,6 +617,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         frame[col] = pd.to_numeric(frame[col], errors="raise").astype(float)
     for col in _INT_COLUMNS:
         frame[col] = pd.to_numeric(frame[col]).round().astype("Int64")
+    # True / False / None (undefined): plain Python values, whatever pandas would infer
+    frame["warning"] = pd.Series([None if w is None or w != w else bool(w) for w in frame["warning"]],
+                                 index=frame.index, dtype=object)
     for col in frame.columns:
         if frame[col].dtype == object:  # None, never the text "nan"
             frame[col] = frame[col].where(frame[col].notna(), None)

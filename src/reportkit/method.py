@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any], path: Path, prefix: str =
     for key, value in over.items():
         dotted = f"{prefix}{key}"
         if key not in base:
-            raise ReportkitError(method_problem("unknown_key", Location(str(path), row=dotted), {"key": dotted}))
+            raise ReportkitError(method_problem("unknown_key", Location(str(path), row=dotted), {"name": dotted}))
         # `weights` is an open mapping (indicator ids), everything else mirrors the defaults.
         if isinstance(base[key], dict) and key != "weights":
             if not isinstance(value, dict):
@@ -105,7 +106,7 @@ def _number(values: dict[str, Any], dotted: str, path: Path) -> float:
         node = node[part]
     if isinstance(node, bool) or not isinstance(node, int | float) or not math.isfinite(node):
         raise ReportkitError(method_problem("not_number", Location(str(path), row=dotted),
-                                           {"key": dotted, "value": node}))
+                                           {"name": dotted, "value": node}))
     return float(node)
 
 
@@ -122,10 +123,10 @@ def _validate(values: dict[str, Any], path: Path) -> None:
     order("grades.exceeded", "grades.completed", "grades.basically_completed")
     for key in ("status.achieved", "binding.warning_below", "composite.cap", "composite.default_weight"):
         if _number(values, key, path) <= 0:
-            raise ReportkitError(method_problem("not_positive", Location(str(path), row=key), {"key": key}))
+            raise ReportkitError(method_problem("not_positive", Location(str(path), row=key), {"name": key}))
     if _number(values, "reconciliation.relative_tolerance", path) < 0:
         raise ReportkitError(method_problem("not_positive", Location(str(path), row="reconciliation.relative_tolerance"),
-                                           {"key": "reconciliation.relative_tolerance"}))
+                                           {"name": "reconciliation.relative_tolerance"}))
     weights = values["composite"].get("weights") or {}
     if not isinstance(weights, dict):
         raise ReportkitError(method_problem("not_mapping", Location(str(path), row="composite.weights")))
@@ -133,21 +134,31 @@ def _validate(values: dict[str, Any], path: Path) -> None:
         w = _number(values, f"composite.weights.{iid}", path)
         if w < 0:
             raise ReportkitError(method_problem("not_positive", Location(str(path), row=f"composite.weights.{iid}"),
-                                               {"key": f"composite.weights.{iid}"}))
+                                               {"name": f"composite.weights.{iid}"}))
     for judgement in (*JUDGEMENTS, "met_final"):
         code = values["qualitative"].get(judgement)
         if code not in STATUS_RANK:
             raise ReportkitError(method_problem("bad_code", Location(str(path), row=f"qualitative.{judgement}"),
-                                               {"key": f"qualitative.{judgement}", "value": code}))
+                                               {"name": f"qualitative.{judgement}", "value": code}))
     idx = values["midterm_year_index"]
     if isinstance(idx, bool) or not isinstance(idx, int) or idx < 1:
         raise ReportkitError(method_problem("not_positive", Location(str(path), row="midterm_year_index"),
-                                           {"key": "midterm_year_index"}))
+                                           {"name": "midterm_year_index"}))
+
+
+@cache
+def _default_values() -> dict[str, Any]:
+    return _read_yaml(DEFAULT_METHOD)
+
+
+def _defaults() -> dict[str, Any]:
+    """The default method file's values (read once; a fresh copy each time, callers may edit it)."""
+    return copy.deepcopy(_default_values())
 
 
 def load_method(path: Path | str | None = None) -> Method:
     """The default method, with the keys of ``path`` (if given) laid over it, validated."""
-    defaults = _read_yaml(DEFAULT_METHOD)
+    defaults = _defaults()
     values = defaults
     over_path = None
     if path is not None:
@@ -162,7 +173,7 @@ def as_method(method: Method | Path | str | dict[str, Any] | None) -> Method:
     if isinstance(method, Method):
         return method
     if isinstance(method, dict):
-        defaults = _read_yaml(DEFAULT_METHOD)
+        defaults = _defaults()
         values = _merge(defaults, method, Path("<dict>"))
         _validate(values, Path("<dict>"))
         return Method(values=values, source=DEFAULT_METHOD)
