@@ -6,6 +6,7 @@ import hashlib
 import io
 import math
 import string
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -278,3 +279,26 @@ def test_any_text_in_csv_value_is_read_or_located(dazhou_plan, tmp_path_factory,
         assert row.value == pytest.approx(meant)
     else:
         assert text.strip() == ""   # only an empty cell may be missing without an error
+
+
+def test_bad_status_points_at_the_status_cell(dazhou_plan, tmp_path, template_bytes):
+    wb = load_workbook(io.BytesIO(template_bytes))
+    ws = wb[ANNEX2]
+    ws["D7"], ws["N7"], ws["O7"] = 16004, "市住建局", "draft"     # O = status of the row
+    path = tmp_path / "status.xlsx"
+    wb.save(path)
+    assert found(read_actuals(path, dazhou_plan)) == [("bad_status", f"status.xlsx: {ANNEX2}!O7")]
+
+
+def test_formula_with_saved_result_is_read(dazhou_plan, tmp_path):
+    """As Excel saves it: the formula and its cached result; the result is the value."""
+    src = zipfile.ZipFile(FX / "formula.xlsx")
+    out = tmp_path / "cached.xlsx"
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            data = data.replace(b'<c r="H7" s="7"><f>D7*2</f><v /></c>', b'<c r="H7" s="7"><f>D7*2</f><v>200</v></c>')
+            dst.writestr(info, data)
+    result = read_actuals(out, dazhou_plan)
+    assert result.problems == []
+    assert value_of(result.table, "old_residential_renovation", "通川区", 2023).value == 200

@@ -68,6 +68,7 @@ class _Raw:
     dist_loc: Location | None = None   # where the district was read
     percent_format: bool = False       # Excel cell formatted as a percentage (75 % stored as 0.75)
     formula: bool = False              # a formula whose result was not saved
+    stat_loc: Location | None = None   # where the status was read
 
 
 @dataclass
@@ -303,7 +304,8 @@ def _grid_sheet(file, title, grid, fcells, key_r, keys, raws, problems) -> None:
             raws.append(_Raw(ind_id, district, year, value, get("source"), get("status"), get("note"),
                              "", Location(file, title, _cell(r, c)), src_loc, ind_loc,
                              Location(file, title, _cell(r, col.get("district", 1))),
-                             "%" in fmt, (r, c) in fcells and value is None))
+                             "%" in fmt, (r, c) in fcells and value is None,
+                             Location(file, title, _cell(r, col.get("status", 1)))))
 
 
 def _long_sheet(file, title, grid, fcells, key_r, keys, raws) -> None:
@@ -325,7 +327,8 @@ def _long_sheet(file, title, grid, fcells, key_r, keys, raws) -> None:
                          Location(file, title, _cell(r, col.get("source", vc))),
                          Location(file, title, _cell(r, col["indicator"])),
                          Location(file, title, _cell(r, col.get("district", col["indicator"]))),
-                         "%" in fmt, (r, vc) in fcells and value is None))
+                         "%" in fmt, (r, vc) in fcells and value is None,
+                         Location(file, title, _cell(r, col.get("status", vc)))))
 
 
 def _read_csv(data: bytes, file: str) -> tuple[list[_Raw], list[Problem]]:
@@ -504,7 +507,7 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
         status_text = _text(raw.status).lower()
         status = STATUSES.get(status_text, "final" if status_text == "" else None)
         if status is None:
-            problems.append(_p("bad_status", raw.src_loc, value=_text(raw.status)))
+            problems.append(_p("bad_status", raw.stat_loc or raw.src_loc, value=_text(raw.status)))
             status = "final"
         rows.append({"indicator": ind.id, "district": district, "year": year,
                      "value": math.nan if value is None else value, "judgement": judgement,
