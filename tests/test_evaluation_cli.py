@@ -59,3 +59,32 @@ def test_evaluate_user_errors(tmp_path, capsys, args, text):
     assert main(["--lang", "en", "evaluate", *args]) == 1
     err = capsys.readouterr().err
     assert text in err and "Traceback" not in err
+
+
+def test_any_plan_2026_2030_many_districts(tmp_path):
+    """A synthetic 2026–2030 plan (20 districts, 8 annexes): actuals equal to the plan give R = 1."""
+    from reportkit.evaluation import run_evaluation
+    from reportkit.synthetic import write_plan
+    from reportkit.template import load_plan
+
+    _, cat = write_plan(tmp_path, districts=20, annexes=8, first_year=2026)
+    plan = load_plan(cat)
+    rows = [{"indicator": i.id, "district": d, "year": y, "value": float(v), "judgement": "", "source": "s",
+             "status": "final", "note": "", "replaces": "", "location": f"x: {i.id} {d} {y}", "illustrative": False}
+            for i in plan.indicators for d, sched in i.schedule.items() for y, v in sched.items()]
+    ev = run_evaluation(plan, pd.DataFrame(rows), "midterm")  # as_of 2028
+    assert ev.meta["as_of"] == "2028"
+    annex = ev.results[ev.results["indicator"].str.startswith("programme_")]
+    assert len(annex) == 8 * 21
+    for _, r in annex.iterrows():
+        target = r["target"]
+        expected = r["expected"]
+        # A = E by construction: R = 1 → on track, or achieved when all of T was due by 2028,
+        # not scheduled when nothing was due yet, no target when the district has none
+        want = ("no_target" if not target else "not_scheduled" if expected == 0
+                else "achieved" if expected >= target else "on_track")
+        assert r["status"] == want, (r["indicator"], r["district"])
+    assert ev.reconciliation["agrees"].dropna().all()
+    assert ev.composite["composite_score"].dropna().eq(1.0).all()
+    # the two indicators without actuals: no data, never zero
+    assert set(ev.results[ev.results["indicator"].isin(["floor_area", "housing_supply"])]["status"]) == {"no_data"}

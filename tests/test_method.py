@@ -127,3 +127,15 @@ def test_extensions_are_documented_in_both_languages():
     for lang in ("zh", "en"):
         table = method_extensions(lang)
         assert len(table) == len(EXTENSIONS) and table.iloc[:, 2].str.len().min() > 20
+
+
+def test_every_reason_and_check_code_of_the_engine_has_text():
+    """Codes written in evaluation.py (reason=…, check=…) all have labels in both languages."""
+    source = (PROJ_ROOT / "src" / "reportkit" / "evaluation.py").read_text(encoding="utf-8")
+    reasons = set(re.findall(r'reason="([a-z_]+)"', source))
+    reasons |= set(re.findall(r'"(missing_years|no_value|nothing_planned_yet)"', source))
+    checks = set(re.findall(r'check="([a-z_]+)"', source))
+    assert len(reasons) >= 8 and len(checks) == 3
+    for lang in ("zh", "en"):
+        assert [r for r in reasons if not has(f"status.reason.{r}", lang)] == []
+        assert [c for c in checks if not has(f"status.check.{c}", lang)] == []

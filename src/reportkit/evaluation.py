@@ -780,15 +780,16 @@ def register(sub) -> None:
     p.add_argument("--as-of", dest="as_of", default=None,
                    help="YYYY or YYYY-MM inside the plan period (default: the stage's year)")
     p.add_argument("--method", type=Path, default=None, help="method file overriding the defaults")
+    p.add_argument("--catalogue", type=Path, default=None, help="indicator catalogue (default: embedded plan)")
     p.add_argument("--out", type=Path, default=None,
                    help="output .csv or .xlsx (default: data/processed/evaluation-<stage>.csv)")
     p.set_defaults(func=_cli_evaluate, _processed=PROCESSED_DIR)
 
 
 def _cli_evaluate(args) -> int:
-    from reportkit import catalogue
+    from reportkit.template import load_plan
 
-    plan = catalogue.load_default()
+    plan = load_plan(args.catalogue)
     method = as_method(args.method)
     parse_as_of(args.as_of, plan, args.stage, method)  # fail on a bad date before reading data
     actuals = _read_actuals(args.actuals, plan, args.lang)
