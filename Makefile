@@ -45,8 +45,18 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 ##@ Data
+.PHONY: template validate sample-actuals
 extract: $(STAMP) ## Read the plan's tables into data/processed/ (PLAN=path OUT=dir)
 	$(RK) extract $(if $(PLAN),--plan "$(PLAN)") $(if $(OUT),--out "$(OUT)")
+
+template: $(STAMP) ## Write the actuals form to fill (FORMAT=xlsx|csv OUT=path)
+	$(RK) template $(if $(FORMAT),--format "$(FORMAT)") $(if $(OUT),--out "$(OUT)")
+
+validate: $(STAMP) ## Check a filled form and list every cell to fix (FILE=path, default: the sample)
+	$(RK) validate "$(or $(FILE),data/raw/actuals/sample-actuals.xlsx)"
+
+sample-actuals: $(STAMP) ## Regenerate the illustrative sample actuals in data/raw/actuals/
+	$(RK) sample-actuals
 
 ##@ Report
 .PHONY: midterm final serve explore
