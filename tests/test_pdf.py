@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -59,7 +60,7 @@ def editions(tmp_path_factory) -> dict[str, dict]:
         start = time.perf_counter()
         pdf.build_pdf(edition, target, lang=lang, cover=COVER)
         seconds = time.perf_counter() - start
-        out[lang] = {"edition": edition, "pdf": target, "seconds": seconds,
+        out[lang] = {"edition": edition, "src": src, "pdf": target, "seconds": seconds,
                      "pages": _page_texts(target)}
         print(f"PDF {lang}: {seconds:.2f} s", file=sys.stderr)
     return out
@@ -262,3 +263,26 @@ def test_broken_chart_script_is_located(editions, tmp_path):
         pdf.build_pdf(edition, tmp_path / "x.pdf", lang="en", cover=COVER)
     assert "indicators.html" in err.value.render("en")
     assert "SVG" in err.value.render("en")
+
+
+def test_chart_svg_from_the_executed_notebook(editions, tmp_path):
+    # without notebooks the chart is rendered again from its spec; with them, their SVG is used
+    assert "NOTEBOOK-SVG" not in " ".join(editions["zh"]["pages"])
+    out = pdf.build_pdf(editions["zh"]["edition"], tmp_path / "nb.pdf", lang="zh", cover=COVER,
+                        notebooks=editions["zh"]["src"])
+    assert "NOTEBOOK-SVG 各区完成率" in _squash(" ".join(_page_texts(out)))
+
+
+def test_build_step_writes_named_pdfs_and_site_downloads(editions, tmp_path):
+    staging = tmp_path / "staging"
+    shutil.copytree(editions["en"]["edition"], staging / "html" / "en")
+    ctx = SimpleNamespace(plan=SimpleNamespace(id="qingshan-15fyp", name={"en": "Qingshan Plan"}),
+                          stage="final", as_of="2030", illustrative=False)
+    opts = SimpleNamespace(langs=["en"], jobs=1)
+    seconds = pdf.build_step(staging, ctx, [], opts)
+    target = staging / "pdf" / "qingshan-15fyp-final-en.pdf"
+    assert set(seconds) == {"en"} and seconds["en"] > 0
+    assert (staging / "html" / "downloads" / target.name).read_bytes() == target.read_bytes()
+    cover = _squash(_page_texts(target)[0])
+    assert "Qingshan Plan" in cover and "End-of-term Evaluation Report" in cover
+    assert "Data as of end of 2030" in cover
