@@ -286,3 +286,50 @@ def test_build_step_writes_named_pdfs_and_site_downloads(editions, tmp_path):
     cover = _squash(_page_texts(target)[0])
     assert "Qingshan Plan" in cover and "End-of-term Evaluation Report" in cover
     assert "Data as of end of 2030" in cover
+
+
+@pytest.mark.e2e
+def test_default_report_pdfs_end_to_end(tmp_path, monkeypatch):
+    """Build the default report (sample data) with the PDF step: both PDFs carry every
+    indicator's name and every status of the results in their own language, fonts embedded."""
+    from reportkit import build
+    from reportkit.tables import status_label
+
+    monkeypatch.setattr(build, "EXTRA_STEPS", [pdf.build_step])
+    result = build.build(build.BuildOptions(stage="midterm", out_root=tmp_path, jobs=2),
+                         log=lambda _msg: None)
+    ctx = result.context
+    statuses = sorted({s for s in ctx.results["status"].dropna() if s})
+    assert statuses
+    text = {}
+    for lang in ("zh", "en"):
+        target = result.out / "pdf" / pdf.pdf_name(ctx.plan.id, "midterm", lang)
+        assert (result.html / "downloads" / target.name).is_file()
+        # table cells wrap names over lines: compare without whitespace
+        text[lang] = re.sub(r"\s+", "", _run("pdftotext", str(target), "-"))
+        rows = _run("pdffonts", str(target)).splitlines()[2:]
+        assert rows and all(re.search(r"\byes\s+yes\s+yes\b", r) for r in rows)
+        assert any("CJK" in r for r in rows)
+        for ind in ctx.plan.indicators:
+            assert re.sub(r"\s+", "", ind.label(lang)) in text[lang], (lang, ind.id)
+        for code in statuses:
+            assert re.sub(r"\s+", "", status_label(code, lang)) in text[lang], (lang, code)
+        notice = re.sub(r"\s+", "", NOTICE[lang])
+        assert (notice in text[lang]) == bool(ctx.illustrative)
+    for ind in ctx.plan.indicators:  # no English name in the Chinese edition
+        assert re.sub(r"\s+", "", ind.label("en")) not in text["zh"], ind.id
+    # page images: the cover, and the first pages of chapters 2 (main indicators: table and
+    # chart) and 3 (first programme: chart, district table), found through the contents
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for lang in ("zh", "en"):
+        target = result.out / "pdf" / pdf.pdf_name(ctx.plan.id, "midterm", lang)
+        toc = _page_texts(target)[1]
+        shots = {"cover": 1}
+        for chapter, name in ((2, "indicators"), (3, "programme")):
+            m = re.search(rf"^\s*{chapter}\s+\S.*?(\d+)\s*$", toc, re.M)
+            assert m, f"chapter {chapter} not in the contents"
+            shots[name] = int(m.group(1))
+        for name, number in shots.items():
+            prefix = ARTIFACTS / f"default-{lang}-{name}"
+            _run("pdftoppm", "-r", "60", "-png", "-singlefile", "-f", str(number), "-l",
+                 str(number), str(target), str(prefix))
