@@ -9,12 +9,12 @@ and no console message; screenshots of both editions are kept under _build/midte
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -77,6 +77,13 @@ def test_layout_and_twins(site):
             assert (html / "downloads" / f"dazhou-14fyp-urban-housing-midterm-{name}.{ext}").is_file()
 
 
+def test_no_remote_addresses_in_scripts(site):
+    """No CDN anywhere: not even an address a script could load later (thebe, vega schema)."""
+    for path in (site / "html").rglob("*.html"):
+        for script in re.findall(r"<script[^>]*>(.*?)</script>", read(path), flags=re.S):
+            assert not re.search(r"https?://", script), (path, re.findall(r"https?://[^\s\"']+", script)[:3])
+
+
 def test_no_remote_scripts_or_stylesheets(site):
     remote = re.compile(r"""<(?:script[^>]+src|link[^>]+href)\s*=\s*["']?(?:https?:)?//""", re.I)
     for path in (site / "html").rglob("*.html"):
@@ -127,52 +134,134 @@ def test_figure_ids_are_the_same_in_both_editions(site):
     assert sum(len(v) for v in ids["zh"].values()) >= 2 + 2 * 4 + 1
 
 
+def _search_terms(site, lang: str) -> set[str]:
+    text = read(site / "html" / lang / "searchindex.js")
+    data = json.loads(text[text.index("(") + 1 : text.rindex(")")])
+    return set(data["terms"])
+
+
 def test_chinese_search_index(site):
-    index = read(site / "html" / "zh" / "searchindex.js")
-    assert "完成率" in index or "完成" in index
-    assert "Completion" not in index or "完成" in index
-
-
-def _chromium(url: str, profile: Path, screenshot: Path | None = None) -> tuple[str, str]:
-    """DOM after scripts ran, and the browser's log, with every network request refused."""
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
-           "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-           "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0",
-           "--virtual-time-budget=8000", "--window-size=1280,2000", "--hide-scrollbars"]
-    cmd += [f"--screenshot={screenshot}"] if screenshot else ["--dump-dom"]
-    proc = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=120)
-    return proc.stdout, proc.stderr
+    """jieba segments the zh edition: words, not single characters or whole sentences."""
+    zh = _search_terms(site, "zh")
+    assert {"进度", "指标"} <= zh, sorted(t for t in zh if CJK.search(t))[:20]
+    assert "method" in _search_terms(site, "en") or "methodology" in _search_terms(site, "en")
 
 
 CHART_PAGES = ["index.html", "indicators.html", "programme-1.html", "programme-2.html", "programme-3.html",
                "programme-4.html", "districts.html"]
+PROBE = """JSON.stringify(Array.from(document.querySelectorAll('figure.rk-figure')).map(f => {
+  const v = f.querySelector('.rk-vis'); const svg = v && v.querySelector('svg.marks');
+  return {id: f.id, svg: !!svg, marks: svg ? svg.querySelectorAll('.role-mark path, .role-mark line').length : 0};
+}))"""
+
+
+class Browser:
+    """Headless chromium driven over the DevTools pipe: console messages with their level."""
+
+    def __init__(self, profile: Path):
+        r1, w1 = os.pipe()  # we write commands → chromium reads fd 3
+        r2, w2 = os.pipe()  # chromium writes fd 4 → we read
+        cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
+               "--remote-debugging-pipe", "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+               "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,2000", "about:blank"]
+        self.proc = subprocess.Popen(cmd, pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=lambda: (os.dup2(r1, 3), os.dup2(w2, 4)))
+        os.close(r1)
+        os.close(w2)
+        self.out, self.inp = os.fdopen(w1, "wb"), os.fdopen(r2, "rb")
+        self.next_id, self.events, self.buf = 0, [], b""
+
+    def _read(self) -> dict:
+        while b"\0" not in self.buf:
+            chunk = self.inp.read1(1 << 16)
+            if not chunk:
+                raise RuntimeError("chromium closed the pipe")
+            self.buf += chunk
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def call(self, method: str, session: str | None = None, **params) -> dict:
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params} | ({"sessionId": session} if session else {})
+        self.out.write(json.dumps(msg).encode() + b"\0")
+        self.out.flush()
+        while True:
+            reply = self._read()
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(reply["error"])
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_for(self, method: str, timeout: float = 30) -> None:
+        import time
+
+        end = time.monotonic() + timeout
+        while not any(e.get("method") == method for e in self.events) and time.monotonic() < end:
+            self.events.append(self._read())
+
+    def visit(self, url: str) -> tuple[list[dict], list[str]]:
+        """Open ``url``; returns the charts found and every console error/warning/exception."""
+        import time
+
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Runtime", "Log", "Page"):
+            self.call(f"{domain}.enable", session)
+        self.events.clear()
+        self.call("Page.navigate", session, url=url)
+        self.wait_for("Page.loadEventFired")
+        charts: list[dict] = []
+        for _ in range(40):  # vegaEmbed draws asynchronously
+            charts = json.loads(self.call("Runtime.evaluate", session, expression=PROBE,
+                                          returnByValue=True)["result"]["value"])
+            if all(c["svg"] for c in charts):
+                break
+            time.sleep(0.1)
+        problems = []
+        for e in self.events:
+            p = e.get("params", {})
+            if e.get("method") == "Runtime.consoleAPICalled" and p.get("type") in ("error", "warning", "assert"):
+                problems.append(f"console.{p['type']}: " + " ".join(str(a.get("value", a.get("description")))
+                                                                   for a in p.get("args", [])))
+            elif e.get("method") == "Runtime.exceptionThrown":
+                problems.append("exception: " + str(p.get("exceptionDetails", {}).get("exception", {})
+                                                    .get("description", p)))
+            elif e.get("method") == "Log.entryAdded" and p.get("entry", {}).get("level") in ("error", "warning"):
+                problems.append(f"log.{p['entry']['level']}: {p['entry'].get('text')} {p['entry'].get('url', '')}")
+        self.call("Target.closeTarget", targetId=target)
+        return charts, problems
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is a declared system dependency")
-def test_every_chart_draws_offline_in_a_real_browser(site):
+def test_every_chart_draws_offline_in_a_real_browser(site, tmp_path):
     html = site / "html"
-    jobs = [(lang, page) for lang in LANGS for page in CHART_PAGES]
-
-    def run(job):
-        lang, page = job
-        with tempfile.TemporaryDirectory() as profile:
-            return job, _chromium((html / lang / page).as_uri(), Path(profile))
-
-    with ThreadPoolExecutor(max_workers=2) as pool:  # threads only wait for browser processes
-        results = list(pool.map(run, jobs))
-    drawn = 0
-    for (lang, page), (dom, log) in results:
-        console = [ln for ln in log.splitlines() if ":CONSOLE" in ln]
-        assert not console, (lang, page, console[:5])
-        vis = re.findall(r'<div class="rk-vis" id="([^"]+)"[^>]*>(.*?)</div>\s*<script', dom, flags=re.S)
-        figures = re.findall(r'<figure class="rk-figure"', dom)
-        assert figures and len(vis) == len(figures), (lang, page, len(vis), len(figures))
-        for vid, inner in vis:
-            assert '<svg class="marks"' in inner, (lang, page, vid)
-            assert re.search(r'class="mark-(rect|line|symbol)[^"]*role-mark', inner), (lang, page, vid)
-            assert "<path" in inner, (lang, page, vid)
-            drawn += 1
+    browser = Browser(tmp_path / "profile")
+    try:
+        drawn = 0
+        for lang in LANGS:
+            for page in sorted(pages(html, lang)):
+                charts, problems = browser.visit((html / lang / page).as_uri())
+                assert not problems, (lang, page, problems[:5])
+                assert bool(charts) == (page in CHART_PAGES), (lang, page, charts)
+                for c in charts:
+                    assert c["svg"] and c["marks"] > 0, (lang, page, c)
+                drawn += len(charts)
+    finally:
+        browser.close()
+    # 2 on the summary + main indicators pages, 2 per annex chapter, 1 on districts; both editions
     assert drawn == 2 * (2 + 2 * 4 + 1)
+
+
+def _chromium_screenshot(url: str, profile: Path, screenshot: Path) -> None:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
+           "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+           "--virtual-time-budget=8000", "--window-size=1280,2400", "--hide-scrollbars", f"--screenshot={screenshot}", url]
+    subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is a declared system dependency")
@@ -182,7 +271,7 @@ def test_screenshots_of_both_editions(site):
         for page in ("index", "programme-2", "districts"):
             shot = ARTIFACTS / f"{lang}-{page}.png"
             with tempfile.TemporaryDirectory() as profile:
-                _chromium((site / "html" / lang / f"{page}.html").as_uri(), Path(profile), shot)
+                _chromium_screenshot((site / "html" / lang / f"{page}.html").as_uri(), Path(profile), shot)
             assert shot.is_file() and shot.stat().st_size > 20_000, shot
 
 

@@ -453,7 +453,7 @@ def prepare_edition_sources(ctx: ReportContext, lang: str, langs: list[str], boo
     """Shared book sources (static CSS, templates), the vega bundle and the edition's YAML."""
     from reportkit import charts
 
-    for sub in ("_static", "_templates"):
+    for sub in ("_static", "_templates", "_ext"):
         src = cfg.BOOK_DIR / sub
         if src.is_dir():
             shutil.copytree(src, book_dir / sub, dirs_exist_ok=True)

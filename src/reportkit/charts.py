@@ -104,6 +104,9 @@ class Figure:
         self.table = table
         self.lang = lang
         self.spec = chart.to_dict()
+        self.spec.pop("$schema", None)  # an address is not needed to draw, and the site names none
+        if isinstance(self.spec.get("title"), str):  # long titles wrap instead of being cut off
+            self.spec["title"] = {"text": wrap_title(self.spec["title"], lang)}
         self.svg = svg
 
     def html(self) -> str:
@@ -134,6 +137,18 @@ class Figure:
         if self.svg:
             bundle["image/svg+xml"] = to_svg(self.spec)
         return bundle
+
+
+def wrap_title(text: str, lang: str, width: int | None = None) -> list[str] | str:
+    """Break a chart title into lines (Vega titles do not wrap): by words in English, by characters in Chinese."""
+    width = width or (30 if lang == "zh" else 60)
+    if len(text) <= width:
+        return text
+    if lang != "zh":
+        import textwrap
+
+        return textwrap.wrap(text, width)
+    return [text[i:i + width] for i in range(0, len(text), width)]
 
 
 def figure_id(*parts: Any) -> str:
@@ -217,7 +232,7 @@ def district_year_heatmap(data: pd.DataFrame, lang: str, districts: Sequence[str
         color=alt.condition("isValid(datum.ratio) && datum.ratio > 0.9", alt.value("white"),
                             alt.value("#222")),
     )
-    return (cells + text).properties(width=420, height=max(80, 26 * len(districts)))
+    return (cells + text).properties(width=300, height=max(80, 26 * len(districts)))
 
 
 def district_scores(data: pd.DataFrame, lang: str) -> alt.Chart:

@@ -156,6 +156,17 @@ def _num_unit(x: Any, lang: str) -> Markup | str:
     return fmt_num(x, lang)
 
 
+def _target(ind: Any, row: Any, lang: str) -> Markup | str:
+    """The target as a number in the reported unit; the plan's words for a qualitative target.
+
+    (The catalogue's resolved ``target_text`` of main-table rows keeps the plan's Chinese unit,
+    so it is not used for numbers.)
+    """
+    if not missing(row["target"]):
+        return fmt_num(row["target"], lang)
+    return ind.target_text.get(lang) or dash(lang)
+
+
 def indicator_table(ctx: Any, lang: str, tier: str | tuple[str, ...] = "main") -> HtmlTable:
     """City-wide rows of the given tier(s): baseline, target, actual, completion, time progress, status."""
     tiers = (tier,) if isinstance(tier, str) else tier
@@ -168,7 +179,7 @@ def indicator_table(ctx: Any, lang: str, tier: str | tuple[str, ...] = "main") -
     for _, row in rows.iterrows():
         ind = ctx.plan.indicator(row["indicator"])
         cells = [ind.label(lang), ind.reported_unit[lang], attribute_label(row["attribute"], lang),
-                 fmt_num(row["baseline"], lang), ind.target_text.get(lang) or fmt_num(row["target"], lang),
+                 fmt_num(row["baseline"], lang), _target(ind, row, lang),
                  fmt_num(row["expected"], lang), fmt_num(row["actual"], lang),
                  fmt_pct(row["completion"], lang), fmt_pct(row["time_progress"], lang),
                  fmt_num(row["schedule_ratio"], lang, 2), _status_cell(row, lang)]
