@@ -288,6 +288,21 @@ def test_build_step_writes_named_pdfs_and_site_downloads(editions, tmp_path):
     assert "Data as of end of 2030" in cover
 
 
+def test_svg_ids_do_not_depend_on_what_was_rendered_before():
+    import vl_convert as vlc
+
+    spec = {"data": {"values": [{"x": "a", "v": 0.2}, {"x": "b", "v": 0.9}]}, "mark": "rect",
+            "encoding": {"x": {"field": "x", "type": "nominal"},
+                         "color": {"field": "v", "type": "quantitative"}}}  # gradient legend
+    first = vlc.vegalite_to_svg(spec)
+    vlc.vegalite_to_svg(spec)  # vega numbers gradients per process: the next render differs
+    second = vlc.vegalite_to_svg(spec)
+    assert first != second
+    assert pdf._stable_svg_ids(first) == pdf._stable_svg_ids(second)
+    assert pdf._stable_svg_ids('<g id="gradient_7"/><p fill="url(#gradient_7)"/><t>clip_3</t>') \
+        == '<g id="rk-id1"/><p fill="url(#rk-id1)"/><t>clip_3</t>'
+
+
 @pytest.mark.e2e
 def test_default_report_pdfs_end_to_end(tmp_path, monkeypatch):
     """Build the default report (sample data) with the PDF step: both PDFs carry every

@@ -183,7 +183,26 @@ def _spec_from_script(script: str) -> dict[str, Any] | None:
     return spec if isinstance(spec, dict) else None
 
 
+# A generated id where it is defined (id="…") or referenced (url(#…), href="#…").
+_SVG_ID_RE = re.compile(r'(id="|#)((?:gradient|clip|pattern|mask|marker)_?\d+)\b')
+
+
+def _stable_svg_ids(svg: str) -> str:
+    """Number vega's generated ids (``gradient_12``) from 1 within each SVG.
+
+    Vega counts them per process, so the same chart rendered after another one gets other ids
+    and the PDF other bytes. Each SVG is its own image, so ids only need to be unique inside it.
+    """
+    seen: dict[str, str] = {}
+
+    def rename(m: re.Match[str]) -> str:
+        return m.group(1) + seen.setdefault(m.group(2), f"rk-id{len(seen) + 1}")
+
+    return _SVG_ID_RE.sub(rename, svg)
+
+
 def _svg_img(soup: BeautifulSoup, svg: str, label: str) -> Tag:
+    svg = _stable_svg_ids(svg)
     img = soup.new_tag("img", attrs={"class": "rk-chart", "alt": label})
     img["src"] = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return img
