@@ -184,6 +184,21 @@ def _ratio(num: float | None, den: float | None) -> float | None:
     return num / den
 
 
+def _acceleration(required: float | None, observed: float | None, direction: float) -> float | None:
+    """Required over observed rate, both measured towards the target (``direction`` = its sign).
+
+    As for cumulative indicators (required pace max(T − A, 0)), a target already reached needs
+    no more progress: the factor is 0, not negative. Undefined when the value has not moved
+    towards the target (no pace to accelerate).
+    """
+    if required is None or observed is None or direction == 0:
+        return None
+    towards = observed * direction
+    if towards <= 0:
+        return None
+    return max(required * direction, 0.0) / towards
+
+
 def _cagr(a: float | None, b: float | None, years: float) -> float | None:
     if a is None or b is None or a <= 0 or b <= 0 or years <= 0:
         return None
@@ -328,8 +343,11 @@ def _status_from(ctx: _Ctx, ind: Indicator, row: _Row, completion: float | None,
         row.update(status="no_data", reason="undefined")
     else:
         row["status"] = classify_status(ratio, ctx.method)
-    if ind.attribute == "binding" and row["status"] not in ("achieved", "not_scheduled", "no_data", "no_target"):
-        row["warning"] = ratio is not None and ratio < float(ctx.method["binding"]["warning_below"])
+    if ind.attribute == "binding" and row["status"] not in ("not_scheduled", "no_data", "no_target"):
+        # Judged, so True or False (never empty): achieved is not a warning even where R < 1
+        # (a main-table target below the annex's schedule lets c reach 1 before R does).
+        row["warning"] = (row["status"] != "achieved" and ratio is not None
+                          and ratio < float(ctx.method["binding"]["warning_below"]))
     if ctx.stage == "final" and completion is not None and row["status"] != "no_data":
         row["grade"] = classify_grade(completion, ind.attribute == "binding", ctx.method)
 
@@ -374,8 +392,8 @@ def _level(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
         row["international_status"] = classify_international(row["international_ratio"], ctx.method)
     if ctx.remaining > 0 and actual > 0 and target > 0:
         row["required_pace"] = (target / actual) ** (1 / ctx.remaining) - 1
-        if observed is not None and observed > 0:
-            row["acceleration"] = row["required_pace"] / observed
+        row["acceleration"] = _acceleration(row["required_pace"], observed, math.copysign(1.0, target - base)
+                                            if target != base else 0.0)
     if target == base:
         _hold_level(ctx, ind, row, actual, target)
         return
@@ -422,8 +440,8 @@ def _growth(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
         return
     if ctx.remaining > 0:
         row["required_pace"] = (target_value / actual) ** (1 / ctx.remaining) - 1
-        if observed > 0:
-            row["acceleration"] = row["required_pace"] / observed
+        row["acceleration"] = _acceleration(row["required_pace"], observed,
+                                            math.copysign(1.0, rate) if rate else 0.0)
     if rate == 0:
         _hold_level(ctx, ind, row, actual, base)
         return
@@ -469,11 +487,16 @@ def _qualitative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
     row["target"] = target if district == ctx.plan.city else None
     j, jyear = _latest(ctx, ind.id, district, numeric=False)
     v, year = _latest(ctx, ind.id, district)
+    q = ctx.method["qualitative"]
+    judged = j is not None and j.judgement in q
+    if judged and v is not None and year != jyear:
+        # The judgement decides and actual_year is its year: a proxy value of another year is
+        # not shown as if it were that year's figure.
+        v = None
     if v is not None:
         row.use(v)
         row.update(actual=v.value, actual_year=year)
-    q = ctx.method["qualitative"]
-    if j is not None and j.judgement in q:
+    if judged:
         if j is not v:
             row.use(j)
         code = q["met_final"] if (j.judgement == "met" and ctx.stage == "final") else q[j.judgement]
