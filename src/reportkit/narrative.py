@@ -50,6 +50,12 @@ class Html:
     def __str__(self) -> str:
         return self.text
 
+    def __repr__(self) -> str:
+        """Plain text (no memory address: executed notebooks stay comparable and reproducible)."""
+        import re
+
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", self.text)).strip()
+
 
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
              "October", "November", "December")

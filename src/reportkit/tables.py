@@ -115,6 +115,10 @@ class HtmlTable:
     def _repr_html_(self) -> str:
         return self.html()
 
+    def __repr__(self) -> str:
+        """A stable plain-text stand-in (no memory address)."""
+        return f"<table: {len(self.rows)} rows × {len(self.columns)} columns>"
+
     def __len__(self) -> int:
         return len(self.rows)
 
