@@ -286,3 +286,29 @@ def test_failed_build_leaves_the_last_good_site(site, tmp_path):
     assert "bad.csv" in str(getattr(err.value, "render", lambda lang: str(err.value))("en"))
     assert sorted(p.name for p in (site / "html" / "zh").iterdir()) == before
     assert not [p for p in E2E_ROOT.iterdir() if p.name.startswith(".midterm-")]
+
+
+def test_another_plan_end_of_term_one_language(tmp_path):
+    """Nothing is Dazhou's: a 2026–2030 plan with 3 annexes and 4 districts, final stage, English
+    only, a method file that changes the composite cap (the methodology page must show it)."""
+    from reportkit import catalogue, plan, sample, synthetic
+
+    plan_path, cat_path = synthetic.write_plan(tmp_path / "plan", districts=4, annexes=3, first_year=2026)
+    tables = plan.extract(plan_path)
+    p = catalogue.resolve(catalogue.load(cat_path), tables)
+    actuals, _ = sample.write_sample(p, tmp_path / "actuals.xlsx")
+    method = tmp_path / "method.yml"
+    method.write_text("composite:\n  cap: 1.5\n", encoding="utf-8")
+    result = build.build(build.BuildOptions(stage="final", langs=["en"], actuals=actuals, method=method,
+                                            plan=plan_path, catalogue=cat_path, jobs=2, out_root=tmp_path / "out"),
+                         log=lambda _m: None)
+    html = result.html
+    assert sorted(x.name for x in html.iterdir()) == [".nojekyll", "downloads", "en", "index.html"]
+    names = pages(html, "en")
+    assert sorted(n for n in names if n.startswith("programme-")) == ["programme-1.html", "programme-2.html",
+                                                                      "programme-3.html"]
+    assert "Housing programme 2" in read(html / "en" / "programme-2.html")
+    assert "rk-lang-switch" not in read(html / "en" / "index.html")  # one edition: nothing to switch to
+    assert "1.50" in read(html / "en" / "methodology.html")
+    assert result.context.as_of == "2030"
+    assert "Grade" in read(html / "en" / "indicators.html")

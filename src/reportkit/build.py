@@ -592,6 +592,7 @@ class BuildOptions:
     commentary: Path | None = None
     jobs: int = 2
     out_root: Path = cfg.BUILD_DIR
+    msg_lang: str = "en"      # language of progress messages (the CLI's --lang)
 
 
 @dataclass
@@ -630,7 +631,7 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
         clock = now
 
     # 1. prepare: everything that can fail on user input happens before any output is written.
-    log(t("report.log.prepare", opts.langs[0]))
+    log(t("report.log.prepare", opts.msg_lang))
     ctx = load_context(stage=opts.stage, as_of=opts.as_of,
                        actuals_file=str(opts.actuals or ""), method_file=str(opts.method or ""),
                        plan_file=str(opts.plan or ""), catalogue_file=str(opts.catalogue or ""),
@@ -662,11 +663,11 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
                 jobs.append((staged, staging / "book" / lang / f"{page.name}.ipynb", params))
         for _, dest, _ in jobs:
             dest.parent.mkdir(parents=True, exist_ok=True)
-        log(t("report.log.notebooks", opts.langs[0], n=len(jobs), jobs=opts.jobs))
+        log(t("report.log.notebooks", opts.msg_lang, n=len(jobs), jobs=opts.jobs))
         run_notebooks(jobs, opts.jobs, log)
         lap("notebooks")
         # 3. site
-        log(t("report.log.site", opts.langs[0]))
+        log(t("report.log.site", opts.msg_lang))
         book_dirs = {lang: staging / "book" / lang for lang in opts.langs}
         for lang, d in book_dirs.items():
             prepare_edition_sources(ctx, lang, opts.langs, d)
@@ -696,7 +697,7 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    log(t("report.log.done", opts.langs[0], path=str(final / "html" / "index.html"),
+    log(t("report.log.done", opts.msg_lang, path=str(final / "html" / "index.html"),
           seconds=f"{sum(seconds.values()):.1f}"))
     return BuildResult(final, ctx, pages, seconds)
 
@@ -756,7 +757,8 @@ def _cli_build(args) -> int:
     langs = [x.strip() for x in str(args.langs).split(",") if x.strip()]
     opts = BuildOptions(stage=args.stage, langs=langs, actuals=args.actuals, as_of=args.as_of,
                         method=args.method, plan=args.plan, catalogue=args.catalogue,
-                        commentary=args.commentary, jobs=max(1, args.jobs), out_root=args.out)
+                        commentary=args.commentary, jobs=max(1, args.jobs), out_root=args.out,
+                        msg_lang=args.lang)
     build(opts, log=print)
     return 0
 

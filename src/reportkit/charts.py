@@ -235,12 +235,13 @@ def district_year_heatmap(data: pd.DataFrame, lang: str, districts: Sequence[str
     return (cells + text).properties(width=300, height=max(80, 26 * len(districts)))
 
 
-def district_scores(data: pd.DataFrame, lang: str) -> alt.Chart:
-    """Horizontal bars of the composite score per district (``district``, ``score``)."""
+def district_scores(data: pd.DataFrame, lang: str, cap: float = 1.2) -> alt.Chart:
+    """Horizontal bars of the composite score per district (``district``, ``score``), axis up to the cap."""
     data = data[data["score"].map(_finite)].copy()
     return alt.Chart(data).mark_bar(color="#2166ac").encode(
         y=alt.Y("district:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("score:Q", title=t("report.col.score", lang)),
+        x=alt.X("score:Q", title=t("report.col.score", lang),
+                scale=alt.Scale(domain=[0, max(cap, float(data["score"].max()) if len(data) else cap)])),
         tooltip=[alt.Tooltip("district:N", title=t("report.col.district", lang)),
                  alt.Tooltip("score:Q", format=".2f", title=t("report.col.score", lang))],
     ).properties(width=480, height=max(60, 26 * len(data)))
@@ -346,8 +347,8 @@ def composite_figure(ctx: Any, lang: str) -> Figure:
     data = pd.DataFrame({"district": [ctx.plan.district_label(d, lang) for d in comp["district"]],
                          "score": comp["composite_score"].astype(float).to_numpy()})
     title = t("report.districts.score_title", lang)
-    chart = district_scores(data, lang).properties(title=title)
-    table = data.rename(columns={"district": t("report.col.district", lang), "score": t("report.col.score", lang)})
     cap = float(ctx.method["composite"]["cap"])
+    chart = district_scores(data, lang, cap).properties(title=title)
+    table = data.rename(columns={"district": t("report.col.district", lang), "score": t("report.col.score", lang)})
     return Figure(chart, "fig-district-scores", title, t("report.districts.score_desc", lang, cap=f"{cap:.2f}"),
                   table, lang)
