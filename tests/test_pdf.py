@@ -285,7 +285,12 @@ def test_build_step_writes_named_pdfs_and_site_downloads(editions, tmp_path):
     assert (staging / "html" / "downloads" / target.name).read_bytes() == target.read_bytes()
     cover = _squash(_page_texts(target)[0])
     assert "Qingshan Plan" in cover and "End-of-term Evaluation Report" in cover
-    assert "Data as of end of 2030" in cover
+    assert "Data as of the end of 2030" in cover
+    # the build stages in a fresh temporary folder each time: same input, same bytes anyway
+    elsewhere = tmp_path / "another" / "staging"
+    shutil.copytree(staging / "html" / "en", elsewhere / "html" / "en")
+    pdf.build_step(elsewhere, ctx, [], opts)
+    assert (elsewhere / "pdf" / target.name).read_bytes() == target.read_bytes()
 
 
 def test_svg_ids_do_not_depend_on_what_was_rendered_before():

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
@@ -263,6 +263,17 @@ def _clean(article: Tag) -> None:
     for el in article.select(".cell_output, .cell"):
         if not el.get_text(strip=True) and not el.find(["img", "svg", "table"]):
             el.decompose()
+    # A subsection left with nothing but its heading (its content was site-only, or empty)
+    # would print as a bare heading: leave it out. Innermost first; a page's h1 always stays.
+    for section in reversed(article.find_all("section")):
+        heading = section.find(["h2", "h3", "h4", "h5", "h6"], recursive=False)
+        if heading is None:
+            continue
+        rest = [c for c in section.children if c is not heading
+                and (c.get_text(strip=True) if isinstance(c, Tag) else str(c).strip())
+                or (isinstance(c, Tag) and c.find(["img", "svg", "table"]))]
+        if not rest:
+            section.decompose()
 
 
 def _page_key(path: Path) -> str:
@@ -320,12 +331,20 @@ def _rewrite_links(page: _Page, slugs: dict[str, str], maps: dict[str, dict[str,
         a["href"] = "#" + (maps[key].get(frag, frag) if frag else slugs[key])
 
 
-def _absolute_sources(page: _Page) -> None:
+def _relative_sources(page: _Page, root: Path) -> None:
+    """Image sources relative to the edition root (the PDF's base URL): no build paths in the
+    print HTML, so its hash (the PDF identifier) is the same wherever the build ran."""
     for el in page.article.find_all(["img", "source"], src=True):
         src = str(el["src"])
         if urlsplit(src).scheme:
             continue
-        el["src"] = (page.path.parent / unquote(src)).resolve().as_uri()
+        target = (page.path.parent / unquote(src)).resolve()
+        el["src"] = quote(os.path.relpath(target, root).replace(os.sep, "/"))
+
+
+def page_root(pages: Sequence[Path]) -> Path:
+    """The folder all pages live in (their common parent): the print HTML's base URL."""
+    return Path(os.path.commonpath([Path(p).resolve().parent for p in pages]))
 
 
 # ── headings ───────────────────────────────────────────────────────────────────────────────
@@ -458,7 +477,7 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
     for p in paths:
         if not p.is_file():
             raise ReportkitError(_problem("no_page", p))
-    root = Path(os.path.commonpath([p.parent for p in paths]))
+    root = page_root(paths)
     out = BeautifulSoup("", "html.parser")
     parsed: list[_Page] = []
     for path in paths:
@@ -472,7 +491,7 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
     chapters = []
     for n, page in enumerate(parsed, start=1):
         _rewrite_links(page, slugs, maps)
-        _absolute_sources(page)
+        _relative_sources(page, root)
         _number_headings(out, page, n)
         page.article.name = "section"
         page.article.attrs = {"class": "rk-chapter", "id": page.slug}
@@ -486,8 +505,9 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
         lang=lang, html_lang=HTML_LANG[lang], cover=ctx, toc=toc,
         toc_title=t("pdf.toc", lang), chapters=chapters, created=created,
         css_title=_css_string(ctx["title"]), css_notice=_css_string(ctx["notice"]),
-        stylesheets=[Path(c).resolve().as_uri() for c in site_css]
-        + [(TEMPLATE_DIR / "print.css").resolve().as_uri()],
+        # inlined, not linked: the HTML (and its hash) must not carry the build's paths
+        stylesheets=[Path(c).read_text(encoding="utf-8") for c in site_css]
+        + [(TEMPLATE_DIR / "print.css").read_text(encoding="utf-8")],
         css_page=" counter(page) ".join(_css_string(part) if part else ""
                                         for part in t("pdf.page", lang, n="\0").split("\0")),
     )
@@ -517,7 +537,7 @@ def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     if keep_html:
         _atomic_write(out_pdf.with_suffix(".print.html"), html.encode("utf-8"))
-    document = HTML(string=html, base_url=str(TEMPLATE_DIR) + "/").render()
+    document = HTML(string=html, base_url=page_root(page_list).as_uri() + "/").render()
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     data = document.write_pdf(pdf_identifier=identifier)
     _atomic_write(out_pdf, data)
