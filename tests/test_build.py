@@ -147,3 +147,16 @@ def test_summary_sentences_are_drafted_from_the_numbers(dazhou_plan):
     en = str(narrative.summary(ctx, "en"))
     assert "of the 3 main indicators 1 is ahead of schedule and 2 are lagging: acceleration needed" in en
     assert "Tongchuan District (0.50) and Qu County (0.80)" in en
+
+
+def test_commentary_is_placed_per_language_and_escaped(tmp_path):
+    (tmp_path / "zh" / "indicators").mkdir(parents=True)
+    (tmp_path / "zh" / "indicators" / "old_residential_renovation.md").write_text(
+        "改造进度受**资金**影响。<script>alert(1)</script>", encoding="utf-8")
+    ctx = SimpleNamespace(commentary_dir=tmp_path)
+    box = narrative.commentary(ctx, "zh", "indicators", "old_residential_renovation", "<老旧小区>")
+    html = str(box)
+    assert "<strong>资金</strong>" in html and "<script>" not in html
+    assert "评估人员意见（非自动生成）: &lt;老旧小区&gt;" in html
+    assert narrative.commentary(ctx, "en", "indicators", "old_residential_renovation", "x") is None
+    assert narrative.commentary(SimpleNamespace(commentary_dir=None), "zh", "indicators", "x", "x") is None

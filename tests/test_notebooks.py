@@ -12,9 +12,9 @@ import subprocess
 import sys
 
 import pytest
-from test_site import shared_build
 
 from reportkit.config import LANGS, NOTEBOOKS_DIR, PROJ_ROOT
+from test_site import shared_build
 
 pytestmark = pytest.mark.e2e
 
