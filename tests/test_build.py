@@ -160,3 +160,17 @@ def test_commentary_is_placed_per_language_and_escaped(tmp_path):
     assert "评估人员意见（非自动生成）: &lt;老旧小区&gt;" in html
     assert narrative.commentary(ctx, "en", "indicators", "old_residential_renovation", "x") is None
     assert narrative.commentary(SimpleNamespace(commentary_dir=None), "zh", "indicators", "x", "x") is None
+
+
+def test_cli_build_stops_on_invalid_actuals_with_located_messages(tmp_path, capsys):
+    from reportkit import cli
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("indicator,district,year,value,source,status,note\n"
+                   "old_residential_renovation,通川区,2021,abc,x,final,\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code = cli.main(["--lang", "zh", "build", "--actuals", str(bad), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "bad.csv" in err and "abc" in err and "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())  # nothing published, no staging left behind
