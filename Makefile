@@ -9,8 +9,8 @@ RK          := $(VENV)/bin/reportkit
 STAMP       := $(VENV)/.installed
 # Quiet pip, minus this machine's notices about absent local package indexes; fails if pip fails.
 QUIET_PIP    = 2>&1 | grep -v 'is ignored: it is neither' ; test $${PIPESTATUS[0]} -eq 0
-# Debian packages the project needs: CJK fonts (charts, PDF), poppler (PDF tests), Chromium (browser tests).
-APT_PACKAGES := fonts-noto-cjk poppler-utils chromium
+# Debian packages: CJK + Latin fonts and pango (charts, PDF via WeasyPrint), poppler (PDF tests), Chromium (browser tests).
+APT_PACKAGES := fonts-noto-cjk fonts-liberation libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium
 JOBS        ?= 2
 # Pass-through options: make midterm ACTUALS=path AS_OF=2023-06 METHOD=path LANGS=zh,en
 BUILD_OPTS   = $(if $(ACTUALS),--actuals "$(ACTUALS)") $(if $(AS_OF),--as-of "$(AS_OF)") \
