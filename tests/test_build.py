@@ -145,7 +145,8 @@ def test_summary_sentences_are_drafted_from_the_numbers(dazhou_plan):
     # Districts below 1, lowest first: 通川区 0.50, 渠县 0.80 (达川区 1.10 is not behind).
     assert "通川区（0.50）、渠县（0.80）。" in zh
     en = str(narrative.summary(ctx, "en"))
-    assert "of the 3 main indicators 1 is ahead of schedule and 2 are lagging: acceleration needed" in en
+    assert ("the status of the 3 main indicators is “ahead of schedule” for 1 and “lagging: acceleration needed”"
+            " for 2; 1 binding indicator carries a warning.") in en
     assert "Tongchuan District (0.50) and Qu County (0.80)" in en
 
 
@@ -174,3 +175,16 @@ def test_cli_build_stops_on_invalid_actuals_with_located_messages(tmp_path, caps
     assert code == 1
     assert "bad.csv" in err and "abc" in err and "Traceback" not in err
     assert not out.exists() or not any(out.iterdir())  # nothing published, no staging left behind
+
+
+def test_final_summary_counts_grades(dazhou_plan):
+    # Worked by hand: grades completed, completed, not_completed → 2 完成, 1 未完成.
+    ctx = _ctx(dazhou_plan, [
+        {"indicator": "a", "indicator_zh": "甲", "indicator_en": "A", "status": "achieved", "grade": "completed"},
+        {"indicator": "b", "indicator_zh": "乙", "indicator_en": "B", "status": "achieved", "grade": "completed"},
+        {"indicator": "c", "indicator_zh": "丙", "indicator_en": "C", "status": "limited", "grade": "not_completed"},
+    ])
+    ctx.stage = "final"
+    assert "主要指标期末等级：2项完成，1项未完成。" in str(narrative.summary(ctx, "zh"))
+    assert "End-of-term grades of the main indicators: “completed” 2 and “not completed” 1." in str(
+        narrative.summary(ctx, "en"))

@@ -177,7 +177,7 @@ def completion_vs_time(rows: pd.DataFrame, lang: str, time_progress: float) -> a
     colour = alt.Color("status_label:N", title=t("report.col.status", lang),
                        scale=alt.Scale(domain=labels, range=[STATUS_COLOURS.get(c, "#999") for c in codes]))
     bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
+        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=260)),
         x=alt.X("completion:Q", title=t("report.col.completion", lang), axis=alt.Axis(format="%")),
         color=colour,
         tooltip=[alt.Tooltip("label:N", title=t("report.col.indicator", lang)),
@@ -189,7 +189,7 @@ def completion_vs_time(rows: pd.DataFrame, lang: str, time_progress: float) -> a
     label = alt.Chart(pd.DataFrame({"tp": [time_progress], "text": [t("report.col.time_progress", lang)]})
                       ).mark_text(align="left", dx=4, dy=-6, color="#333").encode(
         x="tp:Q", y=alt.value(0), text="text:N")
-    return (bars + rule + label).properties(width=520, height=max(60, 28 * len(data)))
+    return (bars + rule + label).properties(width=380, height=max(60, 28 * len(data)))
 
 
 def cumulative_planned_vs_actual(data: pd.DataFrame, lang: str, unit: str) -> alt.Chart:

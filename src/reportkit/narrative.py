@@ -82,6 +82,14 @@ def _counts(codes: pd.Series, lang: str) -> list[dict[str, Any]]:
             for c in STATUS_ORDER if c in vc.index]
 
 
+GRADE_ORDER = ("exceeded", "completed", "basically_completed", "not_completed")
+
+
+def _grades(codes: pd.Series, lang: str) -> list[dict[str, Any]]:
+    vc = codes.dropna().value_counts()
+    return [{"n": int(vc[g]), "label": t(f"status.grade.{g}", lang)} for g in GRADE_ORDER if g in vc.index]
+
+
 def city_rows(ctx: Any) -> pd.DataFrame:
     """One row per indicator for the whole city (the plan's own row)."""
     r = ctx.results
@@ -109,6 +117,7 @@ def summary(ctx: Any, lang: str) -> Html:
         "n_all": len(city), "counts_all": _counts(city["status"], lang),
         "attention": attention, "behind": behind,
         "no_data": int((city["status"] == "no_data").sum()),
+        "grades": _grades(main["grade"], lang) if ctx.stage == "final" and "grade" in main else [],
     }
     return Html(render("summary", lang, **values))
 
