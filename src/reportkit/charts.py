@@ -175,9 +175,10 @@ def completion_vs_time(rows: pd.DataFrame, lang: str, time_progress: float) -> a
     codes = list(dict.fromkeys(data["status"]))
     labels = [data.loc[data["status"] == c, "status_label"].iloc[0] for c in codes]
     colour = alt.Color("status_label:N", title=t("report.col.status", lang),
+                       legend=alt.Legend(orient="bottom", columns=3, labelLimit=240),
                        scale=alt.Scale(domain=labels, range=[STATUS_COLOURS.get(c, "#999") for c in codes]))
     bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=300)),
         x=alt.X("completion:Q", title=t("report.col.completion", lang), axis=alt.Axis(format="%")),
         color=colour,
         tooltip=[alt.Tooltip("label:N", title=t("report.col.indicator", lang)),
@@ -244,7 +245,7 @@ def district_scores(data: pd.DataFrame, lang: str, cap: float = 1.2) -> alt.Char
                 scale=alt.Scale(domain=[0, max(cap, float(data["score"].max()) if len(data) else cap)])),
         tooltip=[alt.Tooltip("district:N", title=t("report.col.district", lang)),
                  alt.Tooltip("score:Q", format=".2f", title=t("report.col.score", lang))],
-    ).properties(width=480, height=max(60, 26 * len(data)))
+    ).properties(width=400, height=max(60, 26 * len(data)))
 
 
 def escape_text(text: str) -> str:
