@@ -175,7 +175,7 @@ def completion_vs_time(rows: pd.DataFrame, lang: str, time_progress: float) -> a
     codes = list(dict.fromkeys(data["status"]))
     labels = [data.loc[data["status"] == c, "status_label"].iloc[0] for c in codes]
     colour = alt.Color("status_label:N", title=t("report.col.status", lang),
-                       legend=alt.Legend(orient="bottom", columns=3, labelLimit=240),
+                       legend=alt.Legend(orient="bottom", columns=2, labelLimit=260),
                        scale=alt.Scale(domain=labels, range=[STATUS_COLOURS.get(c, "#999") for c in codes]))
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=300)),
