@@ -592,6 +592,7 @@ class BuildOptions:
     jobs: int = 2
     out_root: Path = cfg.BUILD_DIR
     msg_lang: str = "en"      # language of progress messages (the CLI's --lang)
+    pdf: bool = True          # also typeset one PDF per edition (reportkit.pdf)
 
 
 @dataclass
@@ -689,6 +690,12 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
                      "pages": [p.name for p in pages], "illustrative": ctx.illustrative,
                      "inputs": ctx.inputs, "reportkit": ctx.version}, staging / "build.yml")
         lap("site")
+        if opts.pdf:
+            from reportkit import pdf
+
+            log(t("report.log.pdf", opts.msg_lang))
+            pdf.build_step(staging, ctx, pages, opts)
+            lap("pdf")
         for step in EXTRA_STEPS:
             step(staging, ctx, pages, opts)
         lap("extra")
@@ -715,8 +722,19 @@ def _page_parameters(page: Page, opts: BuildOptions, lang: str) -> dict[str, Any
     return params | page.params
 
 
+def _readable(root: Path) -> None:
+    """World-readable files and folders: temp files are created 0600, a web server needs 0644."""
+    os.chmod(root, 0o755)
+    for folder, dirs, files in os.walk(root):
+        for d in dirs:
+            os.chmod(os.path.join(folder, d), 0o755)
+        for f in files:
+            os.chmod(os.path.join(folder, f), 0o644)
+
+
 def _publish(staging: Path, final: Path) -> Path:
     """Swap the staging folder into place; the previous build is removed only afterwards."""
+    _readable(staging)
     old = None
     if final.exists():
         old = final.with_name(f".{final.name}-old-{os.getpid()}")
@@ -749,6 +767,7 @@ def register(sub) -> None:
                    help="evaluators' commentary folder (default: data/raw/commentary)")
     p.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (processes)")
     p.add_argument("--out", type=Path, default=cfg.BUILD_DIR, help="output root (default: _build)")
+    p.add_argument("--no-pdf", dest="pdf", action="store_false", help="build the site only, no PDF")
     p.set_defaults(func=_cli_build)
 
 
@@ -757,7 +776,7 @@ def _cli_build(args) -> int:
     opts = BuildOptions(stage=args.stage, langs=langs, actuals=args.actuals, as_of=args.as_of,
                         method=args.method, plan=args.plan, catalogue=args.catalogue,
                         commentary=args.commentary, jobs=max(1, args.jobs), out_root=args.out,
-                        msg_lang=args.lang)
+                        msg_lang=args.lang, pdf=args.pdf)
     build(opts, log=print)
     return 0
 
