@@ -166,6 +166,8 @@ def _target(ind: Any, row: Any, lang: str) -> Markup | str:
     (The catalogue's resolved ``target_text`` of main-table rows keeps the plan's Chinese unit,
     so it is not used for numbers.)
     """
+    if ind.kind == "growth":  # a rate beside values in the reported unit: say it in words
+        return ind.target_text.get(lang) or dash(lang)
     if ind.kind != "qualitative" and not missing(row["target"]):
         return fmt_num(row["target"], lang)
     return ind.target_text.get(lang) or dash(lang)
