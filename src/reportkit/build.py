@@ -616,6 +616,11 @@ EXTRA_STEPS: list[Callable[[Path, ReportContext, list[Page], BuildOptions], None
 
 def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult:
     """Build one stage's site; replaces ``<out_root>/<stage>/`` only when everything succeeded."""
+    from reportkit import publish  # one build per stage and folder; leftovers cleaned; pages checked
+
+    if not publish.held(opts.out_root, opts.stage):
+        with publish.build_guard(opts.out_root, opts.stage, opts.msg_lang, EXTRA_STEPS):
+            return build(opts, log)
     if opts.stage not in STAGES:
         raise ReportkitError(ReportProblem("bad_stage", None, {"stage": opts.stage, "stages": ", ".join(STAGES)}))
     bad = [x for x in opts.langs if x not in cfg.LANGS]

@@ -1,0 +1,247 @@
+"""Safe publishing: one build per stage at a time, leftovers cleaned, pages checked before publishing.
+
+:func:`build_guard` wraps :func:`reportkit.build.build`:
+
+* **lock** — an exclusive ``flock`` on ``<out>/.<stage>.lock``. The kernel releases it when the
+  holding process ends in any way (also SIGKILL), so a stale lock never blocks: the file may stay,
+  the lock does not. A second build of the same stage and output folder stops at once with a
+  located message in the user's language (who holds the lock and since when), exit 1.
+* **leftovers** — under the lock no other build of the stage is running, so staging folders
+  (``.<stage>-*``) left by a killed build are removed; if a build was killed between the two
+  renames of publishing (old site moved aside, new one not yet in place), the old site is put back.
+* **SIGTERM** — becomes ``SystemExit(143)`` during the build, so the build's own clean-up runs
+  (staging folder removed, the last good site untouched), as it does for Ctrl-C.
+* **no markup from the inputs** — :func:`check_site` runs as the last build step, before the
+  staging folder replaces the published one: any event-handler attribute, ``javascript:`` address,
+  embedded frame/object, remote script, or inline script that is not one of the site's own stops
+  the build with the page named. It is a last line of defence behind escaping, not a substitute.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from reportkit.errors import Location, Problem, ReportkitError
+
+GROUP = "publish"
+_HELD: set[tuple[str, str]] = set()      # (out root, stage) locked by this process
+_SAFE_STAGE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _problem(key: str, where: str | None, **params: Any) -> Problem:
+    return Problem(key, Location(where) if where else None, params, group=GROUP)
+
+
+def lock_path(root: Path | str, stage: str) -> Path:
+    """The lock file of one stage's builds in an output root."""
+    return Path(root) / f".{stage}.lock"
+
+
+def held(root: Path | str, stage: str) -> bool:
+    """True when this process already holds the build lock of ``stage`` in ``root``."""
+    return (str(Path(root).resolve()), stage) in _HELD
+
+
+def _holder(fd: int) -> dict[str, Any]:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return json.loads(os.read(fd, 4096).decode("utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+@contextmanager
+def build_lock(root: Path | str, stage: str, lang: str = "en") -> Iterator[Path]:
+    """Hold the build lock of ``stage`` in ``root``; ReportkitError if another build holds it.
+
+    On entry, leftovers of killed builds of this stage are cleaned (see :func:`recover`).
+    """
+    root = Path(root).resolve()
+    key = (str(root), stage)
+    if not _SAFE_STAGE.fullmatch(stage):   # build() itself reports a bad stage name
+        _HELD.add(key)
+        try:
+            yield root / stage
+        finally:
+            _HELD.discard(key)
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    path = lock_path(root, stage)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            info = _holder(fd)
+            from reportkit.i18n import t
+
+            raise ReportkitError(_problem(
+                "build_running", str(root / stage), stage=stage, lock=str(path),
+                pid=info.get("pid", t("publish.unknown", lang)),
+                since=info.get("started", t("publish.unknown", lang)))) from None
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, json.dumps({"pid": os.getpid(), "stage": stage,
+                                 "started": dt.datetime.now().isoformat(timespec="seconds")}).encode())
+        _HELD.add(key)
+        try:
+            recover(root, stage)
+            yield root / stage
+        finally:
+            _HELD.discard(key)
+            os.ftruncate(fd, 0)    # the file stays (removing it races with the next locker)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def recover(root: Path | str, stage: str) -> list[Path]:
+    """Clean what killed builds of ``stage`` left in ``root``; call only while holding its lock.
+
+    A build killed between the two renames of publishing leaves no ``<root>/<stage>`` but an
+    old site in ``.<stage>-old-<pid>``: that last good site is moved back first. Every other
+    ``.<stage>-*`` folder (unfinished staging, old sites) is removed. Returns what was removed.
+    """
+    root = Path(root)
+    final = root / stage
+    olds = sorted((p for p in root.glob(f".{stage}-old-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    if not final.exists() and olds:
+        os.replace(olds.pop(), final)
+    removed = []
+    for p in sorted(root.glob(f".{stage}-*")):
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+@contextmanager
+def terminate_as_exit() -> Iterator[None]:
+    """SIGTERM raises SystemExit(143) inside the block (main thread only), so clean-up code runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def build_guard(root: Path | str, stage: str, lang: str,
+                steps: list[Callable[..., Any]]) -> Iterator[None]:
+    """Lock + SIGTERM clean-up + :func:`check_site` as the last of ``steps`` (a build's EXTRA_STEPS)."""
+    with build_lock(root, stage, lang), terminate_as_exit():
+        if check_site in steps:
+            steps.remove(check_site)
+        steps.append(check_site)   # last: it checks what every other step produced
+        try:
+            yield
+        finally:
+            if check_site in steps:
+                steps.remove(check_site)
+
+
+# ---- the check of the staged site -----------------------------------------------------------
+URL_ATTRS = ("href", "src", "action", "formaction", "xlink:href", "data", "poster", "background",
+             "srcset", "ping", "cite")
+BAD_SCHEMES = ("javascript:", "vbscript:", "data:text/html", "data:application", "data:image/svg")
+FOREIGN_TAGS = ("iframe", "frame", "frameset", "object", "embed", "applet", "base", "portal")
+# The site's own inline scripts (Sphinx, pydata/book theme, togglebutton, our charts). Anything
+# else inside <script> came from somewhere it should not have.
+OWN_SCRIPTS = [re.compile(p, re.S) for p in (
+    r"\s*document\.documentElement\.dataset\.mode = localStorage\.getItem\(\"mode\"\) \|\| \"\w+\";"
+    r"\s*document\.documentElement\.dataset\.theme = localStorage\.getItem\(\"theme\"\) \|\| \"\w+\";\s*",
+    r"let toggleHint(?:Show|Hide) = '[^'\\<>]*';",
+    r"let toggleOpenOnPrint = '(?:true|false)';",
+    r"var togglebuttonSelector = '[^'\\<>]*';",
+    r"DOCUMENTATION_OPTIONS\.pagename = '[\w./-]*';",
+    r"DOCUMENTATION_OPTIONS\.search_as_you_type = (?:true|false);",
+    r"kernelName = '[\w.-]+'",
+    r"\s*// Activate the search field on page load\s*let searchInput = document\.querySelector\(\"form\.bd-search input\"\);"
+    r"\s*if \(searchInput\) \{\s*searchInput\.focus\(\);\s*searchInput\.select\(\);"
+    r"\s*console\.log\(\"\[PST\]: Set focus on search field\.\"\);\s*\}\s*",
+)]
+# reportkit.charts.Figure.html(): the spec in the middle must be one JSON value.
+CHART_SCRIPT = re.compile(r'\(function\(\)\{var el=document\.getElementById\("vis-[\w-]+"\);vegaEmbed\(el,'
+                          r'(?P<spec>.*),\{"renderer": "svg", "actions": false\}\)'
+                          r'\.catch\(function\(e\)\{console\.error\(e\);\}\);\}\)\(\);', re.S)
+
+
+def _bad_url(value: str) -> bool:
+    squeezed = re.sub(r"[\x00-\x20]+", "", value).lower()
+    return squeezed.startswith(BAD_SCHEMES)
+
+
+def _own_script(text: str) -> bool:
+    if any(p.fullmatch(text) for p in OWN_SCRIPTS):
+        return True
+    m = CHART_SCRIPT.fullmatch(text)
+    if not m:
+        return False
+    try:
+        json.loads(m.group("spec"))
+    except ValueError:
+        return False
+    return True
+
+
+def page_findings(html: str) -> list[str]:
+    """What in one HTML page looks like markup injected from the inputs (short descriptions)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    out: list[str] = []
+    for tag in soup.find_all(True):
+        for name, value in tag.attrs.items():
+            text = " ".join(value) if isinstance(value, list) else str(value)
+            if name.lower().startswith("on"):
+                out.append(f"<{tag.name} {name}=…>")
+            elif name.lower() in URL_ATTRS and _bad_url(text):
+                out.append(f"<{tag.name} {name}=\"{text[:40]}\">")
+        if tag.name in FOREIGN_TAGS:
+            out.append(f"<{tag.name}>")
+        elif tag.name == "meta" and str(tag.get("http-equiv", "")).lower() == "refresh":
+            out.append("<meta http-equiv=refresh>")
+        elif tag.name == "script":
+            src = tag.get("src")
+            if src is not None:
+                if re.match(r"\s*([a-z][a-z0-9+.-]*:|//)", str(src), re.I):
+                    out.append(f"<script src=\"{str(src)[:40]}\">")
+            elif not _own_script(tag.string or ""):
+                out.append(f"<script>{(tag.string or '').strip()[:40]}</script>")
+    return out
+
+
+def check_site(staging: Path, ctx: Any = None, pages: Any = None, opts: Any = None) -> None:
+    """Refuse to publish a staged site whose pages carry markup from the inputs (a build step)."""
+    html = Path(staging) / "html"
+    problems: list[Problem] = []
+    for page in sorted(html.rglob("*.html")):
+        if "_static" in page.relative_to(html).parts:
+            continue   # theme template macros, not pages
+        for what in dict.fromkeys(page_findings(page.read_text(encoding="utf-8", errors="replace"))):
+            problems.append(_problem("markup_injected", str(page.relative_to(staging)), what=what))
+            if len(problems) >= 20:
+                raise ReportkitError(problems)
+    if problems:
+        raise ReportkitError(problems)
