@@ -3,7 +3,7 @@
 The build is shared by this module and tests/test_notebooks.py (one build per test run, also
 under pytest-xdist: a file lock and a run marker). A real browser (Debian's chromium, headless,
 networking off) opens every page with charts and must find each chart drawn as SVG with marks
-and no console message; screenshots of both editions are kept under _build/midterm/artifacts/.
+and no console message; screenshots of both editions are kept under _build/artifacts/site/.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from reportkit.errors import ReportkitError
 
 pytestmark = pytest.mark.e2e
 E2E_ROOT = BUILD_DIR / "e2e"
-ARTIFACTS = BUILD_DIR / "midterm" / "artifacts"
+ARTIFACTS = BUILD_DIR / "artifacts" / "site"  # outside _build/<stage>/, which a real build replaces
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
