@@ -74,7 +74,7 @@ serve: $(STAMP) ## Serve a built site on localhost for a look (STAGE=midterm|fin
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/$(STAGE)/html
 
 explore: $(STAMP) ## Open the notebooks in JupyterLab (installed into .venv on first use)
-	@test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install -q "jupyterlab>=4,<5" $(QUIET_PIP)
+	@test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install -q -r requirements-explore.lock -c requirements.lock $(QUIET_PIP)
 	$(VENV)/bin/jupyter-lab --notebook-dir=notebooks
 
 ##@ Quality
