@@ -79,9 +79,12 @@ def javascript_bundle() -> str:
 
 
 def _json_for_script(obj: Any) -> str:
-    """JSON safe to place inside an HTML <script>: no '</' or '<!--' can end the element."""
+    """JSON safe to place inside an HTML <script>: no '</' or '<!--' can end the element.
+
+    Both escapes are JSON escapes too (``<\\/``, ``\\u003c``), so the text stays one JSON value.
+    """
     text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--").replace("\u2028", "\\u2028").replace(
+    return text.replace("</", "<\\/").replace("<!--", "\\u003c!--").replace("\u2028", "\\u2028").replace(
         "\u2029", "\\u2029")
 
 
