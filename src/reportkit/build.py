@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,7 @@ import pandas as pd
 import yaml
 
 from reportkit import __version__
+from reportkit import cache as cache_mod
 from reportkit import config as cfg
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.i18n import t
@@ -205,12 +207,15 @@ def _path_or(value: str | Path | None, default: Path) -> Path:
 
 def load_context(stage: str = "midterm", as_of: str = "", actuals_file: str = "",
                  method_file: str = "", plan_file: str = "", catalogue_file: str = "",
-                 commentary_dir: str = "", context_file: str = "") -> ReportContext:
+                 commentary_dir: str = "", context_file: str = "",
+                 lap: Callable[[str], None] | None = None) -> ReportContext:
     """The report's data: read from ``context_file`` if given, else computed from the inputs.
 
     Empty paths mean the defaults of :mod:`reportkit.config` (embedded plan, illustrative
-    sample actuals, default method). Raises ReportkitError on invalid inputs.
+    sample actuals, default method). Raises ReportkitError on invalid inputs. ``lap(name)`` is
+    called at the end of each step (``extract``, ``validate``, ``evaluate``): the build times them.
     """
+    lap = lap or (lambda _name: None)
     if context_file:
         with open(context_file, "rb") as fh:
             return pickle.load(fh)
@@ -233,12 +238,14 @@ def load_context(stage: str = "midterm", as_of: str = "", actuals_file: str = ""
     actuals_path = _path_or(actuals_file, cfg.DEFAULT_ACTUALS)
     if not actuals_file and not actuals_path.exists():
         _make_sample(actuals_path, plan_obj)
+    lap("extract")
     read = read_actuals(actuals_path, plan_obj)
     read.raise_for_problems()  # the validator's located messages; nothing is published
+    lap("validate")
     ev = run_evaluation(plan_obj, read.table, stage, as_of or None, method)
     inputs = {"plan": plan_path, "catalogue": cat_path, "actuals": actuals_path, "method": method_path}
     com = Path(commentary_dir).resolve() if commentary_dir else None
-    return ReportContext(
+    ctx = ReportContext(
         stage=stage, as_of=str(ev.meta["as_of"]), plan=plan_obj, tables=tables,
         actuals=read.table, results=ev.results, evaluation=ev, method=ev.meta["method"],
         method_path=method_path, illustrative=read.illustrative,
@@ -246,6 +253,8 @@ def load_context(stage: str = "midterm", as_of: str = "", actuals_file: str = ""
         input_paths={k: _display_path(p) for k, p in inputs.items()},
         commentary_dir=com, warnings=list(read.warnings),
     )
+    lap("evaluate")
+    return ctx
 
 
 def _make_sample(path: Path, plan: Any) -> None:
@@ -327,70 +336,220 @@ def stage_notebook(ctx: ReportContext, page: Page, lang: str, dest: Path) -> Non
     dest.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def _execute(job: tuple[str, str, dict[str, Any], str]) -> tuple[str, float, str | None]:
-    """Run one notebook with papermill (in a worker process); returns (name, seconds, error)."""
-    import papermill as pm
+# Notebook execution: a few long-lived kernels, each running many notebooks (see TOOLCHAIN.md:
+# a fresh kernel per notebook spent 0.6 s starting and 0.5 s importing, every time).
+RUNNER_VERSION = "2"  # part of every notebook's cache key: bump when execution/normalising changes
+_WARM_UP = ("import reportkit.build, reportkit.charts, reportkit.narrative, reportkit.tables\n"
+            "import vl_convert as _vlc\n"
+            "_vlc.vegalite_to_svg({'mark': 'point', 'data': {'values': [{'x': 1}]},"
+            " 'encoding': {'x': {'field': 'x', 'type': 'quantitative'}}})\n"
+            "del _vlc")
 
-    src, dest, params, cwd = job
-    start = time.monotonic()
-    # The kernel's own chatter (TCP notices) goes to a log next to the work files, not the terminal.
-    log_path = Path(src).with_suffix(".log")
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    saved = os.dup(2)
-    os.dup2(fd, 2)
+
+def _reset_code(folder: str) -> str:
+    """Run silently before each notebook: an empty namespace, counts from 1, its own folder.
+
+    Imported modules stay loaded (that is the point); their state must not depend on what ran
+    before: the build checks it by comparing builds (tests/test_determinism.py).
+    """
+    return ("get_ipython().run_line_magic('reset', '-f')\n"
+            f"import os as _os\n_os.chdir({folder!r})\ndel _os\n"
+            "get_ipython().execution_count = 1")
+
+
+@dataclass
+class NotebookJob:
+    """One notebook to execute: staged source, output file, parameters."""
+
+    source: Path
+    dest: Path
+    params: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.dest.parent.name}/{self.dest.name}"
+
+
+async def _silent(kc: Any, code: str, timeout: float = 120) -> None:
+    msg_id = kc.execute(code, silent=True, store_history=False)
+    while True:
+        reply = await kc.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    if reply["content"].get("status") != "ok":
+        raise RuntimeError("\n".join(reply["content"].get("traceback", [])[-5:])
+                           or reply["content"].get("evalue", "kernel error"))
+
+
+async def _run_one(km: Any, kc: Any, job: NotebookJob) -> str | None:
+    """Execute one notebook in a running kernel; writes ``job.dest``; returns an error or None."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from papermill.parameterize import parameterize_notebook
+
+    nb = nbformat.read(job.source, as_version=4)
+    nb.metadata["papermill"] = {}
+    nb = parameterize_notebook(nb, job.params, kernel_name="python3", language="python")
+    await _silent(kc, _reset_code(str(job.dest.parent)))
+    client = NotebookClient(nb, km=km, kernel_name="python3", record_timing=False,
+                            timeout=600, allow_errors=False)
+    client.kc = kc  # the worker's running kernel, not a new one
+    client.reset_execution_trackers()
     try:
-        pm.execute_notebook(src, dest, parameters=params, kernel_name="python3", cwd=cwd,
-                            progress_bar=False, log_output=False)
-    except Exception as exc:  # reported with the notebook's name by the caller
+        for index, cell in enumerate(nb.cells):
+            await client.async_execute_cell(cell, index)
+    except CellExecutionError as exc:
         msg = str(exc).strip().splitlines()
-        return dest, time.monotonic() - start, "\n".join(msg[-12:])
+        return "\n".join(msg[-12:])
+    except Exception as exc:  # a dead kernel, a timeout: reported with the notebook's name
+        return f"{type(exc).__name__}: {exc}"
+    _atomic_write_text(job.dest, normalised_notebook(nb))
+    return None
+
+
+def normalised_notebook(nb: Any) -> str:
+    """The executed notebook as deterministic text: what varies between runs is taken out.
+
+    Execution counts numbered 1, 2, … (a reused kernel counts on); no timing or papermill run
+    metadata; the injected-parameters cell hidden in the site and given a fixed id (nbformat
+    makes random ones); vega's per-process gradient/clip ids in SVG outputs renumbered per SVG;
+    keys sorted.
+    """
+    from reportkit.pdf import _stable_svg_ids
+
+    nb = json.loads(json.dumps(nb))  # plain dicts/lists
+    count = 0
+    for k, cell in enumerate(nb.get("cells", [])):
+        meta = cell.setdefault("metadata", {})
+        for key in ("execution", "papermill", "ExecuteTime"):
+            meta.pop(key, None)
+        tags = meta.get("tags", [])
+        if "injected-parameters" in tags:
+            cell["id"] = "injected-parameters"
+            if "remove-cell" not in tags:
+                tags.append("remove-cell")
+        cell.setdefault("id", f"cell-{k}")
+        if cell.get("cell_type") != "code":
+            continue
+        ran = cell.get("execution_count") is not None
+        if ran:
+            count += 1
+            cell["execution_count"] = count
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "execute_result":
+                out["execution_count"] = count if ran else None
+            data = out.get("data", {})
+            if "image/svg+xml" in data:
+                svg = data["image/svg+xml"]
+                data["image/svg+xml"] = _stable_svg_ids("".join(svg) if isinstance(svg, list) else svg)
+    meta = nb.setdefault("metadata", {})
+    params = meta.get("papermill", {}).get("parameters")
+    meta.pop("papermill", None)
+    meta.pop("widgets", None)
+    if params is not None:
+        meta["papermill"] = {"parameters": params}  # what the page was run with (no times)
+    return json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+async def _kernel_worker(queue: Any, root: str, report: Callable[[NotebookJob, float, str | None], None],
+                         log_file: Path) -> None:
+    from jupyter_client.manager import AsyncKernelManager
+
+    km = AsyncKernelManager(kernel_name="python3")
+    # The kernel's own chatter (TCP notices) goes to a log next to the work files.
+    with open(log_file, "ab") as err:
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        # No IPython history: two kernels sharing its SQLite file print "ERROR! Session/line
+        # number was not unique" into whichever cell runs then.
+        await km.start_kernel(cwd=root, env=env, stderr=err, stdout=err,
+                              extra_arguments=["--HistoryManager.enabled=False"])
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=120)
+        await _silent(kc, _WARM_UP)
+        while not queue.empty():
+            job = queue.get_nowait()
+            start = time.monotonic()
+            error = await _run_one(km, kc, job)
+            report(job, time.monotonic() - start, error)
+            if error and not await km.is_alive():
+                await km.restart_kernel(now=True)
+                await kc.wait_for_ready(timeout=120)
+                await _silent(kc, _WARM_UP)
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(fd)
-    return dest, time.monotonic() - start, None
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
 
 
-def _mark_injected(path: Path) -> None:
-    """Hide papermill's injected-parameters cell in the site (the values stay in the notebook)."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        tags = cell.get("metadata", {}).get("tags", [])
-        if "injected-parameters" in tags and "remove-cell" not in tags:
-            tags.append("remove-cell")
-    path.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+def run_notebooks(jobs: list[NotebookJob], n_jobs: int, log: Callable[[str], None] = print,
+                  work: Path | None = None) -> None:
+    """Execute notebooks in ``n_jobs`` kernels (separate processes), each reused across notebooks.
 
+    Prints one progress line per notebook (``[done/total] lang/page.ipynb seconds, left,
+    elapsed``); raises ReportkitError naming every notebook that failed.
+    """
+    import asyncio
 
-def run_notebooks(jobs: list[tuple[Path, Path, dict[str, Any]]], n_jobs: int,
-                  log: Callable[[str], None] = print) -> None:
-    """Execute (staged notebook, output notebook, parameters) jobs in ``n_jobs`` processes."""
-    work = [(str(s), str(d), p, str(d.parent)) for s, d, p in jobs]
+    if not jobs:
+        return
+    for job in jobs:
+        job.dest.parent.mkdir(parents=True, exist_ok=True)
+    work = work or jobs[0].source.parent
     failures: list[Problem] = []
     done = 0
     start = time.monotonic()
-    if n_jobs <= 1:
-        results = map(_execute, work)
-        pool = None
-    else:
-        import multiprocessing
 
-        pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(_execute, work)
-    try:
-        for dest, seconds, error in results:
-            done += 1
-            rel = Path(dest).relative_to(Path(dest).parents[1])
-            log(f"  [{done}/{len(work)}] {rel} {seconds:.1f}s")
-            if error:
-                failures.append(ReportProblem("nb_failed", Location(str(rel)), {"error": error}))
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    def report(job: NotebookJob, seconds: float, error: str | None) -> None:
+        nonlocal done
+        done += 1
+        log(f"  [{done}/{len(jobs)}] {job.label} {seconds:.1f}s"
+            f" ({len(jobs) - done} left, {time.monotonic() - start:.0f}s)")
+        if error:
+            failures.append(ReportProblem("nb_failed", Location(job.label), {"error": error}))
+
+    async def main() -> None:
+        queue: asyncio.Queue[NotebookJob] = asyncio.Queue()
+        for job in jobs:
+            queue.put_nowait(job)
+        n = max(1, min(n_jobs, len(jobs)))
+        await asyncio.gather(*(_kernel_worker(queue, str(jobs[0].dest.parent.parent), report,
+                                              work / f"kernel-{i}.log") for i in range(n)))
+
+    _run_async(main)
     if failures:
         raise ReportkitError(failures)
-    for _, dest, _ in jobs:
-        _mark_injected(dest)
-    log(f"  {len(work)} notebooks in {time.monotonic() - start:.1f}s")
+    log(f"  {len(jobs)} notebooks in {time.monotonic() - start:.1f}s")
+
+
+def _run_async(main: Callable[[], Any]) -> None:
+    """asyncio.run, also when called from a running loop (e.g. inside Jupyter): in a thread."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+        running = True
+    except RuntimeError:
+        running = False
+    if not running:
+        asyncio.run(main())
+        return
+    import threading
+
+    box: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # re-raised in the caller's thread
+            box.append(exc)
+
+    th = threading.Thread(target=target)
+    th.start()
+    th.join()
+    if box:
+        raise box[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -541,7 +700,43 @@ def write_downloads(ctx: ReportContext, folder: Path) -> dict[str, list[str]]:
         csv_name, xlsx_name = names[name]
         export.write_csv(_plain(frame), folder / csv_name)
         export.write_xlsx({name: _plain(frame)}, folder / xlsx_name)
+        _pin_xlsx_modified(folder / xlsx_name)
     return names
+
+
+_MODIFIED_RE = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+_CREATED_RE = re.compile(rb"<dcterms:created[^>]*>([^<]*)</dcterms:created>")
+
+
+def _pin_xlsx_modified(path: Path) -> None:
+    """The workbook's "modified" date set to its fixed "created" date.
+
+    openpyxl stamps the clock into docProps/core.xml on save, whatever ``properties.modified``
+    says, so two builds a second apart gave different bytes. Members keep their order, names
+    and fixed zip timestamps; written atomically.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        members = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    out = []
+    for info, data in members:
+        if info.filename == "docProps/core.xml":
+            created, modified = _CREATED_RE.search(data), _MODIFIED_RE.search(data)
+            if created and modified:
+                data = (data[:modified.start()] + modified.group(1) + created.group(1)
+                        + modified.group(2) + data[modified.end():])
+        out.append((info, data))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info, data in out:
+                zout.writestr(info, data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -593,6 +788,9 @@ class BuildOptions:
     out_root: Path = cfg.BUILD_DIR
     msg_lang: str = "en"      # language of progress messages (the CLI's --lang)
     pdf: bool = True          # also typeset one PDF per edition (reportkit.pdf)
+    cache: bool = True        # reuse executed notebooks, editions and PDFs whose inputs are unchanged
+    cache_dir: Path | None = None  # default: _build/.cache
+    on_stage: Callable[[str], None] | None = None  # called after each stage (benchmark probes)
 
 
 @dataclass
@@ -602,7 +800,8 @@ class BuildResult:
     out: Path
     context: ReportContext
     pages: list[Page]
-    seconds: dict[str, float]
+    seconds: dict[str, float]   # per stage: extract, validate, evaluate, notebooks, site, pdf, …
+    stats: dict[str, int] = field(default_factory=dict)  # notebooks/editions/PDFs run vs cached
 
     @property
     def html(self) -> Path:
@@ -627,6 +826,9 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
     if bad or not opts.langs:
         raise ReportkitError(ReportProblem("bad_lang", None, {"lang": ",".join(bad), "langs": ", ".join(cfg.LANGS)}))
     seconds: dict[str, float] = {}
+    stats: dict[str, int] = {"notebooks_run": 0, "notebooks_cached": 0, "editions_built": 0,
+                             "editions_cached": 0, "pdfs_built": 0, "pdfs_cached": 0}
+    store = cache_mod.Cache(opts.cache_dir, enabled=opts.cache)
     clock = time.monotonic()
 
     def lap(name: str) -> None:
@@ -634,18 +836,19 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
         now = time.monotonic()
         seconds[name] = round(now - clock, 2)
         clock = now
+        if opts.on_stage is not None:
+            opts.on_stage(name)
 
     # 1. prepare: everything that can fail on user input happens before any output is written.
     log(t("report.log.prepare", opts.msg_lang))
     ctx = load_context(stage=opts.stage, as_of=opts.as_of,
                        actuals_file=str(opts.actuals or ""), method_file=str(opts.method or ""),
                        plan_file=str(opts.plan or ""), catalogue_file=str(opts.catalogue or ""),
-                       commentary_dir=str(opts.commentary or _default_commentary()))
+                       commentary_dir=str(opts.commentary or _default_commentary()), lap=lap)
     pages = pages_for(ctx.annexes)
     page_params = {}
     for page in pages:  # parameters are checked before anything runs
         page_params[page.name] = check_parameters(page.source, _page_parameters(page, opts, "zh"))
-    lap("prepare")
 
     root = Path(opts.out_root)
     root.mkdir(parents=True, exist_ok=True)
@@ -656,37 +859,64 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
         context_file = data_dir / "context.pkl"
         with open(context_file, "wb") as fh:
             pickle.dump(ctx, fh)
-        # 2. notebooks, per language
-        jobs = []
+        # 2. notebooks, per language; each keyed by everything it reads (see notebook_key)
+        common = notebook_inputs_hash(ctx)
+        jobs: list[NotebookJob] = []
+        keys: dict[Path, str] = {}
         for lang in opts.langs:
             for page in pages:
                 staged = staging / "work" / "notebooks" / lang / f"{page.name}.ipynb"
                 stage_notebook(ctx, page, lang, staged)
-                # Relative to the executed notebook's folder (papermill's cwd, and nbval's): the
+                # Relative to the executed notebook's folder (the kernel's cwd, and nbval's): the
                 # path stays valid after the staging folder is renamed into place.
                 params = _page_parameters(page, opts, lang) | {"context_file": "../../data/context.pkl"}
-                jobs.append((staged, staging / "book" / lang / f"{page.name}.ipynb", params))
-        for _, dest, _ in jobs:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-        log(t("report.log.notebooks", opts.msg_lang, n=len(jobs), jobs=opts.jobs))
-        run_notebooks(jobs, opts.jobs, log)
+                dest = staging / "book" / lang / f"{page.name}.ipynb"
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                key = notebook_key(staged, params, lang, common)
+                hit = store.get("notebooks", key, ".ipynb")
+                if hit is not None:
+                    shutil.copyfile(hit, dest)
+                    stats["notebooks_cached"] += 1
+                else:
+                    jobs.append(NotebookJob(staged, dest, params))
+                    keys[dest] = key
+        if jobs:
+            log(t("report.log.notebooks", opts.msg_lang, n=len(jobs), jobs=min(opts.jobs, len(jobs))))
+            run_notebooks(jobs, opts.jobs, log, work=staging / "work")
+            for job in jobs:
+                store.put_file("notebooks", keys[job.dest], job.dest, ".ipynb")
+        stats["notebooks_run"] = len(jobs)
         lap("notebooks")
-        # 3. site
+        # 3. site: an edition is rebuilt only when its staged sources changed
         log(t("report.log.site", opts.msg_lang))
         book_dirs = {lang: staging / "book" / lang for lang in opts.langs}
-        for lang, d in book_dirs.items():
-            prepare_edition_sources(ctx, lang, opts.langs, d)
-        built = build_editions(book_dirs, staging / "work", opts.jobs, log)
         html = staging / "html"
         html.mkdir()
-        for lang, folder in built.items():
-            shutil.copytree(folder, html / lang)
-            for junk in (".buildinfo", ".doctrees"):
-                p = html / lang / junk
-                if p.is_dir():
-                    shutil.rmtree(p)
-                else:
-                    p.unlink(missing_ok=True)
+        todo: dict[str, Path] = {}
+        edition_keys: dict[str, str] = {}
+        for lang, d in book_dirs.items():
+            prepare_edition_sources(ctx, lang, opts.langs, d)
+            edition_keys[lang] = cache_mod.hash_bytes(
+                "edition", RUNNER_VERSION, lang, cache_mod.tree_hash(d), cache_mod.code_fingerprint(),
+                cache_mod.toolchain_fingerprint())
+            hit = store.get("editions", edition_keys[lang])
+            if hit is not None:
+                shutil.copytree(hit, html / lang)
+                stats["editions_cached"] += 1
+            else:
+                todo[lang] = d
+        if todo:
+            built = build_editions(todo, staging / "work", opts.jobs, log)
+            for lang, folder in built.items():
+                shutil.copytree(folder, html / lang)
+                for junk in (".buildinfo", ".doctrees"):
+                    p = html / lang / junk
+                    if p.is_dir():
+                        shutil.rmtree(p)
+                    else:
+                        p.unlink(missing_ok=True)
+                store.put_dir("editions", edition_keys[lang], html / lang)
+        stats["editions_built"] = len(todo)
         write_downloads(ctx, html / "downloads")
         (html / "index.html").write_text(landing_page(ctx, opts.langs), encoding="utf-8")
         (html / ".nojekyll").write_text("", encoding="utf-8")
@@ -696,21 +926,85 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
                      "inputs": ctx.inputs, "reportkit": ctx.version}, staging / "build.yml")
         lap("site")
         if opts.pdf:
-            from reportkit import pdf
-
             log(t("report.log.pdf", opts.msg_lang))
-            pdf.build_step(staging, ctx, pages, opts)
+            built_pdfs = _pdf_step(staging, ctx, pages, opts, store)
+            stats["pdfs_built"] = built_pdfs
+            stats["pdfs_cached"] = len(opts.langs) - built_pdfs
             lap("pdf")
         for step in EXTRA_STEPS:
             step(staging, ctx, pages, opts)
         lap("extra")
         final = _publish(staging, root / opts.stage)
+        lap("publish")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if opts.cache:
+        store.prune()
     log(t("report.log.done", opts.msg_lang, path=str(final / "html" / "index.html"),
           seconds=f"{sum(seconds.values()):.1f}"))
-    return BuildResult(final, ctx, pages, seconds)
+    return BuildResult(final, ctx, pages, seconds, stats)
+
+
+def notebook_inputs_hash(ctx: ReportContext) -> str:
+    """What every page notebook reads besides its own source and parameters.
+
+    The context's *content* (plan, tables, actuals, results, method values, input
+    fingerprints — hashed value by value, not as pickle bytes), the evaluators' commentary
+    files, reportkit's own source (code, locales, templates, default method) and the tool
+    versions. Every page reads the whole context, so a changed actual re-runs every page:
+    narrower keys would need each page to be given only the part it reads.
+    """
+    return cache_mod.hash_bytes(
+        "notebook-inputs", RUNNER_VERSION, cache_mod.content_hash(ctx),
+        cache_mod.tree_hash(ctx.commentary_dir) if ctx.commentary_dir else "no commentary",
+        cache_mod.code_fingerprint(), cache_mod.toolchain_fingerprint())
+
+
+def notebook_key(staged: Path, params: dict[str, Any], lang: str, common: str) -> str:
+    """The cache key of one executed notebook: its staged source (markdown already rendered in
+    ``lang``), its parameters, its language and :func:`notebook_inputs_hash`."""
+    return cache_mod.hash_bytes("notebook", staged.read_bytes(),
+                                json.dumps(params, sort_keys=True, ensure_ascii=False), lang, common)
+
+
+def _pdf_step(staging: Path, ctx: ReportContext, pages: list[Page], opts: BuildOptions,
+              store: cache_mod.Cache) -> int:
+    """reportkit.pdf.build_step for the editions whose PDF is not cached; returns how many ran.
+
+    A PDF is keyed by its edition's HTML and executed notebooks (chart SVGs), the cover, the
+    report date (SOURCE_DATE_EPOCH) and reportkit's source and tools.
+    """
+    from reportkit import pdf
+
+    date = pdf.report_date(opts)
+    missing: list[str] = []
+    keys: dict[str, str] = {}
+    (staging / "pdf").mkdir(exist_ok=True)
+    downloads = staging / "html" / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    for lang in opts.langs:
+        name = pdf.pdf_name(ctx.plan.id, ctx.stage, lang)
+        cover = {"title": ctx.plan.name[lang], "stage": ctx.stage, "as_of": ctx.as_of, "date": date,
+                 "illustrative": bool(ctx.illustrative)}
+        keys[lang] = cache_mod.hash_bytes(
+            "pdf", name, json.dumps(cover, sort_keys=True, ensure_ascii=False),
+            os.environ.get("SOURCE_DATE_EPOCH", ""), cache_mod.tree_hash(staging / "html" / lang),
+            cache_mod.tree_hash(staging / "book" / lang), cache_mod.code_fingerprint(),
+            cache_mod.toolchain_fingerprint())
+        hit = store.get("pdf", keys[lang], ".pdf")
+        if hit is None:
+            missing.append(lang)
+            continue
+        for dest in (staging / "pdf" / name, downloads / name):
+            shutil.copyfile(hit, dest)
+    if missing:
+        from dataclasses import replace
+
+        pdf.build_step(staging, ctx, pages, replace(opts, langs=missing))
+        for lang in missing:
+            store.put_file("pdf", keys[lang], staging / "pdf" / pdf.pdf_name(ctx.plan.id, ctx.stage, lang), ".pdf")
+    return len(missing)
 
 
 def _default_commentary() -> Path:
@@ -773,6 +1067,8 @@ def register(sub) -> None:
     p.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (processes)")
     p.add_argument("--out", type=Path, default=cfg.BUILD_DIR, help="output root (default: _build)")
     p.add_argument("--no-pdf", dest="pdf", action="store_false", help="build the site only, no PDF")
+    p.add_argument("--no-cache", dest="cache", action="store_false",
+                   help="run every notebook, edition and PDF again (ignore and do not fill _build/.cache)")
     p.set_defaults(func=_cli_build)
 
 
@@ -781,7 +1077,7 @@ def _cli_build(args) -> int:
     opts = BuildOptions(stage=args.stage, langs=langs, actuals=args.actuals, as_of=args.as_of,
                         method=args.method, plan=args.plan, catalogue=args.catalogue,
                         commentary=args.commentary, jobs=max(1, args.jobs), out_root=args.out,
-                        msg_lang=args.lang, pdf=args.pdf)
+                        msg_lang=args.lang, pdf=args.pdf, cache=args.cache)
     build(opts, log=print)
     return 0
 
