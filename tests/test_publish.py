@@ -1,0 +1,263 @@
+"""Safe publishing: the build lock, leftovers of killed builds, the page check, builds killed mid-way.
+
+The end-to-end test copies the shared e2e build (tests/test_site.py, both editions with PDFs)
+as "the last good build", then starts ``reportkit build`` in subprocesses and interrupts them
+(SIGINT, SIGTERM, SIGKILL) part-way; the last good site and PDFs must keep every byte, and
+data/raw must keep every byte. Then two builds are started at once: the second stops with the
+lock message (exit 1), the first publishes and clears what the killed one left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reportkit import build, publish
+from reportkit.config import RAW_DIR
+from reportkit.errors import ReportkitError
+
+STAGE = "midterm"
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _leftovers(root: Path) -> list[str]:
+    return sorted(p.name for p in root.glob(f".{STAGE}-*"))
+
+
+# ---- the lock ---------------------------------------------------------------------------------
+def test_second_build_of_a_stage_is_refused_with_a_located_message_in_both_languages(tmp_path):
+    with publish.build_lock(tmp_path, STAGE, "en"):
+        assert publish.held(tmp_path, STAGE)
+        with pytest.raises(ReportkitError) as err:
+            with publish.build_lock(tmp_path, STAGE):
+                pass
+        with publish.build_lock(tmp_path, "final"):   # another stage builds side by side
+            pass
+    assert not publish.held(tmp_path, STAGE)
+    (problem,) = err.value.problems
+    assert problem.key == "build_running" and problem.location.file == str(tmp_path.resolve() / STAGE)
+    zh, en = problem.message("zh"), problem.message("en")
+    assert str(os.getpid()) in zh and str(os.getpid()) in en and zh != en
+    assert en.startswith("Error") and "another build" in en and zh.startswith("错误") and "另一个" in zh
+    with publish.build_lock(tmp_path, STAGE):   # released: free again
+        pass
+
+
+HOLDER = """
+import sys, time
+from reportkit import publish
+with publish.build_lock(sys.argv[1], "midterm"):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_lock_left_by_a_killed_build_does_not_block(tmp_path):
+    # A lock file naming a process that is gone (the file stays after a crash): no lock held.
+    publish.lock_path(tmp_path, STAGE).write_text(json.dumps({"pid": 999999999, "started": "yesterday"}))
+    with publish.build_lock(tmp_path, STAGE):
+        pass
+    # A process holding the lock is killed with SIGKILL (no clean-up at all): the kernel frees it.
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        with pytest.raises(ReportkitError) as err:
+            with publish.build_lock(tmp_path, STAGE):
+                pass
+        assert str(proc.pid) in err.value.render("en")
+    finally:
+        proc.kill()
+        proc.wait(10)
+    start = time.monotonic()
+    with publish.build_lock(tmp_path, STAGE):
+        pass
+    assert time.monotonic() - start < 1
+
+
+def test_recover_puts_back_the_last_good_site_and_removes_unfinished_folders(tmp_path):
+    # Killed between the two renames of publishing: the site is in .midterm-old-<pid>, none in place.
+    old = tmp_path / f".{STAGE}-old-4242"
+    (old / "html").mkdir(parents=True)
+    (old / "html" / "index.html").write_text("good")
+    staging = tmp_path / f".{STAGE}-x1y2z3"
+    (staging / "html").mkdir(parents=True)
+    (tmp_path / ".final-abc").mkdir()          # another stage's staging is not ours to remove
+    removed = publish.recover(tmp_path, STAGE)
+    assert (tmp_path / STAGE / "html" / "index.html").read_text() == "good"
+    assert [p.name for p in removed] == [staging.name] and _leftovers(tmp_path) == []
+    assert (tmp_path / ".final-abc").is_dir()
+    # With a site in place, an old copy next to it is only a leftover.
+    old.mkdir()
+    publish.recover(tmp_path, STAGE)
+    assert _leftovers(tmp_path) == [] and (tmp_path / STAGE / "html" / "index.html").read_text() == "good"
+
+
+# ---- the check of staged pages ------------------------------------------------------------
+CLEAN = """<!DOCTYPE html><html><head><script src="_static/vega-bundle.js"></script>
+<script>DOCUMENTATION_OPTIONS.pagename = 'index';</script>
+<script>let toggleHintShow = '点击显示';</script></head><body>
+<figure><div class="rk-vis" id="vis-fig-1"></div><script>{chart}</script></figure>
+<p>&lt;script&gt;alert(1)&lt;/script&gt; <a href="data.html#x">ok</a></p></body></html>"""
+CHART = ('(function(){var el=document.getElementById("vis-fig-1");vegaEmbed(el,{"title":"<\\/script>\\u003c!--"},'
+         '{"renderer": "svg", "actions": false}).catch(function(e){console.error(e);});})();')
+INJECTED = [
+    '<img src=x onerror="alert(1)">',
+    '<a href=" JaVa\tScript:alert(1)">x</a>',
+    '<a href="vbscript:msgbox(1)">x</a>',
+    '<iframe src="https://evil.example"></iframe>',
+    '<script>alert(1)</script>',
+    '<script src="https://cdn.example/x.js"></script>',
+    '<script src="//cdn.example/x.js"></script>',
+    '<svg><a xlink:href="javascript:alert(1)">x</a></svg>',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+    '<form action="javascript:alert(1)"><button formaction="javascript:alert(2)">x</button></form>',
+    '<object data="data:text/html;base64,PHNjcmlwdD4="></object>',
+    # a chart script whose spec was broken out of: not one JSON value any more
+    "<script>" + CHART.replace('"<\\/script>', '"x"});alert(1);({"y":"') + "</script>",
+]
+
+
+def _site(tmp_path: Path, extra: str = "") -> Path:
+    staging = tmp_path / "staging"
+    (staging / "html" / "en" / "_static").mkdir(parents=True, exist_ok=True)
+    (staging / "html" / "en" / "index.html").write_text(CLEAN.replace("{chart}", CHART).replace(
+        "</body>", extra + "</body>"), encoding="utf-8")
+    # theme macros under _static are templates, not pages
+    (staging / "html" / "en" / "_static" / "macros.html").write_text("{{ x }}<b onclick=y>", encoding="utf-8")
+    return staging
+
+
+def test_check_site_passes_the_sites_own_markup(tmp_path):
+    publish.check_site(_site(tmp_path))
+
+
+@pytest.mark.parametrize("snippet", INJECTED)
+def test_check_site_names_the_page_of_injected_markup(tmp_path, hostile, snippet):
+    hostile["publish gate: injected markup"] = hostile.get("publish gate: injected markup", 0) + 1
+    with pytest.raises(ReportkitError) as err:
+        publish.check_site(_site(tmp_path, snippet))
+    assert {p.key for p in err.value.problems} == {"markup_injected"}
+    assert {p.location.file for p in err.value.problems} == {"html/en/index.html"}
+    assert err.value.render("zh") != err.value.render("en")
+
+
+def test_the_default_site_passes_the_check():
+    from test_site import shared_build
+
+    publish.check_site(shared_build())
+
+
+# ---- builds killed part-way, and two at once ----------------------------------------------
+def _cli(out: Path) -> list[str]:
+    return [sys.executable, "-m", "reportkit.cli", "--lang", "en", "build", "--stage", STAGE,
+            "--lang", "en", "--no-pdf", "--jobs", "2", "--out", str(out)]
+
+
+def _start(out: Path) -> subprocess.Popen:
+    return subprocess.Popen(_cli(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def _staging(out: Path, timeout: float = 120) -> Path:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        found = [p for p in out.glob(f".{STAGE}-*") if "-old-" not in p.name]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError("the build never created its staging folder")
+
+
+def _kill_part_way(out: Path, sig: signal.Signals, after: float) -> tuple[int, str, Path]:
+    proc = _start(out)
+    try:
+        staging = _staging(out)
+        time.sleep(after)
+        assert proc.poll() is None, "the build finished before it could be interrupted"
+        os.kill(proc.pid, sig)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)   # the killed build's own workers and kernels
+        except ProcessLookupError:
+            pass
+        proc.wait(10)
+    return proc.returncode, err, staging
+
+
+def test_killed_builds_leave_the_last_good_site_and_a_second_build_is_refused(tmp_path, hostile):
+    from test_site import shared_build
+
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copytree(shared_build(), out / STAGE)     # the last good build: both editions, PDFs
+    good = _hashes(out / STAGE)
+    assert any(k.endswith(".pdf") for k in good) and any(k.endswith("index.html") for k in good)
+    raw = _hashes(RAW_DIR)
+
+    # Ctrl-C and SIGTERM: the build cleans its staging folder; the published site keeps every byte.
+    for sig, after, code in ((signal.SIGINT, 1.0, 130), (signal.SIGTERM, 2.5, 143)):
+        rc, err, _ = _kill_part_way(out, sig, after)
+        hostile["publish: interrupted builds"] = hostile.get("publish: interrupted builds", 0) + 1
+        assert rc == code, (sig, rc, err[-2000:])
+        assert _hashes(out / STAGE) == good, sig
+        assert _leftovers(out) == [], sig
+    # SIGKILL: nothing can clean up; the site is still untouched, the staging folder is left over.
+    rc, _, staging = _kill_part_way(out, signal.SIGKILL, 4.0)
+    hostile["publish: interrupted builds"] += 1
+    assert rc == -signal.SIGKILL and staging.is_dir()
+    assert _hashes(out / STAGE) == good
+
+    # Two builds at once: the second is refused at once, the first publishes and clears the leftover.
+    first = _start(out)
+    try:
+        lock = publish.lock_path(out, STAGE)
+        end = time.monotonic() + 60
+        while time.monotonic() < end and str(first.pid) not in (lock.read_text() if lock.exists() else ""):
+            time.sleep(0.05)
+        second = subprocess.run(_cli(out), capture_output=True, text=True, timeout=60)
+        hostile["publish: concurrent builds"] = hostile.get("publish: concurrent builds", 0) + 1
+        assert second.returncode == 1, second.stderr[-2000:]
+        assert "another build" in second.stderr and str(first.pid) in second.stderr
+        assert "Traceback" not in second.stderr
+        _, err = first.communicate(timeout=600)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+    assert first.returncode == 0, err[-3000:]
+    assert not staging.exists() and _leftovers(out) == []
+    published = _hashes(out / STAGE)
+    assert published != good and "html/en/index.html" in published and "html/zh/index.html" not in published
+    assert _hashes(RAW_DIR) == raw   # the raw inputs keep every byte through all these builds
+
+
+def test_a_failure_mid_build_leaves_the_last_good_site(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    (out / STAGE / "html").mkdir(parents=True)
+    (out / STAGE / "html" / "index.html").write_text("last good", encoding="utf-8")
+    good = _hashes(out / STAGE)
+
+    def broken(staging, *args):   # a step that fails after the whole site was staged
+        assert (staging / "html").is_dir()
+        raise ReportkitError(build.ReportProblem("nb_failed", None, {"error": "disk full"}))
+
+    monkeypatch.setattr(build, "EXTRA_STEPS", [broken])
+    with pytest.raises(ReportkitError):
+        build.build(build.BuildOptions(stage=STAGE, langs=["en"], out_root=out, pdf=False), log=lambda _m: None)
+    assert _hashes(out / STAGE) == good and _leftovers(out) == []
+    assert not publish.held(out, STAGE)
+    assert build.EXTRA_STEPS == [broken]   # the guard leaves no step of its own behind
