@@ -6,10 +6,13 @@
    before anything is written to ``_build/<stage>/``), evaluate, and write the context and the
    download tables into a fresh temporary folder next to ``_build/<stage>/``;
 2. **notebooks** — each page notebook of ``notebooks/`` is checked against its ``parameters``
-   cell, staged per language (headings rendered from the locales) and executed by papermill,
-   ``--jobs`` processes at a time (never threads: papermill changes the process's directory);
+   cell, staged per language (headings rendered from the locales), given its parameters
+   (papermill's injected cell) and executed in one of ``--jobs`` long-lived kernels (separate
+   processes, reset between notebooks), unless ``_build/.cache`` holds the notebook executed
+   from the same inputs (:func:`notebook_key`); outputs are normalised to deterministic text;
 3. **site** — one Jupyter Book per language (``execute_notebooks: off``, warnings are errors),
-   assembled into ``html/{index.html,zh/,en/,downloads/}``;
+   assembled into ``html/{index.html,zh/,en/,downloads/}``; an edition whose staged sources
+   are unchanged is copied from the cache, and so is a PDF whose edition is unchanged;
 4. **publish** — the temporary folder replaces ``_build/<stage>/`` in one rename; a failure
    anywhere leaves the last good build untouched.
 
