@@ -53,8 +53,21 @@ def test_xlsx_has_no_formula_cells_and_numbers_are_numbers(tmp_path, hostile):
     assert values[7] is None
 
 
-def test_xlsx_is_byte_identical_on_rebuild(tmp_path):
+def test_xlsx_is_byte_identical_on_rebuild(tmp_path, monkeypatch):
+    import datetime as dt
+    import types
+
+    import openpyxl.writer.excel as writer
+
     a = export.write_xlsx({"r": _frame()}, tmp_path / "a.xlsx").read_bytes()
+
+    class Later(dt.datetime):  # openpyxl stamps "modified" with the clock: pretend years passed
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=tz)
+
+    clock = types.SimpleNamespace(datetime=Later, timezone=dt.timezone)
+    monkeypatch.setattr(writer, "datetime", clock)
     b = export.write_xlsx({"r": _frame()}, tmp_path / "b.xlsx").read_bytes()
     assert a == b
 

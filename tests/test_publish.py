@@ -163,7 +163,7 @@ def test_the_default_site_passes_the_check():
 # ---- builds killed part-way, and two at once ----------------------------------------------
 def _cli(out: Path) -> list[str]:
     return [sys.executable, "-m", "reportkit.cli", "--lang", "en", "build", "--stage", STAGE,
-            "--lang", "en", "--no-pdf", "--jobs", "2", "--out", str(out)]
+            "--lang", "en", "--no-pdf", "--no-cache", "--jobs", "2", "--out", str(out)]  # slow enough to interrupt
 
 
 def _start(out: Path) -> subprocess.Popen:

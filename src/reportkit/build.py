@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import html
 import json
 import os
 import pickle
@@ -311,6 +312,15 @@ def page_title(ctx: ReportContext, page: Page, lang: str) -> str:
     return t(f"report.pages.{page.notebook}", lang)
 
 
+def markdown_text(text: str) -> str:
+    """Plain text safe inside Markdown: every ASCII punctuation mark backslash-escaped.
+
+    Titles come from the plan and its catalogue (input data): without this, ``<img onerror>``
+    in an indicator name would reach the page as live HTML through MyST, and ``*`` as emphasis.
+    """
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
 def stage_notebook(ctx: ReportContext, page: Page, lang: str, dest: Path) -> None:
     """Copy a page notebook for one language: markdown cells rendered as jinja2 templates.
 
@@ -321,7 +331,7 @@ def stage_notebook(ctx: ReportContext, page: Page, lang: str, dest: Path) -> Non
 
     nb = json.loads(page.source.read_text(encoding="utf-8"))
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    variables = {"t": lambda key, **kw: t(key, lang, **kw), "title": page_title(ctx, page, lang),
+    variables = {"t": lambda key, **kw: t(key, lang, **kw), "title": markdown_text(page_title(ctx, page, lang)),
                  "lang": lang}
     for cell in nb["cells"]:
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
@@ -565,8 +575,10 @@ def edition_config(ctx: ReportContext, lang: str, langs: list[str]) -> dict[str,
     """The Jupyter Book configuration of one edition, from the top-level ``_config.yml``."""
     conf = _load_yaml(cfg.PROJ_ROOT / "_config.yml")
     stage_label = t(f"report.stage.{ctx.stage}", lang)
-    conf["title"] = t("report.site_title", lang, plan=ctx.plan.name[lang], stage=stage_label)
-    conf["author"] = ctx.plan.region[lang]
+    # The theme puts title and author into the page as HTML: escape what came from the plan.
+    conf["title"] = html.escape(t("report.site_title", lang, plan=ctx.plan.name[lang], stage=stage_label),
+                                quote=False)
+    conf["author"] = html.escape(ctx.plan.region[lang], quote=False)
     sphinx = conf.setdefault("sphinx", {}).setdefault("config", {})
     sphinx["language"] = LANG_TAGS[lang]
     others = [x for x in langs if x != lang]
@@ -818,7 +830,9 @@ EXTRA_STEPS: list[Callable[[Path, ReportContext, list[Page], BuildOptions], None
 
 def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult:
     """Build one stage's site; replaces ``<out_root>/<stage>/`` only when everything succeeded."""
-    from reportkit import publish  # one build per stage and folder; leftovers cleaned; pages checked
+    from reportkit import (
+        publish,  # one build per stage and folder; leftovers cleaned; pages checked
+    )
 
     if not publish.held(opts.out_root, opts.stage):
         with publish.build_guard(opts.out_root, opts.stage, opts.msg_lang, EXTRA_STEPS):
@@ -861,7 +875,7 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
         data_dir.mkdir()
         context_file = data_dir / "context.pkl"
         with open(context_file, "wb") as fh:
-            pickle.dump(ctx, fh)
+            pickle.dump(_canonical_frames(ctx), fh)
         # 2. notebooks, per language; each keyed by everything it reads (see notebook_key)
         common = notebook_inputs_hash(ctx)
         jobs: list[NotebookJob] = []
@@ -1032,6 +1046,43 @@ def _readable(root: Path) -> None:
             os.chmod(os.path.join(folder, d), 0o755)
         for f in files:
             os.chmod(os.path.join(folder, f), 0o644)
+
+
+def _canonical_frames(obj: Any, _seen: set[int] | None = None) -> Any:
+    """Replace every DataFrame inside ``obj`` by a fresh copy, in place, and return ``obj``.
+
+    Equal frames can pickle to different bytes: a masked array (Int64) keeps whatever value
+    happened to sit under each missing entry. Those values are set to 0 in the copy, so the
+    published context is byte-identical however the frames were computed.
+    """
+    seen = set() if _seen is None else _seen
+    if id(obj) in seen:
+        return obj
+    seen.add(id(obj))
+    if isinstance(obj, pd.Series):
+        return _canonical_frames(obj.to_frame(), seen).iloc[:, 0].rename(obj.name)
+    if isinstance(obj, pd.DataFrame):
+        out = obj.copy(deep=True)
+        masked = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
+        for i in range(out.shape[1]):
+            arr = out.iloc[:, i].array
+            if isinstance(arr, masked) and arr._mask.any():
+                data = arr._data.copy()
+                data[arr._mask] = 0
+                out.isetitem(i, type(arr)(data, arr._mask.copy()))
+        return out
+    if isinstance(obj, dict):
+        for k, v in list(obj.items()):
+            obj[k] = _canonical_frames(v, seen)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            obj[i] = _canonical_frames(v, seen)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+        for k, v in list(vars(obj).items()):
+            new = _canonical_frames(v, seen)
+            if new is not v:
+                object.__setattr__(obj, k, new)
+    return obj
 
 
 def _publish(staging: Path, final: Path) -> Path:

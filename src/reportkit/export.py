@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import math
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -106,6 +107,9 @@ def _normalize_zip(path: Path) -> None:
         members = [(info, zin.read(info.filename)) for info in zin.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
         for info, data in members:
+            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" with the clock on save
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
             fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
