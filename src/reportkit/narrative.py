@@ -189,3 +189,15 @@ def commentary(ctx: Any, lang: str, kind: str, key: str, heading: str) -> Html |
         "{body}</aside>").format(lang=lang, label=t("report.commentary.label", lang), heading=heading,
                                  body=Markup(body))
     return Html(html)
+
+
+def commentary_section(ctx: Any, lang: str, items: list[tuple[str, str, str]]) -> Html:
+    """Every commentary box for ``items`` — (kind, key, heading) — or a line saying there is none.
+
+    The section heading stays on the page either way, so readers see that the evaluators'
+    own words are missing rather than an empty heading.
+    """
+    boxes = [b for kind, key, heading in items if (b := commentary(ctx, lang, kind, key, heading)) is not None]
+    if not boxes:
+        return Html(Markup('<p class="rk-commentary-none">{}</p>').format(t("report.commentary.none", lang)))
+    return Html(Markup("").join(Markup(b.text) for b in boxes))
