@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         print(err.render(args.lang), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        from reportkit.i18n import t
+
+        print(t("cli.interrupted", args.lang), file=sys.stderr)
         return 130
 
 
