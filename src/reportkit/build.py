@@ -875,7 +875,7 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
         data_dir.mkdir()
         context_file = data_dir / "context.pkl"
         with open(context_file, "wb") as fh:
-            pickle.dump(_canonical_frames(ctx), fh)
+            _CanonicalPickler(fh, protocol=4).dump(_canonical_frames(ctx))
         # 2. notebooks, per language; each keyed by everything it reads (see notebook_key)
         common = notebook_inputs_hash(ctx)
         jobs: list[NotebookJob] = []
@@ -1048,20 +1048,36 @@ def _readable(root: Path) -> None:
             os.chmod(os.path.join(folder, f), 0o644)
 
 
-def _canonical_frames(obj: Any, _seen: set[int] | None = None) -> Any:
-    """Replace every DataFrame inside ``obj`` by a fresh copy, in place, and return ``obj``.
+_MASKED_DTYPES = (pd.Int8Dtype, pd.Int16Dtype, pd.Int32Dtype, pd.Int64Dtype, pd.UInt8Dtype,
+                  pd.UInt16Dtype, pd.UInt32Dtype, pd.UInt64Dtype, pd.Float32Dtype, pd.Float64Dtype,
+                  pd.BooleanDtype)
+
+
+class _CanonicalPickler(pickle.Pickler):
+    """Pickles masked dtypes by name: their instances cache attributes (``itemsize``) once a
+    process has asked for them, and pickle would carry that history into the bytes."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, _MASKED_DTYPES):
+            return pd.api.types.pandas_dtype, (obj.name,)
+        return NotImplemented
+
+
+def _canonical_frames(obj: Any, _memo: dict[int, Any] | None = None) -> Any:
+    """Replace every DataFrame inside ``obj`` by a canonical copy, in place, and return ``obj``.
 
     Equal frames can pickle to different bytes: a masked array (Int64) keeps whatever value
     happened to sit under each missing entry. Those values are set to 0 in the copy, so the
-    published context is byte-identical however the frames were computed.
+    published context is byte-identical however the frames were computed. A frame reached
+    twice is replaced by the same copy both times (pickle keeps the sharing).
     """
-    seen = set() if _seen is None else _seen
-    if id(obj) in seen:
-        return obj
-    seen.add(id(obj))
+    memo: dict[int, Any] = {} if _memo is None else _memo
+    if id(obj) in memo:
+        return memo[id(obj)]
+    memo[id(obj)] = obj  # provisional: cycles end here
     if isinstance(obj, pd.Series):
-        return _canonical_frames(obj.to_frame(), seen).iloc[:, 0].rename(obj.name)
-    if isinstance(obj, pd.DataFrame):
+        out: Any = _canonical_frames(obj.to_frame(), memo).iloc[:, 0].rename(obj.name)
+    elif isinstance(obj, pd.DataFrame):
         out = obj.copy(deep=True)
         masked = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
         for i in range(out.shape[1]):
@@ -1070,19 +1086,21 @@ def _canonical_frames(obj: Any, _seen: set[int] | None = None) -> Any:
                 data = arr._data.copy()
                 data[arr._mask] = 0
                 out.isetitem(i, type(arr)(data, arr._mask.copy()))
-        return out
-    if isinstance(obj, dict):
-        for k, v in list(obj.items()):
-            obj[k] = _canonical_frames(v, seen)
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            obj[i] = _canonical_frames(v, seen)
-    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
-        for k, v in list(vars(obj).items()):
-            new = _canonical_frames(v, seen)
-            if new is not v:
-                object.__setattr__(obj, k, new)
-    return obj
+    else:
+        out = obj
+        if isinstance(obj, dict):
+            for k, v in list(obj.items()):
+                obj[k] = _canonical_frames(v, memo)
+        elif isinstance(obj, list):
+            for n, v in enumerate(obj):
+                obj[n] = _canonical_frames(v, memo)
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+            for k, v in list(vars(obj).items()):
+                new = _canonical_frames(v, memo)
+                if new is not v:
+                    object.__setattr__(obj, k, new)
+    memo[id(obj)] = out
+    return out
 
 
 def _publish(staging: Path, final: Path) -> Path:
