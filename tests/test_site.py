@@ -313,3 +313,16 @@ def test_another_plan_end_of_term_one_language(tmp_path):
     assert "1.50" in read(html / "en" / "methodology.html")
     assert result.context.as_of == "2030"
     assert "Grade" in read(html / "en" / "indicators.html")
+
+
+def test_pdfs_are_linked_from_the_data_page_and_the_landing_page(site):
+    html = site / "html"
+    pdfs = sorted(p.name for p in (html / "downloads").glob("*.pdf"))
+    assert len(pdfs) == len(LANGS)
+    for lang in LANGS:
+        page = read(html / lang / "data.html")
+        for name in pdfs:
+            assert f'href="../downloads/{name}"' in page, (lang, name)
+    landing = read(html / "index.html")
+    for name in pdfs:
+        assert f'href="downloads/{name}"' in landing, name

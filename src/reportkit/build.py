@@ -182,6 +182,7 @@ class ReportContext:
     commentary_dir: Path | None = None
     version: str = __version__
     warnings: list[Problem] = field(default_factory=list)  # the validator's warnings
+    pdf_files: dict[str, str] = field(default_factory=dict)  # lang → PDF file name in downloads/
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -776,6 +777,12 @@ def landing_page(ctx: ReportContext, langs: list[str]) -> str:
     banner = Markup("").join(
         Markup('<p class="rk-illustrative" lang="{}">{}</p>').format(lang, t("report.banner.illustrative", lang))
         for lang in langs) if ctx.illustrative else ""
+    pdfs = getattr(ctx, "pdf_files", {})
+    if pdfs:
+        items += Markup("").join(
+            Markup('<li><a href="downloads/{f}" hreflang="{l}" lang="{l}">{label} ({name})</a></li>').format(
+                f=pdfs[lang], l=lang, label=t("report.data.pdf", lang), name=t("report.switch_to", lang))
+            for lang in langs if lang in pdfs)
     title = " / ".join(t("report.choose_language", lang) for lang in langs)
     return str(Markup(
         '<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
@@ -862,6 +869,10 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
                        actuals_file=str(opts.actuals or ""), method_file=str(opts.method or ""),
                        plan_file=str(opts.plan or ""), catalogue_file=str(opts.catalogue or ""),
                        commentary_dir=str(opts.commentary or _default_commentary()), lap=lap)
+    if opts.pdf:  # the pages link the PDFs the last step will write into downloads/
+        from reportkit.pdf import pdf_name
+
+        ctx.pdf_files = {lang: pdf_name(ctx.plan.id, ctx.stage, lang) for lang in opts.langs}
     pages = pages_for(ctx.annexes)
     page_params = {}
     for page in pages:  # parameters are checked before anything runs

@@ -350,6 +350,12 @@ def downloads(ctx: Any, lang: str) -> str:
             Markup('<a href="../downloads/{f}" download>{ext}</a>').format(f=f, ext=f.rsplit(".", 1)[1].upper())
             for f in files)
         items.append(Markup("<li>{}: {}</li>").format(t(f"report.data.{name}", lang), links))
+    pdfs = getattr(ctx, "pdf_files", {})  # written by the build's last step when it makes PDFs
+    if pdfs:
+        links = Markup(" · ").join(
+            Markup('<a href="../downloads/{f}" hreflang="{l}" download>{name}</a>').format(
+                f=f, l=other, name=t("report.switch_to", other)) for other, f in pdfs.items())
+        items.append(Markup("<li>{}: {}</li>").format(t("report.data.pdf", lang), links))
     return str(Markup('<ul class="rk-downloads">{}</ul>').format(Markup("").join(items)))
 
 
