@@ -594,8 +594,11 @@ def edition_config(ctx: ReportContext, lang: str, langs: list[str]) -> dict[str,
         theme["announcement"] = (
             '<span class="rk-illustrative" lang="{l}">{text}</span>'.format(
                 l=lang, text=t("report.banner.illustrative", lang)))
-    conf.setdefault("html", {})["extra_footer"] = t(
-        "report.footer", lang, version=ctx.version, as_of=ctx.as_of, stage=stage_label)
+    # Footer: what made the page and for which date — not "author: <region>", which would name
+    # the city as the evaluation's author. (Jupyter Book's html.extra_footer does not reach the theme.)
+    theme["footer_content_items"] = ["extra-footer.html"]
+    theme["extra_footer"] = html.escape(t("report.footer", lang, version=ctx.version, as_of=ctx.as_of,
+                                          stage=stage_label), quote=False)
     return conf
 
 
