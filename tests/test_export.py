@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reportkit import export
+from reportkit import export, files
 
 HOSTILE = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\t=x", "\r=x", '=HYPERLINK("http://x","y")']
 
@@ -77,6 +77,11 @@ def test_failed_write_leaves_the_old_file(tmp_path):
     path.write_text("old", encoding="utf-8")
 
     with pytest.raises(RuntimeError):
-        export._atomic(path, lambda tmp: (_ for _ in ()).throw(RuntimeError("disk full")))
+        files.atomic_write(path, lambda tmp: (_ for _ in ()).throw(RuntimeError("disk full")))
     assert path.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    path = files.atomic_write_text(tmp_path / "t.txt", "x")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~files._UMASK

@@ -51,6 +51,7 @@ from reportkit import __version__
 from reportkit import cache as cache_mod
 from reportkit import config as cfg
 from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.files import atomic_write_text
 from reportkit.i18n import t
 
 STAGES = ("midterm", "final")
@@ -418,7 +419,7 @@ async def _run_one(km: Any, kc: Any, job: NotebookJob) -> str | None:
         return "\n".join(msg[-12:])
     except Exception as exc:  # a dead kernel, a timeout: reported with the notebook's name
         return f"{type(exc).__name__}: {exc}"
-    _atomic_write_text(job.dest, normalised_notebook(nb))
+    atomic_write_text(job.dest, normalised_notebook(nb))
     return None
 
 
@@ -651,19 +652,8 @@ def _cached_bundle() -> str:
         return cache.read_text(encoding="utf-8")
     text = charts.javascript_bundle()
     cache.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(cache, text)
+    atomic_write_text(cache, text)
     return text
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _jupyter_book() -> list[str]:

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import pandas as pd
 
 from reportkit.catalogue import Indicator, Plan
 from reportkit.errors import Location, ReportkitError
+from reportkit.files import atomic_write
 from reportkit.i18n import t
 from reportkit.method import (
     Method,
@@ -734,18 +733,6 @@ def with_labels(results: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_evaluation(ev: Evaluation, path: Path) -> list[Path]:
     """Write the tables: one .xlsx with a sheet each, or CSVs (``name.csv`` + ``name-<table>.csv``
     and ``name-meta.json``). Every file is moved into place only once completely written."""
@@ -759,17 +746,17 @@ def write_evaluation(ev: Evaluation, path: Path) -> list[Path]:
                 for name, frame in tables.items():
                     frame.to_excel(xw, sheet_name=name, index=False)
                 pd.DataFrame({"key": ["meta"], "value": [meta_json]}).to_excel(xw, sheet_name="meta", index=False)
-        _atomic(path, write_xlsx)
+        atomic_write(path, write_xlsx)
         return [path]
     if path.suffix.lower() != ".csv":
         raise ReportkitError(method_problem("bad_out", Location(str(path)), {"path": str(path)}))
     written = []
     for name, frame in tables.items():
         target = path if name == "results" else path.with_name(f"{path.stem}-{name}.csv")
-        _atomic(target, lambda tmp, f=frame: f.to_csv(tmp, index=False, lineterminator="\n"))
+        atomic_write(target, lambda tmp, f=frame: f.to_csv(tmp, index=False, lineterminator="\n"))
         written.append(target)
     meta_path = path.with_name(f"{path.stem}-meta.json")
-    _atomic(meta_path, lambda tmp: tmp.write_text(meta_json + "\n", encoding="utf-8"))
+    atomic_write(meta_path, lambda tmp: tmp.write_text(meta_json + "\n", encoding="utf-8"))
     return [*written, meta_path]
 
 

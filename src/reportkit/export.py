@@ -11,14 +11,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from reportkit.files import atomic_write
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Workbooks carry created/modified dates; fixing them makes rebuilds byte-identical.
@@ -42,27 +42,13 @@ def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _atomic(path: Path, write) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """UTF-8 with BOM (so Excel opens Chinese text correctly), LF line ends, text quoted.
 
     Quoting every text field keeps a carriage return or line feed inside a note in its cell.
     """
     safe = neutralize_frame(frame)
-    return _atomic(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n",
+    return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n",
                                                  quoting=csv.QUOTE_NONNUMERIC))
 
 
@@ -85,7 +71,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> Path:
         wb.save(tmp)
         _normalize_zip(tmp)
 
-    return _atomic(path, write)
+    return atomic_write(path, write)
 
 
 def _cell(value: Any) -> Any:

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 
 from reportkit.config import BUILD_DIR, LANGS, PACKAGE_DIR
 from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.files import atomic_write_bytes
 from reportkit.i18n import t
 
 TEMPLATE_DIR = PACKAGE_DIR / "templates" / "pdf"
@@ -536,23 +536,12 @@ def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
     out_pdf = Path(out_pdf)
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     if keep_html:
-        _atomic_write(out_pdf.with_suffix(".print.html"), html.encode("utf-8"))
+        atomic_write_bytes(out_pdf.with_suffix(".print.html"), html.encode("utf-8"))
     document = HTML(string=html, base_url=page_root(page_list).as_uri() + "/").render()
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     data = document.write_pdf(pdf_identifier=identifier)
-    _atomic_write(out_pdf, data)
+    atomic_write_bytes(out_pdf, data)
     return out_pdf
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def report_date(opts: Any = None) -> str | None:
@@ -608,7 +597,7 @@ def build_step(staging: Path, ctx: Any, pages: Any = None, opts: Any = None) -> 
     downloads.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     for lang, (target, took) in zip(langs, results, strict=True):
-        _atomic_write(downloads / Path(target).name, Path(target).read_bytes())
+        atomic_write_bytes(downloads / Path(target).name, Path(target).read_bytes())
         seconds[lang] = round(took, 2)
     return seconds
 

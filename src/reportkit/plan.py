@@ -15,9 +15,7 @@ and the last row may be cut off by the end of the file.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.files import atomic_write
 
 ANNEX_HEADING = re.compile(r"^\s*附\s*件\s*(\d+)\s*$")
 UNIT_LINE = re.compile(r"单\s*位\s*[:：]\s*(.+?)\s*$")
@@ -317,16 +316,7 @@ def write_tables(tables: PlanTables, out_dir: Path) -> dict[str, Path]:
 
 def atomic_write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """Write a CSV (UTF-8, LF) next to ``path`` and move it into place in one step."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False, lineterminator="\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8"))
 
 
 def load_tables(processed_dir: Path) -> PlanTables:

@@ -18,9 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from reportkit import files
 from reportkit.catalogue import Indicator, Plan
 from reportkit.i18n import t
 
@@ -338,17 +337,7 @@ def workbook_bytes(wb: Workbook) -> bytes:
 
 def atomic_write_bytes(data: bytes, path: Path) -> Path:
     """Write bytes next to ``path`` and move them into place in one step."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return files.atomic_write_bytes(path, data)
 
 
 def csv_rows(plan: Plan) -> list[dict[str, object]]:
