@@ -326,3 +326,11 @@ def test_pdfs_are_linked_from_the_data_page_and_the_landing_page(site):
     landing = read(html / "index.html")
     for name in pdfs:
         assert f'href="downloads/{name}"' in landing, name
+
+
+def test_no_links_out_of_the_site(site):
+    """An intranet copy must not send readers to the internet; it also catches text that
+    Markdown turned into a link by mistake (``METHOD.md`` read as a web address)."""
+    out = re.compile(r"""<a\s[^>]*href\s*=\s*["']?(?:https?:)?//""", re.I)
+    for path in (site / "html").rglob("*.html"):
+        assert not out.search(read(path)), (path, out.findall(read(path))[:3])
