@@ -361,14 +361,20 @@ def _hold_level(ctx: _Ctx, ind: Indicator, row: _Row, actual: float, target: flo
         row["grade"] = "completed" if holds else "not_completed"
 
 
-def _level(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
-    target = ind.target if district == ctx.plan.city else None
-    row["target"] = target
-    row["missing_years"] = _missing_level_years(ctx, ind.id, district)
-    v, year = _latest(ctx, ind.id, district)
+def _take_latest(ctx: _Ctx, vid: str, district: str, row: _Row) -> tuple[Any, int | None]:
+    """The latest year-end value of a level-type series: shown as the actual, gaps named."""
+    row["missing_years"] = _missing_level_years(ctx, vid, district)
+    v, year = _latest(ctx, vid, district)
     if v is not None:
         row.use(v)
         row.update(actual=v.value, actual_year=year)
+    return v, year
+
+
+def _level(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
+    target = ind.target if district == ctx.plan.city else None
+    row["target"] = target
+    v, year = _take_latest(ctx, ind.id, district, row)
     if target is None:
         row.update(status="no_target", reason="no_target")
         return
@@ -410,11 +416,7 @@ def _growth(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
     rate = ind.target / 100 if ind.target is not None and district == ctx.plan.city else None
     row["target"] = ind.target if rate is not None else None
     row["required_rate"] = rate
-    row["missing_years"] = _missing_level_years(ctx, vid, district)
-    v, year = _latest(ctx, vid, district)
-    if v is not None:
-        row.use(v)
-        row.update(actual=v.value, actual_year=year)
+    v, year = _take_latest(ctx, vid, district, row)
     if rate is None:
         row.update(status="no_target", reason="no_target")
         return
@@ -467,11 +469,7 @@ def _limit(ctx: _Ctx, ind: Indicator, row: _Row, kind: str, limit: float, actual
 def _ceiling_floor(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
     target = ind.target if district == ctx.plan.city else None
     row["target"] = target
-    row["missing_years"] = _missing_level_years(ctx, ind.id, district)
-    v, year = _latest(ctx, ind.id, district)
-    if v is not None:
-        row.use(v)
-        row.update(actual=v.value, actual_year=year)
+    v, year = _take_latest(ctx, ind.id, district, row)
     if target is None:
         row.update(status="no_target", reason="no_target")
     elif v is None:
