@@ -11,8 +11,8 @@ Scenarios, each on its own output folder and a fresh cache folder (so "clean" is
   per notebook and executes it), no reportkit cache, no PDF — the ratio to beat.
 
 Plans: the default report (both languages, site and PDFs) and synthetic plans of N districts ×
-10 indicators (``reportkit.synthetic.write_plan(..., annexes=8)``, actuals from
-``reportkit.sample.write_sample``). Peak memory is the largest sum of the resident set sizes of
+10 indicators (``reportkit.inputs.synthetic.write_plan(..., annexes=8)``, actuals from
+``reportkit.inputs.sample.write_sample``). Peak memory is the largest sum of the resident set sizes of
 the build process and all its children (kernels, Sphinx, WeasyPrint workers), sampled every
 50 ms during each stage.
 
@@ -34,8 +34,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from reportkit import build
 from reportkit import config as cfg
+from reportkit.publishing import book
+from reportkit.publishing import pipeline as build
 
 STAGE_ORDER = ("extract", "validate", "evaluate", "notebooks", "site", "pdf", "extra", "publish")
 TARGETS = {"clean": 30.0, "no change": 3.0, "one value": 10.0}  # seconds, default report
@@ -133,7 +134,7 @@ def bump_one_actual(src: Path, dst: Path) -> str:
 
 def synthetic_inputs(folder: Path, districts: int) -> dict[str, Path]:
     """A synthetic plan of ``districts`` districts × 10 indicators, its catalogue and actuals."""
-    from reportkit import catalogue, plan, sample, synthetic
+    from reportkit.inputs import catalogue, plan, sample, synthetic
 
     plan_path, cat_path = synthetic.write_plan(folder, districts=districts, annexes=8)
     plan_obj = catalogue.load(cat_path)
@@ -178,7 +179,7 @@ def naive_build(work: Path, ref: Path, langs: list[str]) -> dict[str, Any]:
                 if cell["cell_type"] == "code":
                     cell["outputs"], cell["execution_count"] = [], None
             nb_path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
-        cmd = build._jupyter_book() + ["build", str(src), "--config", str(src / "_config.yml"),
+        cmd = book._jupyter_book() + ["build", str(src), "--config", str(src / "_config.yml"),
                                        "--toc", str(src / "_toc.yml"), "--path-output", str(work / "naive-out" / lang),
                                        "--all", "-q"]
         with MemoryProbe() as probe:

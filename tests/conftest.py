@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from reportkit import catalogue, plan
 from reportkit.config import DEFAULT_CATALOGUE, DEFAULT_PLAN
+from reportkit.inputs import catalogue, plan
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -1,5 +1,5 @@
-"""Plan text exports in the official format, for parser tests (see reportkit.synthetic)."""
+"""Plan text exports in the official format, for parser tests (see reportkit.inputs.synthetic)."""
 
-from reportkit.synthetic import annex_block, main_table, plan_text
+from reportkit.inputs.synthetic import annex_block, main_table, plan_text
 
 __all__ = ["annex_block", "main_table", "plan_text"]

@@ -14,11 +14,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from reportkit import actuals
-from reportkit.actuals import current, read_actuals
 from reportkit.cli import main
-from reportkit.sample import Value, fill
-from reportkit.template import build_workbook, csv_bytes, csv_rows, expected_cells, workbook_bytes
+from reportkit.inputs import actuals
+from reportkit.inputs.actuals import current, read_actuals
+from reportkit.inputs.form import (
+    build_workbook,
+    csv_bytes,
+    csv_rows,
+    expected_cells,
+    workbook_bytes,
+)
+from reportkit.inputs.sample import Value, fill
 
 FX = Path(__file__).resolve().parent / "fixtures" / "actuals"
 ANNEX2 = "附件2 城镇老旧小区改造规模"

@@ -8,23 +8,24 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from reportkit import build, charts, narrative, tables
 from reportkit.config import NOTEBOOKS_DIR
 from reportkit.errors import ReportkitError
+from reportkit.publishing import book, notebooks
+from reportkit.report import charts, narrative, pages, tables
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 
 
 def test_every_page_notebook_exists_and_documents_its_parameters():
     names = {p.stem for p in NOTEBOOKS}
-    assert set(build.PAGES) <= names
+    assert set(pages.PAGES) <= names
     for path in NOTEBOOKS:
-        params = build.notebook_parameters(path)
+        params = notebooks.notebook_parameters(path)
         for name in ("stage", "lang", "as_of", "actuals_file", "method_file", "context_file"):
             assert name in params, (path.name, name)
             assert params[name].help, (path.name, name)
         assert params["stage"].default == "midterm" and params["lang"].default == "zh"
-    assert build.notebook_parameters(NOTEBOOKS_DIR / "programme.ipynb")["annex"].type is int
+    assert notebooks.notebook_parameters(NOTEBOOKS_DIR / "programme.ipynb")["annex"].type is int
 
 
 def test_notebook_code_cells_are_thin():
@@ -41,15 +42,15 @@ def test_notebook_code_cells_are_thin():
 def test_unknown_and_mistyped_parameters_are_errors():
     nb = NOTEBOOKS_DIR / "programme.ipynb"
     with pytest.raises(ReportkitError) as err:
-        build.check_parameters(nb, {"stage": "final", "anex": 2})
+        notebooks.check_parameters(nb, {"stage": "final", "anex": 2})
     assert [p.key for p in err.value.problems] == ["nb_unknown_parameter"]
     assert "anex" in err.value.render("en")
     with pytest.raises(ReportkitError) as err:
-        build.check_parameters(nb, {"annex": "2", "lang": 3})
+        notebooks.check_parameters(nb, {"annex": "2", "lang": 3})
     assert sorted(p.key for p in err.value.problems) == ["nb_parameter_type", "nb_parameter_type"]
     with pytest.raises(ReportkitError):  # a bool is not an int here
-        build.check_parameters(nb, {"annex": True})
-    full = build.check_parameters(nb, {"annex": 3, "lang": "en"})
+        notebooks.check_parameters(nb, {"annex": True})
+    full = notebooks.check_parameters(nb, {"annex": 3, "lang": "en"})
     assert full["annex"] == 3 and full["lang"] == "en" and full["stage"] == "midterm"
 
 
@@ -70,17 +71,17 @@ def _nb(tmp_path, source: str):
 ])
 def test_bad_parameter_cells_are_located_errors(tmp_path, line):
     with pytest.raises(ReportkitError) as err:
-        build.notebook_parameters(_nb(tmp_path, line))
+        notebooks.notebook_parameters(_nb(tmp_path, line))
     assert err.value.problems[0].key == "nb_bad_parameter_line"
     assert "x.ipynb" in err.value.render("zh")
 
 
 def test_toc_has_one_chapter_per_annex_in_order():
-    toc = build.edition_toc([1, 2, 5])
+    toc = book.edition_toc([1, 2, 5])
     files = [c["file"] for c in toc["chapters"]]
     assert files == ["indicators", "programme-1", "programme-2", "programme-5", "districts", "methodology", "data"]
     assert toc["root"] == "index"
-    assert [p.name for p in build.pages_for([3])] == [
+    assert [p.name for p in pages.pages_for([3])] == [
         "index", "indicators", "programme-3", "districts", "methodology", "data"]
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reportkit import catalogue, plan
 from reportkit.config import DEFAULT_CATALOGUE
 from reportkit.errors import ReportkitError
+from reportkit.inputs import catalogue, plan
 
 
 def _plan_text(p: catalogue.Plan) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from reportkit.build import _canonical_frames, _CanonicalPickler
+from reportkit.publishing.pipeline import _canonical_frames, _CanonicalPickler
 
 
 @dataclass

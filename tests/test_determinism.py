@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from reportkit import build
 from reportkit.config import LANGS
+from reportkit.publishing import pipeline as build
 from test_site import shared_build
 
 pytestmark = pytest.mark.e2e

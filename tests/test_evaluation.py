@@ -13,9 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportkit.catalogue import Baseline, Indicator, Plan
 from reportkit.errors import ReportkitError
-from reportkit.evaluation import (
+from reportkit.evaluation.engine import (
     RESULT_COLUMNS,
     AsOf,
     evaluate,
@@ -24,6 +23,7 @@ from reportkit.evaluation import (
     with_labels,
     write_evaluation,
 )
+from reportkit.inputs.catalogue import Baseline, Indicator, Plan
 
 CITY = "Testcity"
 YEARS = [2026, 2027, 2028, 2029, 2030]

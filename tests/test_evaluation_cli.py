@@ -9,7 +9,7 @@ import pytest
 
 from reportkit.cli import main
 from reportkit.config import DEFAULT_ACTUALS
-from reportkit.method import STATUS_CODES
+from reportkit.inputs.method import STATUS_CODES
 
 pytestmark = pytest.mark.skipif(not DEFAULT_ACTUALS.is_file(), reason="sample actuals not generated")
 
@@ -63,9 +63,9 @@ def test_evaluate_user_errors(tmp_path, capsys, args, text):
 
 def test_any_plan_2026_2030_many_districts(tmp_path):
     """A synthetic 2026–2030 plan (20 districts, 8 annexes): actuals equal to the plan give R = 1."""
-    from reportkit.evaluation import run_evaluation
-    from reportkit.synthetic import write_plan
-    from reportkit.template import load_plan
+    from reportkit.evaluation.engine import run_evaluation
+    from reportkit.inputs.form import load_plan
+    from reportkit.inputs.synthetic import write_plan
 
     _, cat = write_plan(tmp_path, districts=20, annexes=8, first_year=2026)
     plan = load_plan(cat)

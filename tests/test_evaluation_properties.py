@@ -10,8 +10,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportkit.evaluation import classify_grade, classify_international, classify_status, evaluate
-from reportkit.method import STATUS_RANK, load_method
+from reportkit.evaluation.engine import (
+    classify_grade,
+    classify_international,
+    classify_status,
+    evaluate,
+)
+from reportkit.inputs.method import STATUS_RANK, load_method
 from test_evaluation import CITY, YEARS, frame, ind, make_plan, row
 
 FAST = settings(max_examples=40, deadline=None)

@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from reportkit.evaluation import evaluate
+from reportkit.evaluation.engine import evaluate
 from test_evaluation import CITY, empty, frame, ind, make_plan, row
 
 # ---- bug 1: a binding indicator that is achieved carried no warning flag at all -------------------

@@ -9,7 +9,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reportkit import export, files
+from reportkit import files
+from reportkit.publishing import downloads as export
 
 HOSTILE = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\t=x", "\r=x", '=HYPERLINK("http://x","y")']
 

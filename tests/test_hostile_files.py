@@ -26,9 +26,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from reportkit import actuals, catalogue, synthetic, template
-from reportkit import plan as plan_mod
-from reportkit.actuals import read_actuals
+from reportkit.inputs import actuals, catalogue, synthetic
+from reportkit.inputs import form as template
+from reportkit.inputs import plan as plan_mod
+from reportkit.inputs.actuals import read_actuals
 
 MAX_SECONDS = 15.0            # per file, on a busy 2-core machine; typical is well under 2 s
 MAX_RSS_MB = 300              # peak growth per file (the readers' own limits: 20 MB in, 200 MB unpacked)
@@ -151,8 +152,8 @@ def _cases(plan, tmp: Path) -> dict[str, Path]:
 # ---- the probe: one process, one forked child per file -----------------------------------------
 PROBE = r"""
 import json, os, resource, sys, time
-from reportkit import catalogue, plan as plan_mod
-from reportkit.actuals import read_actuals
+from reportkit.inputs import catalogue, plan as plan_mod
+from reportkit.inputs.actuals import read_actuals
 plan_path, cat_path, files = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 plan = catalogue.load(cat_path, plan_mod.extract(plan_path))
 read_actuals(files[0], plan)          # warm up imports (openpyxl, defusedxml) in the parent

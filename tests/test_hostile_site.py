@@ -22,9 +22,12 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from reportkit import build, catalogue, export, synthetic, template
-from reportkit import plan as plan_mod
 from reportkit.errors import ReportkitError
+from reportkit.inputs import catalogue, synthetic
+from reportkit.inputs import form as template
+from reportkit.inputs import plan as plan_mod
+from reportkit.publishing import downloads as export
+from reportkit.publishing import pipeline as build
 
 pytestmark = pytest.mark.e2e
 
@@ -110,7 +113,7 @@ def _pages(html: Path) -> list[Path]:
 
 
 def _chart_spec(script: str) -> dict | None:
-    """The Vega-Lite spec of a chart script (reportkit.charts.Figure.html), parsed as JSON."""
+    """The Vega-Lite spec of a chart script (reportkit.report.charts.Figure.html), parsed as JSON."""
     m = re.fullmatch(r'\(function\(\)\{var el=document\.getElementById\("[\w-]+"\);vegaEmbed\(el,(.*),'
                      r'\{"renderer": "svg", "actions": false\}\)\.catch\(function\(e\)\{console\.error\(e\);\}\);\}\)\(\);',
                      script, re.S)

@@ -19,8 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportkit import build, cache
 from reportkit.config import DEFAULT_ACTUALS, LANGS, PROJ_ROOT
+from reportkit.publishing import cache
+from reportkit.publishing import pipeline as build
+from reportkit.report import context
 from test_determinism import published_files
 from test_site import E2E_ROOT, shared_build
 
@@ -51,7 +53,7 @@ import math, sys
 import pandas as pd
 sys.path.insert(0, {tests!r})
 from test_incremental import _thing
-from reportkit.cache import content_hash
+from reportkit.publishing.cache import content_hash
 print(content_hash(_thing()))
 """
 
@@ -95,9 +97,9 @@ def test_tree_hash_sees_content_names_and_absence(tmp_path):
     assert cache.tree_hash(tmp_path / "none") != cache.tree_hash(tmp_path / "a")
 
 
-def _context(tmp_path: Path, value: float = 1.0) -> build.ReportContext:
+def _context(tmp_path: Path, value: float = 1.0) -> context.ReportContext:
     frame = pd.DataFrame({"indicator": ["x"], "value": [value]})
-    return build.ReportContext(stage="midterm", as_of="2023", plan=None, tables=None, actuals=frame,
+    return context.ReportContext(stage="midterm", as_of="2023", plan=None, tables=None, actuals=frame,
                                results=frame, evaluation=None, method={"k": 1}, method_path=tmp_path / "m.yml",
                                illustrative=True, commentary_dir=tmp_path / "commentary")
 

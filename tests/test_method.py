@@ -9,11 +9,11 @@ import shutil
 import pytest
 import yaml
 
-from reportkit import method as method_mod
 from reportkit.config import DEFAULT_METHOD, PROJ_ROOT
 from reportkit.errors import ReportkitError
 from reportkit.i18n import has, t
-from reportkit.method import (
+from reportkit.inputs import method as method_mod
+from reportkit.inputs.method import (
     EXTENSIONS,
     GRADE_CODES,
     INTERNATIONAL_CODES,

@@ -1,7 +1,7 @@
 """The PDF stage on a tiny purpose-built Jupyter Book (tests/fixtures/pdf/make_book.py).
 
 Each edition is built with the real ``jupyter-book`` (html builder, as the site does), then
-``reportkit.pdf.build_pdf`` typesets it; poppler's tools read the PDF back. Page images of the
+``reportkit.publishing.pdf.build_pdf`` typesets it; poppler's tools read the PDF back. Page images of the
 cover, a table page and a chart page are kept under ``_build/artifacts/pdf/``.
 """
 
@@ -19,9 +19,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from reportkit import pdf
 from reportkit.config import BUILD_DIR
 from reportkit.errors import ReportkitError
+from reportkit.publishing import pdf
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "pdf" / "make_book.py"
 ARTIFACTS = BUILD_DIR / "artifacts" / "pdf"
@@ -313,8 +313,8 @@ def test_svg_ids_do_not_depend_on_what_was_rendered_before():
 def test_default_report_pdfs_end_to_end(tmp_path, monkeypatch):
     """Build the default report (sample data) with the PDF step: both PDFs carry every
     indicator's name and every status of the results in their own language, fonts embedded."""
-    from reportkit import build
-    from reportkit.tables import status_label
+    from reportkit.publishing import pipeline as build
+    from reportkit.report.tables import status_label
     from test_site import shared_build
 
     # the PDF step is part of every build: use the end-to-end build the site tests share

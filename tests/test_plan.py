@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportkit import plan
 from reportkit.config import DEFAULT_PLAN
 from reportkit.errors import ReportkitError
+from reportkit.inputs import plan
 
 PLANS = Path(__file__).resolve().parent / "fixtures" / "plans"
 DISTRICTS = ["达州市", "通川区", "达川区", "达州高新区", "达州经开区", "万源市", "宣汉县", "大竹县", "渠县", "开江县"]

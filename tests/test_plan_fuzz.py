@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plan_factory import annex_block, plan_text
-from reportkit import plan
 from reportkit.errors import ReportkitError
+from reportkit.inputs import plan
 
 CELL = st.one_of(
     st.sampled_from(["", "0", "12", "1,234", "１２３", "1,2O0", "abc", "[3000]", "应保尽保", "-5", "3.5", "\u3000"]),

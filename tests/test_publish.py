@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from reportkit import build, publish
 from reportkit.config import RAW_DIR
 from reportkit.errors import ReportkitError
+from reportkit.publishing import pipeline as build
+from reportkit.publishing import publish
 
 STAGE = "midterm"
 
@@ -58,7 +59,7 @@ def test_second_build_of_a_stage_is_refused_with_a_located_message_in_both_langu
 
 HOLDER = """
 import sys, time
-from reportkit import publish
+from reportkit.publishing import publish
 with publish.build_lock(sys.argv[1], "midterm"):
     print("locked", flush=True)
     time.sleep(60)

@@ -1,6 +1,6 @@
 """The illustrative sample: reproducible, flagged, and showing every status of METHOD.md.
 
-Statuses are recomputed here straight from METHOD.md (not with reportkit.evaluation), so the
+Statuses are recomputed here straight from METHOD.md (not with reportkit.evaluation.engine), so the
 sample is checked against the method itself; a second test compares with the engine.
 """
 
@@ -10,13 +10,13 @@ import math
 
 import pytest
 
-from reportkit import catalogue
-from reportkit import plan as plan_tables
-from reportkit.actuals import current, read_actuals
 from reportkit.config import DEFAULT_ACTUALS
-from reportkit.sample import SEED, fill, generate, source_text, write_sample
-from reportkit.synthetic import write_plan
-from reportkit.template import districts_for, workbook_bytes
+from reportkit.inputs import catalogue
+from reportkit.inputs import plan as plan_tables
+from reportkit.inputs.actuals import current, read_actuals
+from reportkit.inputs.form import districts_for, workbook_bytes
+from reportkit.inputs.sample import SEED, fill, generate, source_text, write_sample
+from reportkit.inputs.synthetic import write_plan
 
 STATUSES = {"achieved", "ahead", "on_track", "lagging", "limited", "deteriorating", "not_scheduled", "no_data"}
 GRADES = {"exceeded", "completed", "basically_completed", "not_completed"}
@@ -153,9 +153,9 @@ def test_every_status_at_mid_term_and_every_grade_at_end(dazhou_plan, sample):
 
 
 def test_engine_agrees_with_the_method(dazhou_plan, sample):
-    """Cross-check with reportkit.evaluation: statuses equal, except that the engine calls a
+    """Cross-check with reportkit.evaluation.engine: statuses equal, except that the engine calls a
     district with nothing planned in the whole period `no_target` (METHOD: E = 0 → not_scheduled)."""
-    evaluation = pytest.importorskip("reportkit.evaluation")
+    evaluation = pytest.importorskip("reportkit.evaluation.engine")
     res = evaluation.evaluate(dazhou_plan, sample.table, "midterm", 2023)
     mine = statuses(dazhou_plan, sample.table, 2023)
     for r in res.itertuples():

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reportkit import build
 from reportkit.config import BUILD_DIR, LANGS
 from reportkit.errors import ReportkitError
+from reportkit.publishing import pipeline as build
 
 pytestmark = pytest.mark.e2e
 E2E_ROOT = BUILD_DIR / "e2e"
@@ -106,7 +106,7 @@ def test_every_page_has_banner_switcher_and_language(site):
             target = (html / lang / page).parent / m.group(1)
             assert target.resolve() == (html / other / page).resolve() and target.is_file(), (lang, page)
             assert "jupyter-book" not in text.lower() or "cell_input" not in text  # code cells hidden
-            assert "ctx = build.load_context" not in text, (lang, page)
+            assert "ctx = context.load_context" not in text, (lang, page)
 
 
 def test_labels_come_from_the_catalogue_in_the_right_language(site, dazhou_plan):
@@ -292,7 +292,7 @@ def test_failed_build_leaves_the_last_good_site(site, tmp_path):
 def test_another_plan_end_of_term_one_language(tmp_path):
     """Nothing is Dazhou's: a 2026–2030 plan with 3 annexes and 4 districts, final stage, English
     only, a method file that changes the composite cap (the methodology page must show it)."""
-    from reportkit import catalogue, plan, sample, synthetic
+    from reportkit.inputs import catalogue, plan, sample, synthetic
 
     plan_path, cat_path = synthetic.write_plan(tmp_path / "plan", districts=4, annexes=3, first_year=2026)
     tables = plan.extract(plan_path)

@@ -8,10 +8,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from reportkit import catalogue
-from reportkit import plan as plan_tables
-from reportkit.synthetic import write_plan
-from reportkit.template import (
+from reportkit.inputs import catalogue
+from reportkit.inputs import plan as plan_tables
+from reportkit.inputs.form import (
     CSV_COLUMNS,
     build_workbook,
     csv_bytes,
@@ -20,6 +19,7 @@ from reportkit.template import (
     workbook_bytes,
     write_template,
 )
+from reportkit.inputs.synthetic import write_plan
 
 ANNEX2 = "附件2 城镇老旧小区改造规模"
 CITY = "全市指标 City"

@@ -17,7 +17,7 @@ __all__ = ["__version__", "evaluate", "run_evaluation"]
 
 def __getattr__(name: str) -> Any:
     if name in ("evaluate", "run_evaluation"):
-        from reportkit import evaluation
+        from reportkit.evaluation.engine import engine as evaluation
 
         return getattr(evaluation, name)
     raise AttributeError(f"module 'reportkit' has no attribute {name!r}")

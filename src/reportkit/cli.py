@@ -11,7 +11,8 @@ from reportkit import __version__
 from reportkit.errors import ReportkitError
 
 # Stage modules that contribute sub-commands (each has ``register(subparsers)``).
-COMMAND_MODULES = ["plan", "synthetic", "template", "actuals", "sample", "evaluation", "build"]
+COMMAND_MODULES = ["inputs.plan", "inputs.synthetic", "inputs.form", "inputs.actuals", "inputs.sample",
+                   "evaluation.engine", "publishing.pipeline"]
 
 
 def default_lang() -> str:

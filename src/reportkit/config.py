@@ -20,5 +20,3 @@ DEFAULT_PLAN = RAW_DIR / "dazhou-14th-fyp-urban-housing-plan.txt"
 DEFAULT_CATALOGUE = RAW_DIR / "catalogue.yml"
 DEFAULT_ACTUALS = RAW_DIR / "actuals" / "sample-actuals.xlsx"
 DEFAULT_METHOD = PACKAGE_DIR / "method.yml"
-
-LANGS: tuple[str, ...] = ("zh", "en")

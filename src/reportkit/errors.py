@@ -61,3 +61,9 @@ class ReportkitError(Exception):
 
     def render(self, lang: str = "zh") -> str:
         return "\n".join(p.message(lang) for p in self.problems)
+
+
+def report_problem(key: str, location: Location | None = None, params: dict[str, Any] | None = None,
+                   severity: str = "error") -> Problem:
+    """A located problem of the report build; its text is ``report.error.<key>``."""
+    return Problem(key, location, params or {}, severity, group="report.error")

@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from reportkit.config import LANGS, LOCALES_DIR
+from reportkit.config import LOCALES_DIR
+from reportkit.vocab import LANGS
 
 
 class MissingTranslation(KeyError):

@@ -24,13 +24,10 @@ from typing import Any
 
 import pandas as pd
 
-from reportkit.catalogue import Indicator, Plan
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.i18n import t
-from reportkit.plan import parse_number
-from reportkit.template import (
-    JUDGEMENTS,
-    STATUSES,
+from reportkit.inputs.catalogue import Indicator, Plan
+from reportkit.inputs.form import (
     Expected,
     both,
     districts_for,
@@ -39,9 +36,9 @@ from reportkit.template import (
     is_permille,
     years_for,
 )
+from reportkit.inputs.plan import parse_number
+from reportkit.vocab import JUDGEMENT_WORDS, TIDY_COLUMNS, VALUE_STATUS_WORDS
 
-TIDY_COLUMNS = ["indicator", "district", "year", "value", "judgement", "source", "status", "note",
-                "replaces", "location", "illustrative"]
 MAX_BYTES = 20 * 1024 * 1024          # input file size
 MAX_UNZIPPED = 200 * 1024 * 1024      # sum of a workbook's unpacked parts (zip bombs)
 MAX_ROWS = 20_000                     # rows read per sheet / CSV lines
@@ -480,8 +477,8 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
             problems.append(_p("formula_no_value", raw.loc))
             continue
         value, judgement, explicit = None, "", False
-        if ind.kind == "qualitative" and shown.lower() in JUDGEMENTS:
-            judgement = JUDGEMENTS[shown.lower()]
+        if ind.kind == "qualitative" and shown.lower() in JUDGEMENT_WORDS:
+            judgement = JUDGEMENT_WORDS[shown.lower()]
         else:
             value, err, explicit = _number(raw.value, ind, raw.percent_format)
             if err:
@@ -505,7 +502,7 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
         if has_value and not source:
             problems.append(_p("no_source", raw.src_loc, value=shown))
         status_text = _text(raw.status).lower()
-        status = STATUSES.get(status_text, "final" if status_text == "" else None)
+        status = VALUE_STATUS_WORDS.get(status_text, "final" if status_text == "" else None)
         if status is None:
             problems.append(_p("bad_status", raw.stat_loc or raw.src_loc, value=_text(raw.status)))
             status = "final"
@@ -620,7 +617,7 @@ def register(sub) -> None:
 def _cli_validate(args) -> int:
     import sys
 
-    from reportkit.template import load_plan
+    from reportkit.inputs.form import load_plan
 
     plan = load_plan(args.catalogue)
     result = read_actuals(args.path, plan, lang=args.lang)

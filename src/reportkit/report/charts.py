@@ -121,7 +121,7 @@ class Figure:
             "vegaEmbed(el," + _json_for_script(self.spec) + "," + json.dumps(options) + ")"
             ".catch(function(e){console.error(e);});})();"
         )
-        from reportkit.tables import frame_html
+        from reportkit.report.tables import frame_html
 
         return str(Markup(
             '<figure class="rk-figure" id="{fid}">'
@@ -259,7 +259,7 @@ def escape_text(text: str) -> str:
 # ---- page figures (one function per figure; the same ids in every language) -----------------
 def main_completion_figure(ctx: Any, lang: str) -> Figure:
     """Main indicators: completion against time progress."""
-    from reportkit.tables import status_label
+    from reportkit.report.tables import status_label
 
     r = ctx.results
     rows = r[(r["district"] == ctx.plan.city) & (r["tier"] == "main")]
@@ -279,7 +279,7 @@ def main_completion_figure(ctx: Any, lang: str) -> Figure:
 
 
 def _current_values(ctx: Any, indicator_id: str) -> pd.DataFrame:
-    from reportkit.actuals import current
+    from reportkit.inputs.actuals import current
 
     cur = current(ctx.actuals)
     return cur[cur["indicator"] == indicator_id]

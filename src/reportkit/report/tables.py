@@ -267,7 +267,7 @@ def scorecard(ctx: Any, district: str, lang: str) -> HtmlTable:
 
 def scorecards(ctx: Any, lang: str) -> str:
     """Every district's scorecard with its composite score, as one HTML block."""
-    from reportkit.charts import figure_id
+    from reportkit.report.charts import figure_id
 
     comp = ctx.evaluation.composite.set_index("district")
     blocks = []
@@ -285,7 +285,7 @@ def scorecards(ctx: Any, lang: str) -> str:
 
 def method_rules_table(ctx: Any, lang: str) -> HtmlTable:
     """The methodology chapter's rules and thresholds, generated from the method values used."""
-    from reportkit.method import method_table
+    from reportkit.inputs.method import method_table
 
     frame = method_table(ctx.method, lang)
     return HtmlTable(list(frame.columns), frame.astype(str).values.tolist())
@@ -293,7 +293,7 @@ def method_rules_table(ctx: Any, lang: str) -> HtmlTable:
 
 def method_extensions_table(lang: str) -> HtmlTable:
     """Decisions where METHOD.md is silent, from the method locale."""
-    from reportkit.method import method_extensions
+    from reportkit.inputs.method import method_extensions
 
     frame = method_extensions(lang)
     return HtmlTable(list(frame.columns), frame.astype(str).values.tolist())
@@ -301,7 +301,7 @@ def method_extensions_table(lang: str) -> HtmlTable:
 
 def sources_table(ctx: Any, lang: str) -> HtmlTable:
     """Every source cited by the actuals used, with the number of values (and preliminary ones)."""
-    from reportkit.actuals import current
+    from reportkit.inputs.actuals import current
 
     cur = current(ctx.actuals)
     cur = cur[cur["value"].notna() | (cur["judgement"].fillna("") != "")]
@@ -342,7 +342,7 @@ def fingerprints_table(ctx: Any, lang: str) -> HtmlTable:
 
 def downloads(ctx: Any, lang: str) -> str:
     """Links to the download tables, relative to an edition's page (``../downloads/``)."""
-    from reportkit.build import download_names
+    from reportkit.report.context import download_names
 
     items = []
     for name, files in download_names(ctx).items():

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import math
+import os
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from reportkit.files import atomic_write
+from reportkit.report.context import ReportContext, download_names
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Workbooks carry created/modified dates; fixing them makes rebuilds byte-identical.
@@ -108,3 +112,64 @@ def write_table(frame: pd.DataFrame, path: Path, sheet: str = "data") -> Path:
     if path.suffix.lower() == ".xlsx":
         return write_xlsx({sheet: frame}, path)
     return write_csv(frame, path)
+
+
+def write_downloads(ctx: ReportContext, folder: Path) -> dict[str, list[str]]:
+    """Results and actuals as CSV and xlsx (reportkit.publishing.downloads: injection-safe, deterministic)."""
+    from reportkit.publishing import downloads as export
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = download_names(ctx)
+    for name, frame in (("results", ctx.results), ("actuals", ctx.actuals)):
+        csv_name, xlsx_name = names[name]
+        export.write_csv(_plain(frame), folder / csv_name)
+        export.write_xlsx({name: _plain(frame)}, folder / xlsx_name)
+        _pin_xlsx_modified(folder / xlsx_name)
+    return names
+
+
+_MODIFIED_RE = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+_CREATED_RE = re.compile(rb"<dcterms:created[^>]*>([^<]*)</dcterms:created>")
+
+
+def _pin_xlsx_modified(path: Path) -> None:
+    """The workbook's "modified" date set to its fixed "created" date.
+
+    openpyxl stamps the clock into docProps/core.xml on save, whatever ``properties.modified``
+    says, so two builds a second apart gave different bytes. Members keep their order, names
+    and fixed zip timestamps; written atomically.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        members = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    out = []
+    for info, data in members:
+        if info.filename == "docProps/core.xml":
+            created, modified = _CREATED_RE.search(data), _MODIFIED_RE.search(data)
+            if created and modified:
+                data = (data[:modified.start()] + modified.group(1) + created.group(1)
+                        + modified.group(2) + data[modified.end():])
+        out.append((info, data))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info, data in out:
+                zout.writestr(info, data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists and other objects as text, so CSV/xlsx cells are plain values."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].map(lambda v: isinstance(v, list | tuple | set | dict)).any():
+            out[c] = out[c].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple | set)
+                                else (json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v))
+    return out

@@ -18,12 +18,10 @@ from markupsafe import Markup
 
 from reportkit.config import PACKAGE_DIR
 from reportkit.i18n import t
-from reportkit.tables import fmt_num, fmt_pct, missing
+from reportkit.report.tables import fmt_num, fmt_pct, missing
+from reportkit.vocab import ATTENTION, GRADE_CODES, STATUS_CODES
 
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-STATUS_ORDER = ("achieved", "ahead", "on_track", "lagging", "limited", "deteriorating",
-                "not_scheduled", "no_target", "no_data")
-ATTENTION = ("lagging", "limited", "deteriorating")
 
 
 @cache
@@ -79,15 +77,14 @@ def _text(x: Any, lang: str, pct: bool = False) -> str:
 def _counts(codes: pd.Series, lang: str) -> list[dict[str, Any]]:
     vc = codes.fillna("no_data").value_counts()
     return [{"code": c, "n": int(vc[c]), "label": t(f"status.status.{c}", lang)}
-            for c in STATUS_ORDER if c in vc.index]
+            for c in STATUS_CODES if c in vc.index]
 
 
-GRADE_ORDER = ("exceeded", "completed", "basically_completed", "not_completed")
 
 
 def _grades(codes: pd.Series, lang: str) -> list[dict[str, Any]]:
     vc = codes.dropna().value_counts()
-    return [{"n": int(vc[g]), "label": t(f"status.grade.{g}", lang)} for g in GRADE_ORDER if g in vc.index]
+    return [{"n": int(vc[g]), "label": t(f"status.grade.{g}", lang)} for g in GRADE_CODES if g in vc.index]
 
 
 def city_rows(ctx: Any) -> pd.DataFrame:

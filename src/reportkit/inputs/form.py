@@ -2,7 +2,7 @@
 
 Everything comes from the plan (catalogue + extracted tables): which indicators, districts and
 years are asked for, planned figures, units. The workbook carries a row of column codes (keys)
-under each header; :mod:`reportkit.actuals` finds cells through those codes and the indicator id
+under each header; :mod:`reportkit.inputs.actuals` finds cells through those codes and the indicator id
 written on each sheet, never through fixed positions, so any plan's layout reads back.
 
 Layout of each sheet type (``KEY_ROW_MARK`` is the first key of the key row):
@@ -29,8 +29,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from reportkit import files
-from reportkit.catalogue import Indicator, Plan
 from reportkit.i18n import t
+from reportkit.inputs.catalogue import Indicator, Plan
 
 # Fixed timestamp written into generated workbooks so that rebuilds give the same bytes.
 FIXED_TIME = dt.datetime(2020, 1, 1, 0, 0, 0)
@@ -42,10 +42,6 @@ LONG_KEYS = ["indicator", "indicator_zh", "indicator_en", "district", "year", "u
              "baseline", "value", "source", "status", "note"]
 CORRECTION_KEYS = ["indicator", "district", "year", "value", "source", "status", "note", "replaces"]
 CORRECTION_ROWS = 30
-JUDGEMENTS = {"met": "met", "partly": "partly", "not_met": "not_met", "not met": "not_met",
-              "partly met": "partly", "达到": "met", "部分达到": "partly", "未达到": "not_met"}
-STATUSES = {"final": "final", "preliminary": "preliminary", "正式": "final", "最终": "final",
-            "终": "final", "初步": "preliminary", "初步数": "preliminary"}
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")      # yellow: cells to fill
 PLAN_FILL = PatternFill("solid", fgColor="E7E6E6")       # grey: the plan's figures
@@ -291,8 +287,8 @@ def _finish(ws, freeze: str, widths: dict[str, float], default: float) -> None:
 
 def annex_titles(plan: Plan) -> dict[int, str]:
     """The annex tables' own titles, read from the plan document (empty if unreadable)."""
-    from reportkit import plan as plan_tables
     from reportkit.errors import ReportkitError
+    from reportkit.inputs import plan as plan_tables
 
     try:
         tables = plan_tables.extract(plan.document)
@@ -368,8 +364,8 @@ def write_template(plan: Plan, out: Path, fmt: str = "xlsx") -> Path:
 
 def load_plan(catalogue_path: Path | None = None) -> Plan:
     """The plan of a catalogue (default: the embedded one), resolved against its tables."""
-    from reportkit import catalogue
-    from reportkit import plan as plan_tables
+    from reportkit.inputs import catalogue
+    from reportkit.inputs import plan as plan_tables
 
     if catalogue_path is None:
         return catalogue.load_default()

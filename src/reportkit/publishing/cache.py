@@ -1,7 +1,7 @@
 """The build cache: content hashes of everything a build step reads, and a store keyed by them.
 
 ``reportkit build`` re-runs a step only when the hash of its inputs changed (see
-:mod:`reportkit.build`): an executed notebook is keyed by its staged source, parameters,
+:mod:`reportkit.publishing.pipeline`): an executed notebook is keyed by its staged source, parameters,
 language, the *content* of the report context, the commentary it may read, reportkit's own
 source (code, locales, templates, default method) and the versions of the tools that run it.
 Built editions are keyed by their staged book sources, PDFs by the edition's HTML.

@@ -3,7 +3,7 @@
 Input is one built edition of the Jupyter Book (``_build/<stage>/html/<lang>/``) or an explicit
 list of its HTML pages in reading order. From each page only the article is kept: theme chrome,
 code cells, notebook streams and object reprs, header links, the language switcher and the
-banner are dropped. Interactive charts (``reportkit.charts.Figure`` markup: a ``.rk-vis`` div
+banner are dropped. Interactive charts (``reportkit.report.charts.Figure`` markup: a ``.rk-vis`` div
 and a ``vegaEmbed(el, spec, options)`` script) become static SVG rendered by vl-convert from the
 very spec the site uses, so print and site never disagree. The pages are assembled into a clean
 print HTML (cover, table of contents with page numbers, numbered headings) and typeset by
@@ -34,13 +34,13 @@ from urllib.parse import quote, unquote, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from reportkit.config import BUILD_DIR, LANGS, PACKAGE_DIR
+from reportkit.config import BUILD_DIR, PACKAGE_DIR
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.files import atomic_write_bytes
 from reportkit.i18n import t
+from reportkit.vocab import LANGS, STAGES
 
 TEMPLATE_DIR = PACKAGE_DIR / "templates" / "pdf"
-STAGES: tuple[str, ...] = ("midterm", "final")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}  # the lang attribute: hyphenation, font selection
 
 # Where the article is, in order of preference (sphinx-book-theme, then plain Sphinx themes).
@@ -150,7 +150,7 @@ def _article(soup: BeautifulSoup, path: Path) -> Tag:
 def notebook_svgs(notebooks: Path | Sequence[Path]) -> dict[str, str]:
     """Static SVGs the executed notebooks already hold, by chart container id (``vis-…``).
 
-    ``reportkit.charts.Figure`` outputs its interactive HTML and an ``image/svg+xml`` rendered
+    ``reportkit.report.charts.Figure`` outputs its interactive HTML and an ``image/svg+xml`` rendered
     by vl-convert side by side; the site shows the HTML, print reuses the SVG (no re-render).
     """
     files = sorted(Path(notebooks).glob("*.ipynb")) if isinstance(notebooks, Path) else \
@@ -571,7 +571,7 @@ def _edition_job(job: tuple[str, str, str, dict[str, Any], str]) -> tuple[str, f
 
 
 def build_step(staging: Path, ctx: Any, pages: Any = None, opts: Any = None) -> dict[str, float]:
-    """The build's PDF step (a ``reportkit.build.EXTRA_STEPS`` entry): one PDF per edition.
+    """The build's PDF step (a ``reportkit.publishing.pipeline.EXTRA_STEPS`` entry): one PDF per edition.
 
     Reads ``staging/html/<lang>/`` (and the executed notebooks in ``staging/book/<lang>/`` for
     their chart SVGs), writes ``staging/pdf/<plan-id>-<stage>-<lang>.pdf`` and a copy in
@@ -603,10 +603,10 @@ def build_step(staging: Path, ctx: Any, pages: Any = None, opts: Any = None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Developer entry: ``python -m reportkit.pdf EDITION_DIR OUT.pdf --lang zh --title …``."""
+    """Developer entry: ``python -m reportkit.publishing.pdf EDITION_DIR OUT.pdf --lang zh --title …``."""
     from reportkit.cli import default_lang
 
-    p = argparse.ArgumentParser(prog="python -m reportkit.pdf", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m reportkit.publishing.pdf", description=__doc__.splitlines()[0])
     p.add_argument("edition", type=Path)
     p.add_argument("out", type=Path)
     p.add_argument("--lang", choices=LANGS, required=True)

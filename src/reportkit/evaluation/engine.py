@@ -22,29 +22,17 @@ from typing import Any
 
 import pandas as pd
 
-from reportkit.catalogue import Indicator, Plan
 from reportkit.errors import Location, ReportkitError
 from reportkit.files import atomic_write
 from reportkit.i18n import t
-from reportkit.method import (
+from reportkit.inputs.catalogue import Indicator, Plan
+from reportkit.inputs.method import (
     Method,
     as_method,
     method_problem,
 )
+from reportkit.vocab import RESULT_COLUMNS, STAGES, TIDY_COLUMNS
 
-STAGES = ("midterm", "final")
-ACTUALS_COLUMNS = ["indicator", "district", "year", "value", "judgement", "source", "status",
-                   "note", "replaces", "location", "illustrative"]
-RESULT_COLUMNS = [
-    "indicator", "indicator_zh", "indicator_en", "district", "district_zh", "district_en",
-    "is_city", "tier", "kind", "attribute", "unit_zh", "unit_en", "value_unit_zh", "value_unit_en",
-    "stage", "as_of", "time_progress", "baseline", "baseline_year", "baseline_from", "target",
-    "target_value", "expected", "actual", "actual_year", "actual_partial", "completion",
-    "schedule_ratio", "status", "reason", "warning", "grade", "required_pace", "pace_so_far",
-    "acceleration", "projection", "projected_completion", "observed_rate", "required_rate",
-    "international_ratio", "international_status", "missing_years", "unplanned_output",
-    "judgement", "judged_on", "value_status", "sources", "corrections", "district_rank",
-]
 _AS_OF = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?\s*$")
 
 
@@ -114,10 +102,10 @@ def prepare_actuals(actuals: pd.DataFrame | None) -> tuple[dict[tuple[str, str, 
     if actuals is None or len(actuals) == 0:
         return {}, log
     frame = actuals.copy()
-    for col in ACTUALS_COLUMNS:
+    for col in TIDY_COLUMNS:
         if col not in frame.columns:
             frame[col] = None
-    records = frame[ACTUALS_COLUMNS].to_dict("records")
+    records = frame[TIDY_COLUMNS].to_dict("records")
     locations = {_text(r["location"]) for r in records}
     replaced = {_text(r["replaces"]) for r in records} - {""}
     for r in records:
@@ -760,9 +748,9 @@ def write_evaluation(ev: Evaluation, path: Path) -> list[Path]:
 
 # --------------------------------------------------------------------------- CLI
 def _read_actuals(path: Path, plan: Plan, lang: str) -> pd.DataFrame:
-    """The tidy actuals via reportkit.actuals when it exists; a tidy CSV otherwise."""
+    """The tidy actuals via reportkit.inputs.actuals when it exists; a tidy CSV otherwise."""
     try:
-        from reportkit import actuals as actuals_mod  # written in parallel (issue: actuals)
+        from reportkit.inputs import actuals as actuals_mod
     except ImportError:
         actuals_mod = None
     if actuals_mod is not None and hasattr(actuals_mod, "read_actuals"):
@@ -795,7 +783,7 @@ def register(sub) -> None:
 
 
 def _cli_evaluate(args) -> int:
-    from reportkit.template import load_plan
+    from reportkit.inputs.form import load_plan
 
     plan = load_plan(args.catalogue)
     method = as_method(args.method)

@@ -15,11 +15,7 @@ import pandas as pd
 import yaml
 
 from reportkit.errors import Location, Problem, ReportkitError
-
-KINDS = ("cumulative", "level", "ceiling", "floor", "growth", "qualitative")
-ATTRIBUTES = ("anticipatory", "binding")
-ATTRIBUTE_ZH = {"预期性": "anticipatory", "约束性": "binding"}
-TIERS = ("main", "annex", "secondary")
+from reportkit.vocab import ATTRIBUTE_ZH, ATTRIBUTES, KINDS, TIERS
 
 
 @dataclass(frozen=True)
@@ -103,7 +99,7 @@ def _pair(value: Any, what: str, path: Path) -> dict[str, str]:
 
 
 def load(path: Path, tables: Any | None = None) -> Plan:
-    """Read a catalogue; with ``tables`` (a :class:`reportkit.plan.PlanTables`) resolve targets.
+    """Read a catalogue; with ``tables`` (a :class:`reportkit.inputs.plan.PlanTables`) resolve targets.
 
     Raises ReportkitError naming the catalogue and the field when something is inconsistent,
     including a pointer (``main_row``, ``annex``) that the plan's tables do not have.
@@ -213,8 +209,8 @@ def resolve(plan: Plan, tables: Any) -> Plan:
 
 def load_default(processed_dir: Path | None = None) -> Plan:
     """The embedded default plan, resolved against freshly extracted tables."""
-    from reportkit import plan as plan_tables
     from reportkit.config import DEFAULT_CATALOGUE
+    from reportkit.inputs import plan as plan_tables
 
     cat = load(DEFAULT_CATALOGUE)
     return resolve(cat, plan_tables.extract(cat.document))

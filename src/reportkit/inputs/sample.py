@@ -30,9 +30,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from reportkit.catalogue import Indicator, Plan
 from reportkit.i18n import t
-from reportkit.template import (
+from reportkit.inputs.catalogue import Indicator, Plan
+from reportkit.inputs.form import (
     atomic_write_bytes,
     build_workbook,
     districts_for,
@@ -235,7 +235,7 @@ def _plant(plan: Plan, values: list[Value], mid: int) -> dict:
 
 def _cells(wb: Workbook) -> tuple[dict, dict]:
     """Where each (indicator, district, year) goes: value cell, and its row's source/status cells."""
-    from reportkit.template import both
+    from reportkit.inputs.form import both
 
     label = both("actuals.indicator_id")
     where, meta = {}, {}
@@ -308,7 +308,7 @@ def register(sub) -> None:
 
 
 def _cli_sample(args) -> int:
-    from reportkit.template import load_plan
+    from reportkit.inputs.form import load_plan
 
     plan = load_plan(args.catalogue)
     path, n = write_sample(plan, args.out, args.seed)

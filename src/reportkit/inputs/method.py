@@ -20,21 +20,8 @@ import yaml
 from reportkit.config import DEFAULT_METHOD
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.i18n import t
+from reportkit.vocab import GRADE_CODES, INTERNATIONAL_CODES, JUDGEMENTS, STATUS_CODES, STATUS_RANK
 
-# Status codes of METHOD.md §5 (plus the extension `no_target`), in display order.
-STATUS_CODES: tuple[str, ...] = (
-    "achieved", "ahead", "on_track", "lagging", "limited", "deteriorating",
-    "not_scheduled", "no_target", "no_data",
-)
-# Codes with a progress meaning, worst to best: "more actual never lowers the rank".
-STATUS_RANK: dict[str, int] = {
-    "deteriorating": 0, "limited": 1, "lagging": 2, "on_track": 3, "ahead": 4, "achieved": 5,
-}
-GRADE_CODES: tuple[str, ...] = ("exceeded", "completed", "basically_completed", "not_completed")
-INTERNATIONAL_CODES: tuple[str, ...] = (
-    "on_track", "acceleration_needed", "limited_progress", "deterioration",
-)
-JUDGEMENTS: tuple[str, ...] = ("met", "partly", "not_met")
 # Extensions of METHOD.md decided in docs/method-extensions.md (text in locales method.yml).
 EXTENSIONS: tuple[str, ...] = (
     "no_target", "annex_target", "baseline", "month_as_of", "level_latest", "hold_level", "growth", "ceiling_floor",

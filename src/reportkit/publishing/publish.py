@@ -1,6 +1,6 @@
 """Safe publishing: one build per stage at a time, leftovers cleaned, pages checked before publishing.
 
-:func:`build_guard` wraps :func:`reportkit.build.build`:
+:func:`build_guard` wraps :func:`reportkit.publishing.pipeline.build`:
 
 * **lock** — an exclusive ``flock`` on ``<out>/.<stage>.lock``. The kernel releases it when the
   holding process ends in any way (also SIGKILL), so a stale lock never blocks: the file may stay,
@@ -181,7 +181,7 @@ OWN_SCRIPTS = [re.compile(p, re.S) for p in (
     r"\s*if \(searchInput\) \{\s*searchInput\.focus\(\);\s*searchInput\.select\(\);"
     r"\s*console\.log\(\"\[PST\]: Set focus on search field\.\"\);\s*\}\s*",
 )]
-# reportkit.charts.Figure.html(): the spec in the middle must be one JSON value.
+# reportkit.report.charts.Figure.html(): the spec in the middle must be one JSON value.
 CHART_SCRIPT = re.compile(r'\(function\(\)\{var el=document\.getElementById\("vis-[\w-]+"\);vegaEmbed\(el,'
                           r'(?P<spec>.*),\{"renderer": "svg", "actions": false\}\)'
                           r'\.catch\(function\(e\)\{console\.error\(e\);\}\);\}\)\(\);', re.S)

@@ -1,0 +1,62 @@
+"""The project's vocabulary, defined once: stages, languages, codes and the tidy table columns.
+
+Every layer imports its codes from here, so a status, a grade or a column cannot be spelled two
+ways. Their reader-facing texts live in the locales (``status.status.<code>`` …), keyed by these
+codes.
+"""
+
+from __future__ import annotations
+
+# Evaluation stages and editions.
+STAGES: tuple[str, ...] = ("midterm", "final")
+LANGS: tuple[str, ...] = ("zh", "en")
+
+# Catalogue: how a target is read, its attribute in the plan, and where it comes from.
+KINDS: tuple[str, ...] = ("cumulative", "level", "ceiling", "floor", "growth", "qualitative")
+ATTRIBUTES: tuple[str, ...] = ("anticipatory", "binding")
+ATTRIBUTE_ZH: dict[str, str] = {"预期性": "anticipatory", "约束性": "binding"}
+TIERS: tuple[str, ...] = ("main", "annex", "secondary")
+
+# Status codes of METHOD.md §5 (plus the extension `no_target`), in display order.
+STATUS_CODES: tuple[str, ...] = (
+    "achieved", "ahead", "on_track", "lagging", "limited", "deteriorating",
+    "not_scheduled", "no_target", "no_data",
+)
+# Codes with a progress meaning, worst to best: "more actual never lowers the rank".
+STATUS_RANK: dict[str, int] = {
+    "deteriorating": 0, "limited": 1, "lagging": 2, "on_track": 3, "ahead": 4, "achieved": 5,
+}
+# Statuses that need attention (the summary lists them first).
+ATTENTION: tuple[str, ...] = ("lagging", "limited", "deteriorating")
+GRADE_CODES: tuple[str, ...] = ("exceeded", "completed", "basically_completed", "not_completed")
+INTERNATIONAL_CODES: tuple[str, ...] = (
+    "on_track", "acceleration_needed", "limited_progress", "deterioration",
+)
+# Qualitative judgements, and the words the form accepts for each.
+JUDGEMENTS: tuple[str, ...] = ("met", "partly", "not_met")
+JUDGEMENT_WORDS: dict[str, str] = {
+    "met": "met", "partly": "partly", "not_met": "not_met", "not met": "not_met",
+    "partly met": "partly", "达到": "met", "部分达到": "partly", "未达到": "not_met",
+}
+# Status of a reported value, and the words the form accepts for each.
+VALUE_STATUSES: tuple[str, ...] = ("final", "preliminary")
+VALUE_STATUS_WORDS: dict[str, str] = {
+    "final": "final", "preliminary": "preliminary", "正式": "final", "最终": "final",
+    "终": "final", "初步": "preliminary", "初步数": "preliminary",
+}
+
+# The tidy actuals table: one row per value as reported (corrections are rows that name the
+# location they replace).
+TIDY_COLUMNS: list[str] = ["indicator", "district", "year", "value", "judgement", "source", "status",
+                           "note", "replaces", "location", "illustrative"]
+# The results table: one row per indicator × district.
+RESULT_COLUMNS: list[str] = [
+    "indicator", "indicator_zh", "indicator_en", "district", "district_zh", "district_en",
+    "is_city", "tier", "kind", "attribute", "unit_zh", "unit_en", "value_unit_zh", "value_unit_en",
+    "stage", "as_of", "time_progress", "baseline", "baseline_year", "baseline_from", "target",
+    "target_value", "expected", "actual", "actual_year", "actual_partial", "completion",
+    "schedule_ratio", "status", "reason", "warning", "grade", "required_pace", "pace_so_far",
+    "acceleration", "projection", "projected_completion", "observed_rate", "required_rate",
+    "international_ratio", "international_status", "missing_years", "unplanned_output",
+    "judgement", "judged_on", "value_status", "sources", "corrections", "district_rank",
+]
