@@ -39,7 +39,7 @@ from reportkit.publishing import book
 from reportkit.publishing import pipeline as build
 from reportkit.vocab import LANGS
 
-STAGE_ORDER = ("extract", "validate", "evaluate", "notebooks", "site", "pdf", "extra", "publish")
+STAGE_ORDER = ("extract", "validate", "evaluate", "notebooks", "site", "pdf", "check", "publish")
 TARGETS = {"clean": 30.0, "no change": 3.0, "one value": 10.0}  # seconds, default report
 
 

@@ -64,7 +64,7 @@ def test_evaluate_user_errors(tmp_path, capsys, args, text):
 def test_any_plan_2026_2030_many_districts(tmp_path):
     """A synthetic 2026–2030 plan (20 districts, 8 annexes): actuals equal to the plan give R = 1."""
     from reportkit.evaluation.engine import run_evaluation
-    from reportkit.inputs.form import load_plan
+    from reportkit.inputs.catalogue import load_plan
     from reportkit.inputs.synthetic import write_plan
 
     _, cat = write_plan(tmp_path, districts=20, annexes=8, first_year=2026)

@@ -746,64 +746,21 @@ def write_evaluation(ev: Evaluation, path: Path) -> list[Path]:
     return [*written, meta_path]
 
 
-# --------------------------------------------------------------------------- CLI
-def _read_actuals(path: Path, plan: Plan, lang: str) -> pd.DataFrame:
-    """The tidy actuals via reportkit.inputs.actuals when it exists; a tidy CSV otherwise."""
-    try:
-        from reportkit.inputs import actuals as actuals_mod
-    except ImportError:
-        actuals_mod = None
-    if actuals_mod is not None and hasattr(actuals_mod, "read_actuals"):
-        result = actuals_mod.read_actuals(path, plan, lang)
-        result.raise_for_problems()  # errors stop the evaluation; warnings are shown
-        for w in result.warnings:
-            print(w.message(lang))
-        return result.table
-    if not Path(path).is_file():
-        from reportkit.errors import Problem
-        raise ReportkitError(Problem("file_not_found", params={"path": str(path)}))
-    return pd.read_csv(path, dtype={"judgement": str, "replaces": str, "location": str, "source": str})
+def evaluate_files(actuals: Path | str, *, stage: str = "midterm", as_of: str | None = None,
+                   method: Path | str | None = None, catalogue: Path | str | None = None,
+                   lang: str = "zh") -> tuple[Evaluation, list[Any]]:
+    """Evaluate from files: the catalogue's plan, a filled form or tidy CSV, a method file.
 
+    A bad date fails before the actuals are read; invalid actuals raise ReportkitError with
+    every located problem. Returns the evaluation and the reader's warnings.
+    """
+    from reportkit.inputs.actuals import read_actuals
+    from reportkit.inputs.catalogue import load_plan
 
-def register(sub) -> None:
-    """Add ``reportkit evaluate`` to the CLI."""
-    from reportkit.config import DEFAULT_ACTUALS, PROCESSED_DIR
+    plan = load_plan(catalogue)
+    m = as_method(method)
+    parse_as_of(as_of, plan, stage, m)
+    read = read_actuals(actuals, plan, lang)
+    read.raise_for_problems()
+    return run_evaluation(plan, read.table, stage, as_of, m), list(read.warnings)
 
-    p = sub.add_parser("evaluate", help="evaluate the plan against its actuals (METHOD.md)")
-    p.add_argument("--actuals", type=Path, default=DEFAULT_ACTUALS,
-                   help="filled actuals workbook or tidy CSV (default: the sample actuals)")
-    p.add_argument("--stage", choices=STAGES, default="midterm", help="midterm (default) or final")
-    p.add_argument("--as-of", dest="as_of", default=None,
-                   help="YYYY or YYYY-MM inside the plan period (default: the stage's year)")
-    p.add_argument("--method", type=Path, default=None, help="method file overriding the defaults")
-    p.add_argument("--catalogue", type=Path, default=None, help="indicator catalogue (default: embedded plan)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output .csv or .xlsx (default: data/processed/evaluation-<stage>.csv)")
-    p.set_defaults(func=_cli_evaluate, _processed=PROCESSED_DIR)
-
-
-def _cli_evaluate(args) -> int:
-    from reportkit.inputs.form import load_plan
-
-    plan = load_plan(args.catalogue)
-    method = as_method(args.method)
-    parse_as_of(args.as_of, plan, args.stage, method)  # fail on a bad date before reading data
-    actuals = _read_actuals(args.actuals, plan, args.lang)
-    ev = run_evaluation(plan, actuals, args.stage, args.as_of, method)
-    out = args.out or args._processed / f"evaluation-{args.stage}.csv"
-    written = write_evaluation(ev, out)
-    lang = args.lang
-    counts = ev.results["status"].value_counts()
-    print(t("status.cli.done", lang, rows=len(ev.results), as_of=ev.meta["as_of"],
-            tau=f"{ev.meta['time_progress']:.2f}"))
-    for code, n in counts.items():
-        print(f"  {t(f'status.status.{code}', lang)}: {n}")
-    warnings = int((ev.results["warning"] == True).sum())  # noqa: E712 (None is not False here)
-    if warnings:
-        print(t("status.cli.warnings", lang, n=warnings))
-    bad = ev.reconciliation[ev.reconciliation["agrees"] == False]  # noqa: E712
-    if len(bad):
-        print(t("status.cli.mismatches", lang, n=len(bad)))
-    for path in written:
-        print(f"  {path}")
-    return 0

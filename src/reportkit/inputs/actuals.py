@@ -598,35 +598,3 @@ def load_actuals(path: Path | str, plan: Plan) -> pd.DataFrame:
     result = read_actuals(path, plan)
     result.raise_for_problems()
     return result.table
-
-
-# ---- CLI ------------------------------------------------------------------------------------
-
-def register(sub) -> None:
-    """Add ``reportkit validate`` to the CLI."""
-    import argparse
-
-    p = sub.add_parser("validate", help="check a filled actuals workbook or tidy CSV")
-    p.add_argument("path", type=Path, help="filled workbook (.xlsx) or tidy CSV")
-    p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
-                   help="language of the messages")
-    p.add_argument("--catalogue", type=Path, default=None, help="indicator catalogue (default: embedded plan)")
-    p.set_defaults(func=_cli_validate)
-
-
-def _cli_validate(args) -> int:
-    import sys
-
-    from reportkit.inputs.form import load_plan
-
-    plan = load_plan(args.catalogue)
-    result = read_actuals(args.path, plan, lang=args.lang)
-    for p in result.problems + result.warnings:
-        print(p.message(args.lang), file=sys.stderr if p.severity == "error" else sys.stdout)
-    if result.problems:
-        print(t("actuals.summary_problems", args.lang, errors=len(result.problems),
-                warnings=len(result.warnings)), file=sys.stderr)
-        return 1
-    print(result.summary(plan, args.lang))
-    print(t("actuals.summary_ok", args.lang))
-    return 0

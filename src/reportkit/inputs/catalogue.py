@@ -207,10 +207,26 @@ def resolve(plan: Plan, tables: Any) -> Plan:
     return plan
 
 
-def load_default(processed_dir: Path | None = None) -> Plan:
-    """The embedded default plan, resolved against freshly extracted tables."""
+def open_plan(catalogue_path: Path | str | None = None,
+              plan_path: Path | str | None = None) -> tuple[Plan, Any]:
+    """A catalogue (default: the embedded plan's) resolved against the tables of its plan.
+
+    ``plan_path`` replaces the document the catalogue names. Returns the plan and its tables
+    (:class:`reportkit.inputs.plan.PlanTables`). The one place a plan is loaded.
+    """
     from reportkit.config import DEFAULT_CATALOGUE
     from reportkit.inputs import plan as plan_tables
 
-    cat = load(DEFAULT_CATALOGUE)
-    return resolve(cat, plan_tables.extract(cat.document))
+    cat = load(Path(catalogue_path) if catalogue_path else DEFAULT_CATALOGUE)
+    tables = plan_tables.extract(Path(plan_path) if plan_path else cat.document)
+    return resolve(cat, tables), tables
+
+
+def load_plan(catalogue_path: Path | str | None = None, plan_path: Path | str | None = None) -> Plan:
+    """The plan of a catalogue (default: the embedded one), resolved against its tables."""
+    return open_plan(catalogue_path, plan_path)[0]
+
+
+def load_default() -> Plan:
+    """The embedded default plan, resolved against freshly extracted tables."""
+    return load_plan()

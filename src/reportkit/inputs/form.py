@@ -360,34 +360,3 @@ def write_template(plan: Plan, out: Path, fmt: str = "xlsx") -> Path:
     """Write the template (``xlsx`` workbook or ``csv`` skeleton) atomically to ``out``."""
     data = workbook_bytes(build_workbook(plan)) if fmt == "xlsx" else csv_bytes(csv_rows(plan))
     return atomic_write_bytes(data, out)
-
-
-def load_plan(catalogue_path: Path | None = None) -> Plan:
-    """The plan of a catalogue (default: the embedded one), resolved against its tables."""
-    from reportkit.inputs import catalogue
-    from reportkit.inputs import plan as plan_tables
-
-    if catalogue_path is None:
-        return catalogue.load_default()
-    cat = catalogue.load(catalogue_path)
-    return catalogue.resolve(cat, plan_tables.extract(cat.document))
-
-
-def register(sub) -> None:
-    """Add ``reportkit template`` to the CLI."""
-    p = sub.add_parser("template", help="write the actuals template to fill (xlsx or csv)")
-    p.add_argument("--format", choices=["xlsx", "csv"], default="xlsx", help="xlsx (default) or csv")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output file (default: _build/actuals-template.xlsx or .csv)")
-    p.add_argument("--catalogue", type=Path, default=None, help="indicator catalogue (default: embedded plan)")
-    p.set_defaults(func=_cli_template)
-
-
-def _cli_template(args) -> int:
-    from reportkit.config import BUILD_DIR
-
-    plan = load_plan(args.catalogue)
-    out = args.out or BUILD_DIR / f"actuals-template.{args.format}"
-    path = write_template(plan, out, args.format)
-    print(t("actuals.template_written", args.lang, path=path, cells=len(expected_cells(plan))))
-    return 0

@@ -328,30 +328,3 @@ def load_tables(processed_dir: Path) -> PlanTables:
                                     na_values={"target": [""]}),
         plan_audit=pd.read_csv(d / "plan_audit.csv"),
     )
-
-
-def register(sub) -> None:
-    """Add ``reportkit extract`` to the CLI."""
-    from reportkit.config import DEFAULT_PLAN, PROCESSED_DIR
-
-    p = sub.add_parser("extract", help="read the plan's tables into tidy CSV files")
-    p.add_argument("--plan", type=Path, default=DEFAULT_PLAN, help="plan text export (default: embedded plan)")
-    p.add_argument("--out", type=Path, default=PROCESSED_DIR, help="output folder (default: data/processed)")
-    p.set_defaults(func=_cli_extract)
-
-
-def _cli_extract(args) -> int:
-    from reportkit.i18n import t
-
-    tables = extract(args.plan)
-    for w in tables.warnings:
-        print(w.message(args.lang))
-    written = write_tables(tables, args.out)
-    audit = tables.plan_audit
-    failed = int((~audit["passed"]).sum()) if len(audit) else 0
-    print(t("cli.extract_done", args.lang, annexes=tables.annex_targets["annex"].nunique(),
-            cells=len(tables.annex_targets), indicators=len(tables.main_indicators),
-            checks=len(audit), failed=failed))
-    for path in written.values():
-        print(f"  {path}")
-    return 0

@@ -294,23 +294,3 @@ def write_sample(plan: Plan, out: Path, seed: int = SEED) -> tuple[Path, int]:
     values, planted = generate(plan, seed)
     path = atomic_write_bytes(workbook_bytes(fill(plan, values, planted)), out)
     return path, sum(v.value is not None for v in values)
-
-
-def register(sub) -> None:
-    """Add ``reportkit sample-actuals`` to the CLI."""
-    from reportkit.config import DEFAULT_ACTUALS
-
-    p = sub.add_parser("sample-actuals", help="write illustrative (not official) actuals for the plan")
-    p.add_argument("--out", type=Path, default=DEFAULT_ACTUALS, help="output workbook (default: data/raw/actuals/sample-actuals.xlsx)")
-    p.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
-    p.add_argument("--catalogue", type=Path, default=None, help="indicator catalogue (default: embedded plan)")
-    p.set_defaults(func=_cli_sample)
-
-
-def _cli_sample(args) -> int:
-    from reportkit.inputs.form import load_plan
-
-    plan = load_plan(args.catalogue)
-    path, n = write_sample(plan, args.out, args.seed)
-    print(t("actuals.sample_written", args.lang, path=path, values=n, seed=args.seed))
-    return 0

@@ -102,21 +102,3 @@ def write_plan(out_dir: Path, *, districts: int = 20, annexes: int = 8, first_ye
     cat_path = out_dir / "catalogue.yml"
     cat_path.write_text(yaml.safe_dump(catalogue, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return plan_path, cat_path
-
-
-def register(sub) -> None:
-    """Add ``reportkit synthetic-plan`` to the CLI."""
-    p = sub.add_parser("synthetic-plan", help="write a synthetic plan and catalogue of a given size")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--districts", type=int, default=20, help="number of districts (default 20)")
-    p.add_argument("--annexes", type=int, default=8, help="number of annex programmes (default 8)")
-    p.add_argument("--first-year", type=int, default=2026, help="first plan year (default 2026)")
-    p.set_defaults(func=_cli)
-
-
-def _cli(args) -> int:
-    plan_path, cat_path = write_plan(args.out, districts=args.districts, annexes=args.annexes,
-                                     first_year=args.first_year)
-    print(plan_path)
-    print(cat_path)
-    return 0

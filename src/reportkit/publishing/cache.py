@@ -13,17 +13,14 @@ cache: two writers of the same key write the same content, the first rename wins
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import hashlib
-import math
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable
 from functools import cache
 from importlib import metadata
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from reportkit import config as cfg
@@ -94,117 +91,6 @@ def toolchain_fingerprint() -> str:
 
 
 # ── content hash of Python values ──────────────────────────────────────────────────────────
-
-
-def content_hash(obj: Any) -> str:
-    """A hash of a value's content, the same in every process (unlike pickle bytes or ``hash``).
-
-    Walks dataclasses, objects' ``__dict__``, mappings (sorted by key), sequences, sets
-    (sorted by their elements' hashes), pandas frames/series (columns, dtypes, index, values)
-    and numpy arrays. Floats are hashed exactly (``float.hex``); NaN and None stay distinct.
-    """
-    h = _h()
-    _feed(h, obj, set())
-    return h.hexdigest()
-
-
-def _feed(h: Any, obj: Any, active: set[int]) -> None:  # noqa: C901 - one case per kind of value
-    import numpy as np
-    import pandas as pd
-
-    def tag(name: str) -> None:
-        h.update(b"\x00" + name.encode("utf-8") + b"\x00")
-
-    if obj is None or isinstance(obj, bool):
-        tag(repr(obj))
-    elif isinstance(obj, enum.Enum):
-        tag("enum")
-        tag(f"{type(obj).__qualname__}.{obj.name}")
-    elif isinstance(obj, int | np.integer):
-        tag("int")
-        tag(str(int(obj)))
-    elif isinstance(obj, float | np.floating):
-        tag("float")
-        f = float(obj)
-        tag("nan" if math.isnan(f) else f.hex())
-    elif isinstance(obj, str):
-        tag("str")
-        h.update(hash_bytes(obj).encode("ascii"))
-    elif isinstance(obj, bytes):
-        tag("bytes")
-        h.update(hash_bytes(obj).encode("ascii"))
-    elif isinstance(obj, PurePath):
-        tag("path")
-        tag(obj.as_posix())
-    elif obj is pd.NaT or obj is pd.NA:
-        tag(repr(obj))
-    elif isinstance(obj, pd.Timestamp | np.datetime64 | pd.Timedelta):
-        tag(type(obj).__name__)
-        tag(str(obj))
-    elif id(obj) in active:  # a cycle: name it, don't recurse
-        tag("cycle")
-        tag(type(obj).__qualname__)
-    else:
-        active.add(id(obj))
-        try:
-            _feed_container(h, obj, active, tag, np, pd)
-        finally:
-            active.discard(id(obj))
-
-
-def _feed_container(h: Any, obj: Any, active: set[int], tag: Any, np: Any, pd: Any) -> None:
-    if isinstance(obj, pd.DataFrame):
-        tag("DataFrame")
-        _feed(h, [str(c) for c in obj.columns], active)
-        _feed(h, [str(t) for t in obj.dtypes], active)
-        _feed(h, list(obj.index), active)
-        for col in obj.columns:
-            _feed(h, obj[col].tolist(), active)
-        _feed(h, dict(obj.attrs), active)
-    elif isinstance(obj, pd.Series):
-        tag("Series")
-        _feed(h, [str(obj.name), str(obj.dtype), list(obj.index), obj.tolist()], active)
-    elif isinstance(obj, pd.Index):
-        tag("Index")
-        _feed(h, list(obj), active)
-    elif isinstance(obj, np.ndarray):
-        tag("ndarray")
-        _feed(h, [str(obj.dtype), list(obj.shape), obj.tolist()], active)
-    elif isinstance(obj, dict):
-        tag("dict")
-        items = sorted(((content_hash(k), v) for k, v in obj.items()), key=lambda kv: kv[0])
-        for k, v in items:
-            tag(k)
-            _feed(h, v, active)
-    elif isinstance(obj, set | frozenset):
-        tag("set")
-        for k in sorted(content_hash(x) for x in obj):
-            tag(k)
-    elif isinstance(obj, list | tuple):
-        tag(type(obj).__name__)
-        tag(str(len(obj)))
-        for x in obj:
-            _feed(h, x, active)
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        tag(f"dc:{type(obj).__module__}.{type(obj).__qualname__}")
-        for f in dataclasses.fields(obj):
-            tag(f.name)
-            _feed(h, getattr(obj, f.name), active)
-    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
-        tag(f"obj:{type(obj).__module__}.{type(obj).__qualname__}")
-        _feed(h, vars(obj), active)
-    elif hasattr(obj, "__slots__"):
-        tag(f"slots:{type(obj).__module__}.{type(obj).__qualname__}")
-        _feed(h, {s: getattr(obj, s, None) for s in obj.__slots__}, active)
-    else:  # anything else must at least have a stable repr (dates, Decimal, …)
-        text = repr(obj)
-        if " at 0x" in text:
-            raise TypeError(f"no content hash for {type(obj).__qualname__}")
-        tag(f"repr:{type(obj).__qualname__}")
-        tag(text)
-
-
-# ── the store ──────────────────────────────────────────────────────────────────────────────
 
 
 class Cache:

@@ -39,42 +39,50 @@ def _parameters_cell(nb: dict[str, Any]) -> tuple[int, str]:
 
 
 def notebook_parameters(path: Path) -> dict[str, Parameter]:
-    """The documented parameters of a notebook, read from its ``parameters`` cell.
+    """The documented parameters of a notebook, read by ``papermill.inspect_notebook``.
 
-    Every statement of the cell must be ``name: type = literal  # help`` with a type among
-    str/int/float/bool and a default of that type; anything else is a located error.
+    Every statement of the ``parameters`` cell must be ``name: type = literal  # help`` with a
+    type among str/int/float/bool, a default of that type and a help text; anything else
+    (papermill would only log it and skip the line) is a located error.
     """
+    import papermill
+
     path = Path(path)
     nb = json.loads(path.read_text(encoding="utf-8"))
     index, source = _parameters_cell(nb)
     if index < 0:
         raise ReportkitError(report_problem("nb_no_parameters", Location(str(path))))
-    lines = source.splitlines()
+    found = papermill.inspect_notebook(str(path))
     params: dict[str, Parameter] = {}
     problems: list[Problem] = []
-    for node in ast.parse(source).body:
-        where = Location(str(path), row=f"parameters cell, line {node.lineno}")
-        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                and isinstance(node.annotation, ast.Name) and node.annotation.id in PARAM_TYPES
-                and node.value is not None):
-            problems.append(report_problem("nb_bad_parameter_line", where,
-                                          {"line": lines[node.lineno - 1].strip()}))
+    for number, line in enumerate(source.splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
             continue
-        typ = PARAM_TYPES[node.annotation.id]
-        try:
-            default = ast.literal_eval(node.value)
-        except ValueError:
-            default = None
-        line = lines[node.lineno - 1]
-        help_text = line.split("#", 1)[1].strip() if "#" in line else ""
+        name = text.split(":", 1)[0].split("=", 1)[0].strip()
+        info = found.get(name)
+        default, typ = _default(info)
+        help_text = (info or {}).get("help", "").strip()
         # papermill's own parser gives up on quotes in the comment: keep help texts quote-free
-        if not _type_ok(default, typ) or not help_text or "'" in help_text or '"' in help_text:
-            problems.append(report_problem("nb_bad_parameter_line", where, {"line": line.strip()}))
+        if (info is None or typ is None or not _type_ok(default, typ) or not help_text
+                or "'" in help_text or '"' in help_text):
+            where = Location(str(path), row=f"parameters cell, line {number}")
+            problems.append(report_problem("nb_bad_parameter_line", where, {"line": text}))
             continue
-        params[node.target.id] = Parameter(node.target.id, typ, default, help_text)
+        params[name] = Parameter(name, typ, default, help_text)
     if problems:
         raise ReportkitError(problems)
     return params
+
+
+def _default(info: dict[str, Any] | None) -> tuple[Any, type | None]:
+    """The default value and type of one inspected parameter (None, None when unusable)."""
+    if info is None or info.get("inferred_type_name") not in PARAM_TYPES:
+        return None, None
+    try:
+        return ast.literal_eval(info["default"]), PARAM_TYPES[info["inferred_type_name"]]
+    except (ValueError, SyntaxError):
+        return None, None
 
 
 def _type_ok(value: Any, typ: type) -> bool:
@@ -108,23 +116,66 @@ def check_parameters(path: Path, given: dict[str, Any]) -> dict[str, Any]:
     return {**{n: p.default for n, p in spec.items()}, **given}
 
 
-def stage_notebook(ctx: ReportContext, page: Page, lang: str, dest: Path) -> None:
-    """Copy a page notebook for one language: markdown cells rendered as jinja2 templates.
+def markdown_template(cell: dict[str, Any]) -> str:
+    """The jinja2 template of a markdown cell (``metadata.reportkit.template``), else its text.
 
-    Markdown cells may use ``{{ t('report.key') }}`` and ``{{ title }}``; code cells get the
-    ``remove-input`` tag (the site shows outputs only), the parameters cell ``remove-cell``.
+    A page notebook's markdown cells show readable text in Jupyter (the Chinese edition, see
+    :func:`refresh_markdown`); the template they came from sits in the cell's metadata, and
+    the build renders it in each language.
     """
+    src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    return cell.get("metadata", {}).get("reportkit", {}).get("template", src)
+
+
+def render_markdown(template: str, lang: str, title: str) -> str:
+    """A markdown template in ``lang``: ``{{ t('report.key') }}`` and ``{{ title }}`` filled in."""
     import jinja2
 
-    nb = json.loads(page.source.read_text(encoding="utf-8"))
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    variables = {"t": lambda key, **kw: t(key, lang, **kw), "title": markdown_text(page_title(ctx, page, lang)),
-                 "lang": lang}
+    return env.from_string(template).render(t=lambda key, **kw: t(key, lang, **kw), title=title, lang=lang)
+
+
+def source_title(notebook: str, lang: str = "zh") -> str:
+    """The heading a page notebook shows in Jupyter: the page's generic name."""
+    if notebook == "programme":
+        return t("report.pages.programme_fallback", lang, annex=1)
+    return t(f"report.pages.{notebook}", lang)
+
+
+def refresh_markdown(path: Path, lang: str = "zh") -> bool:
+    """Rewrite a page notebook's markdown cells as text in ``lang`` from their templates.
+
+    Returns True when the file changed. ``tests/test_build.py`` fails when a notebook's text
+    no longer matches its templates (then run this on it).
+    """
+    path = Path(path)
+    raw = path.read_text(encoding="utf-8")
+    nb = json.loads(raw)
     for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] != "markdown":
+            continue
+        template = markdown_template(cell)
+        cell.setdefault("metadata", {})["reportkit"] = {"template": template}
+        cell["source"] = render_markdown(template, lang, markdown_text(source_title(path.stem, lang)))
+    text = json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
+    if text != raw:
+        atomic_write_text(path, text)
+    return text != raw
+
+
+def stage_notebook(ctx: ReportContext, page: Page, lang: str, dest: Path) -> None:
+    """Copy a page notebook for one language: markdown cells rendered from their templates.
+
+    Code cells get the ``remove-input`` tag (the site shows outputs only), the parameters cell
+    ``remove-cell``.
+    """
+    nb = json.loads(page.source.read_text(encoding="utf-8"))
+    title = markdown_text(page_title(ctx, page, lang))
+    for cell in nb["cells"]:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if cell["cell_type"] == "markdown":
-            cell["source"] = env.from_string(src).render(**variables)
+            cell["source"] = render_markdown(markdown_template(cell), lang, title)
+            cell["metadata"].pop("reportkit", None)
         elif cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
             for tag in (("remove-cell",) if "parameters" in tags else ("remove-input",)):

@@ -16,7 +16,6 @@ date, and the PDF identifier is a hash of the print HTML.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import calendar
 import copy
@@ -38,6 +37,7 @@ from reportkit.config import BUILD_DIR, PACKAGE_DIR
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.files import atomic_write_bytes
 from reportkit.i18n import t
+from reportkit.report.context import pdf_file_name as pdf_name
 from reportkit.vocab import LANGS, STAGES
 
 TEMPLATE_DIR = PACKAGE_DIR / "templates" / "pdf"
@@ -77,9 +77,6 @@ class _Page:
     headings: list[_Heading] = field(default_factory=list)
 
 
-def pdf_name(plan_id: str, stage: str, lang: str) -> str:
-    """The PDF file name: ``<plan-id>-<stage>-<lang>.pdf``."""
-    return f"{plan_id}-{stage}-{lang}.pdf"
 
 
 def pdf_path(plan_id: str, stage: str, lang: str) -> Path:
@@ -570,8 +567,8 @@ def _edition_job(job: tuple[str, str, str, dict[str, Any], str]) -> tuple[str, f
     return str(target), time.perf_counter() - start
 
 
-def build_step(staging: Path, ctx: Any, pages: Any = None, opts: Any = None) -> dict[str, float]:
-    """The build's PDF step (a ``reportkit.publishing.pipeline.EXTRA_STEPS`` entry): one PDF per edition.
+def typeset_editions(staging: Path, ctx: Any, opts: Any = None) -> dict[str, float]:
+    """One PDF per edition of a staged build (the pipeline's ``pdf`` step calls it).
 
     Reads ``staging/html/<lang>/`` (and the executed notebooks in ``staging/book/<lang>/`` for
     their chart SVGs), writes ``staging/pdf/<plan-id>-<stage>-<lang>.pdf`` and a copy in
@@ -600,33 +597,3 @@ def build_step(staging: Path, ctx: Any, pages: Any = None, opts: Any = None) -> 
         atomic_write_bytes(downloads / Path(target).name, Path(target).read_bytes())
         seconds[lang] = round(took, 2)
     return seconds
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Developer entry: ``python -m reportkit.publishing.pdf EDITION_DIR OUT.pdf --lang zh --title …``."""
-    from reportkit.cli import default_lang
-
-    p = argparse.ArgumentParser(prog="python -m reportkit.publishing.pdf", description=__doc__.splitlines()[0])
-    p.add_argument("edition", type=Path)
-    p.add_argument("out", type=Path)
-    p.add_argument("--lang", choices=LANGS, required=True)
-    p.add_argument("--title", required=True)
-    p.add_argument("--stage", choices=STAGES, required=True)
-    p.add_argument("--as-of", required=True)
-    p.add_argument("--date")
-    p.add_argument("--illustrative", action="store_true")
-    args = p.parse_args(argv)
-    cover = {"title": args.title, "stage": args.stage, "as_of": args.as_of, "date": args.date,
-             "illustrative": args.illustrative}
-    try:
-        print(build_pdf(args.edition, args.out, lang=args.lang, cover=cover))
-    except ReportkitError as err:
-        import sys
-
-        print(err.render(default_lang()), file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

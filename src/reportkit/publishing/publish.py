@@ -28,7 +28,7 @@ import re
 import shutil
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,6 @@ from typing import Any
 from reportkit.errors import Location, Problem, ReportkitError
 
 GROUP = "publish"
-_HELD: set[tuple[str, str]] = set()      # (out root, stage) locked by this process
 _SAFE_STAGE = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -47,11 +46,6 @@ def _problem(key: str, where: str | None, **params: Any) -> Problem:
 def lock_path(root: Path | str, stage: str) -> Path:
     """The lock file of one stage's builds in an output root."""
     return Path(root) / f".{stage}.lock"
-
-
-def held(root: Path | str, stage: str) -> bool:
-    """True when this process already holds the build lock of ``stage`` in ``root``."""
-    return (str(Path(root).resolve()), stage) in _HELD
 
 
 def _holder(fd: int) -> dict[str, Any]:
@@ -69,14 +63,8 @@ def build_lock(root: Path | str, stage: str, lang: str = "en") -> Iterator[Path]
     On entry, leftovers of killed builds of this stage are cleaned (see :func:`recover`).
     """
     root = Path(root).resolve()
-    key = (str(root), stage)
-    if not _SAFE_STAGE.fullmatch(stage):   # build() itself reports a bad stage name
-        _HELD.add(key)
-        try:
-            yield root / stage
-        finally:
-            _HELD.discard(key)
-        return
+    if not _SAFE_STAGE.fullmatch(stage):   # build() reports a bad stage name before locking
+        raise ValueError(f"not a stage name: {stage!r}")
     root.mkdir(parents=True, exist_ok=True)
     path = lock_path(root, stage)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -97,12 +85,10 @@ def build_lock(root: Path | str, stage: str, lang: str = "en") -> Iterator[Path]
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, json.dumps({"pid": os.getpid(), "stage": stage,
                                  "started": dt.datetime.now().isoformat(timespec="seconds")}).encode())
-        _HELD.add(key)
         try:
             recover(root, stage)
             yield root / stage
         finally:
-            _HELD.discard(key)
             os.ftruncate(fd, 0)    # the file stays (removing it races with the next locker)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
@@ -144,21 +130,6 @@ def terminate_as_exit() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def build_guard(root: Path | str, stage: str, lang: str,
-                steps: list[Callable[..., Any]]) -> Iterator[None]:
-    """Lock + SIGTERM clean-up + :func:`check_site` as the last of ``steps`` (a build's EXTRA_STEPS)."""
-    with build_lock(root, stage, lang), terminate_as_exit():
-        if check_site in steps:
-            steps.remove(check_site)
-        steps.append(check_site)   # last: it checks what every other step produced
-        try:
-            yield
-        finally:
-            if check_site in steps:
-                steps.remove(check_site)
 
 
 # ---- the check of the staged site -----------------------------------------------------------

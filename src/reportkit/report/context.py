@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,7 @@ import pandas as pd
 from reportkit import __version__
 from reportkit import config as cfg
 from reportkit.errors import Problem, ReportkitError, report_problem
-from reportkit.vocab import STAGES
+from reportkit.vocab import LANGS, STAGES
 
 
 # --------------------------------------------------------------------------------------------
@@ -39,6 +38,7 @@ class ReportContext:
     version: str = __version__
     warnings: list[Problem] = field(default_factory=list)  # the validator's warnings
     pdf_files: dict[str, str] = field(default_factory=dict)  # lang → PDF file name in downloads/
+    plan_hash: str = ""             # sha256 of the catalogue and plan files: what ``plan`` is made of
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -68,61 +68,82 @@ def _path_or(value: str | Path | None, default: Path) -> Path:
 
 def load_context(stage: str = "midterm", as_of: str = "", actuals_file: str = "",
                  method_file: str = "", plan_file: str = "", catalogue_file: str = "",
-                 commentary_dir: str = "", context_file: str = "",
+                 commentary_dir: str = "", pdf_langs: str = "",
                  lap: Callable[[str], None] | None = None) -> ReportContext:
-    """The report's data: read from ``context_file`` if given, else computed from the inputs.
+    """The report's data, computed from the input files (empty paths: the defaults).
 
     Empty paths mean the defaults of :mod:`reportkit.config` (embedded plan, illustrative
-    sample actuals, default method). Raises ReportkitError on invalid inputs. ``lap(name)`` is
-    called at the end of each step (``extract``, ``validate``, ``evaluate``): the build times them.
+    sample actuals, default method). Raises ReportkitError on invalid inputs. ``pdf_langs``
+    (comma-separated): the editions whose PDF report the pages link. ``lap(name)`` is called at the end of each
+    step (``extract``, ``validate``, ``evaluate``): the build times them.
+
+    Results are kept per process for the same arguments and file contents, so the notebooks
+    of one build, run in a few long-lived kernels, compute the evaluation once per kernel.
+    Callers must not modify the context (page views are copies).
     """
-    lap = lap or (lambda _name: None)
-    if context_file:
-        with open(context_file, "rb") as fh:
-            return pickle.load(fh)
     if stage not in STAGES:
         raise ReportkitError(report_problem("bad_stage", None, {"stage": stage, "stages": ", ".join(STAGES)}))
-    from reportkit.evaluation.engine import parse_as_of, run_evaluation
-    from reportkit.inputs import catalogue as catalogue_mod
-    from reportkit.inputs import plan as plan_mod
-    from reportkit.inputs.actuals import read_actuals
-    from reportkit.inputs.method import as_method
+    from reportkit.inputs import catalogue
 
     cat_path = _path_or(catalogue_file, cfg.DEFAULT_CATALOGUE)
-    plan_obj = catalogue_mod.load(cat_path)
+    plan_obj = catalogue.load(cat_path)
     plan_path = _path_or(plan_file, plan_obj.document)
-    tables = plan_mod.extract(plan_path)
-    catalogue_mod.resolve(plan_obj, tables)
     method_path = _path_or(method_file, cfg.DEFAULT_METHOD)
-    method = as_method(method_path if method_file else None)
-    parse_as_of(as_of or None, plan_obj, stage, method)  # a bad date fails before reading data
     actuals_path = _path_or(actuals_file, cfg.DEFAULT_ACTUALS)
     if not actuals_file and not actuals_path.exists():
-        _make_sample(actuals_path, plan_obj)
+        _make_sample(actuals_path, cat_path)
+    paths = {"plan": plan_path, "catalogue": cat_path, "actuals": actuals_path, "method": method_path}
+    key = (stage, as_of, bool(method_file), str(Path(commentary_dir).resolve()) if commentary_dir else "",
+           pdf_langs, tuple((k, str(p), sha256(p) if p.is_file() else "") for k, p in paths.items()))
+    hit = _LOADED.get(key)
+    if hit is not None:
+        return hit
+    ctx = _compute(stage, as_of, paths, bool(method_file), commentary_dir, pdf_langs, lap or (lambda _n: None))
+    _LOADED.clear()  # one evaluation per process is all a build or a notebook session needs
+    _LOADED[key] = ctx
+    return ctx
+
+
+_LOADED: dict[tuple[Any, ...], ReportContext] = {}
+
+
+def _compute(stage: str, as_of: str, paths: dict[str, Path], method_given: bool, commentary_dir: str,
+             pdf_langs: str, lap: Callable[[str], None]) -> ReportContext:
+    from reportkit.evaluation.engine import parse_as_of, run_evaluation
+    from reportkit.inputs.actuals import read_actuals
+    from reportkit.inputs.catalogue import open_plan
+    from reportkit.inputs.method import as_method
+
+    plan_obj, tables = open_plan(paths["catalogue"], paths["plan"])
+    method = as_method(paths["method"] if method_given else None)
+    parse_as_of(as_of or None, plan_obj, stage, method)  # a bad date fails before reading data
     lap("extract")
-    read = read_actuals(actuals_path, plan_obj)
+    read = read_actuals(paths["actuals"], plan_obj)
     read.raise_for_problems()  # the validator's located messages; nothing is published
     lap("validate")
     ev = run_evaluation(plan_obj, read.table, stage, as_of or None, method)
-    inputs = {"plan": plan_path, "catalogue": cat_path, "actuals": actuals_path, "method": method_path}
     com = Path(commentary_dir).resolve() if commentary_dir else None
     ctx = ReportContext(
         stage=stage, as_of=str(ev.meta["as_of"]), plan=plan_obj, tables=tables,
         actuals=read.table, results=ev.results, evaluation=ev, method=ev.meta["method"],
-        method_path=method_path, illustrative=read.illustrative,
-        inputs={k: sha256(p) for k, p in inputs.items()},
-        input_paths={k: _display_path(p) for k, p in inputs.items()},
+        method_path=paths["method"], illustrative=read.illustrative,
+        inputs={k: sha256(p) for k, p in paths.items()},
+        input_paths={k: _display_path(p) for k, p in paths.items()},
         commentary_dir=com, warnings=list(read.warnings),
+        pdf_files={lang: pdf_file_name(plan_obj.id, stage, lang) for lang in LANGS
+                   if lang in pdf_langs.split(",")},
+        plan_hash=hashlib.sha256((sha256(paths["catalogue"]) + sha256(paths["plan"])).encode()).hexdigest(),
     )
     lap("evaluate")
     return ctx
 
 
-def _make_sample(path: Path, plan: Any) -> None:
+def _make_sample(path: Path, catalogue_path: Path) -> None:
     """Generate the illustrative sample actuals when the default file is absent (fresh clone)."""
-    from reportkit.inputs import sample
+    from reportkit.inputs.catalogue import load_plan
+    from reportkit.inputs.sample import write_sample
 
-    sample.write_sample(plan, path)
+    write_sample(load_plan(catalogue_path), path)
 
 
 def _display_path(path: Path) -> str:
@@ -146,3 +167,8 @@ def download_names(ctx: ReportContext) -> dict[str, list[str]]:
 
 def _default_commentary() -> Path:
     return cfg.RAW_DIR / "commentary"
+
+
+def pdf_file_name(plan_id: str, stage: str, lang: str) -> str:
+    """The file name of a PDF report (``<plan>-<stage>-<lang>.pdf``), in ``pdf/`` and ``downloads/``."""
+    return f"{plan_id}-{stage}-{lang}.pdf"

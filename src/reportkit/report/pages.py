@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pandas as pd
 
 from reportkit import config as cfg
 from reportkit.i18n import t
-
-if TYPE_CHECKING:  # the context module imports nothing from here; this only names the type
-    from reportkit.report.context import ReportContext
-
+from reportkit.report.context import ReportContext, load_context
 
 # Page notebooks in reading order; "programme" is run once per annex table of the plan.
 PAGES = ("summary", "indicators", "programme", "districts", "methodology", "data")
@@ -64,3 +66,120 @@ def markdown_text(text: str) -> str:
     in an indicator name would reach the page as live HTML through MyST, and ``*`` as emphasis.
     """
     return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
+# --------------------------------------------------------------------------------------------
+# What each page reads. A page notebook receives the view of its page, never the whole context:
+# the view holds only what the page shows (other fields are None, so reading them fails loudly),
+# and the build keys the executed page by the view's fingerprint. A changed value therefore
+# re-runs only the pages that show it.
+def _narrow(ev: Any, **frames: Any) -> Any:
+    """A copy of the engine's Evaluation with some tables replaced (None: not read)."""
+    return replace(ev, **frames)
+
+
+def _summary(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
+    return replace(ctx, actuals=None, tables=None, inputs={}, input_paths={}, commentary_dir=None,
+                   warnings=[], pdf_files={},
+                   evaluation=_narrow(ctx.evaluation, districts=None, reconciliation=None))
+
+
+def _indicators(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
+    return replace(ctx, actuals=None, tables=None, inputs={}, input_paths={}, warnings=[], pdf_files={},
+                   evaluation=_narrow(ctx.evaluation, districts=None, reconciliation=None, composite=None))
+
+
+def _programme(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
+    ind = ctx.annex_indicator(int(params["annex"]))
+    ids = {ind.id} if ind is not None else set()
+    results = ctx.results[ctx.results["indicator"].isin(ids)]
+    return replace(ctx, results=results, actuals=ctx.actuals[ctx.actuals["indicator"].isin(ids)],
+                   tables=None, inputs={}, input_paths={}, warnings=[], pdf_files={},
+                   evaluation=_narrow(ctx.evaluation, results=results, districts=None, reconciliation=None,
+                                      composite=None))
+
+
+def _districts(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
+    return replace(ctx, actuals=None, tables=None, inputs={}, input_paths={}, warnings=[], pdf_files={},
+                   evaluation=_narrow(ctx.evaluation, districts=None, reconciliation=None))
+
+
+def _methodology(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
+    return replace(ctx, results=None, actuals=None, tables=None, inputs={}, input_paths={},
+                   commentary_dir=None, warnings=[], pdf_files={},
+                   evaluation=_narrow(ctx.evaluation, results=None, districts=None, reconciliation=None,
+                                      composite=None))
+
+
+def _data(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
+    return replace(ctx, results=None, commentary_dir=None,
+                   evaluation=_narrow(ctx.evaluation, results=None, districts=None, reconciliation=None,
+                                      composite=None))
+
+
+VIEWS: dict[str, Callable[[ReportContext, dict[str, Any]], ReportContext]] = {
+    "summary": _summary, "indicators": _indicators, "programme": _programme,
+    "districts": _districts, "methodology": _methodology, "data": _data,
+}
+
+
+def page_view(ctx: ReportContext, notebook: str, **params: Any) -> ReportContext:
+    """What the page of ``notebook`` (with its own ``params``, e.g. ``annex``) reads."""
+    return VIEWS[notebook](ctx, params)
+
+
+def page_context(notebook: str, *, stage: str = "midterm", as_of: str = "", actuals_file: str = "",
+                 method_file: str = "", plan_file: str = "", catalogue_file: str = "",
+                 commentary_dir: str = "", pdf_langs: str = "", **params: Any) -> ReportContext:
+    """The view of one page, computed from the input files: what a page notebook calls."""
+    ctx = load_context(stage=stage, as_of=as_of, actuals_file=actuals_file, method_file=method_file,
+                       plan_file=plan_file, catalogue_file=catalogue_file, commentary_dir=commentary_dir,
+                       pdf_langs=pdf_langs)
+    return page_view(ctx, notebook, **params)
+
+
+def fingerprint(view: ReportContext) -> str:
+    """A hash of everything a page view holds: equal fingerprints, equal pages.
+
+    Tables are hashed as CSV text (floats written exactly, so equal text means equal values),
+    small values as sorted JSON; the plan itself by its catalogue and plan files' hashes, and
+    the commentary folder by its files' contents when the view shows commentary.
+    """
+    h = hashlib.sha256()
+
+    def feed(label: str, value: Any) -> None:
+        h.update(f"\n[{label}]\n".encode())
+        if value is None:
+            h.update(b"None")
+        elif isinstance(value, pd.DataFrame):
+            h.update(value.to_csv(index=True, lineterminator="\n").encode())
+            h.update(repr(list(value.dtypes.astype(str))).encode())
+        else:
+            h.update(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode())
+
+    ev = view.evaluation
+    feed("head", [view.stage, view.as_of, view.version, bool(view.illustrative), str(view.method_path)])
+    feed("plan", [view.plan.id, view.plan_hash])
+    feed("method", view.method)
+    feed("meta", ev.meta)
+    for name in ("results", "actuals"):
+        feed(name, getattr(view, name))
+    for name in ("results", "districts", "reconciliation", "composite"):
+        feed(f"evaluation.{name}", getattr(ev, name))
+    tables = view.tables
+    for name in ("annex_targets", "main_indicators", "plan_audit"):
+        feed(f"tables.{name}", getattr(tables, name) if tables is not None else None)
+    feed("inputs", [view.inputs, view.input_paths, view.pdf_files])
+    feed("warnings", [w.message("zh") + "\n" + w.message("en") for w in view.warnings])
+    feed("commentary", _tree_hash(view.commentary_dir) if view.commentary_dir else None)
+    return h.hexdigest()
+
+
+def _tree_hash(root: Path) -> str:
+    """The contents of every file under ``root`` with their relative paths."""
+    h = hashlib.sha256()
+    root = Path(root)
+    if root.is_dir():
+        for f in sorted(p for p in root.rglob("*") if p.is_file()):
+            h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
