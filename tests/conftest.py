@@ -1,15 +1,21 @@
-"""Shared fixtures: the default plan, extracted once per session."""
+"""Shared fixtures: the default plan extracted once per session, and the end-to-end build that
+the site, notebook, PDF, determinism and publishing tests share (built once per test run)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+from functools import cache
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-from reportkit.config import DEFAULT_CATALOGUE, DEFAULT_PLAN
+from reportkit.config import BUILD_DIR, DEFAULT_CATALOGUE, DEFAULT_PLAN
 from reportkit.inputs import catalogue, plan
+from reportkit.publishing import pipeline
+from reportkit.vocab import LANGS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -52,3 +58,47 @@ def dazhou_tables() -> plan.PlanTables:
 @pytest.fixture(scope="session")
 def dazhou_plan(dazhou_tables) -> catalogue.Plan:
     return catalogue.load(DEFAULT_CATALOGUE, dazhou_tables)
+
+
+# ---- the shared end-to-end build -----------------------------------------------------------
+E2E_ROOT = BUILD_DIR / "e2e"
+PUBLISHED = ("html", "book", "pdf", "build.yml")
+
+
+@cache
+def shared_build() -> Path:
+    """``_build/e2e/midterm`` built once per test run (xdist workers wait for each other)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
+    E2E_ROOT.mkdir(parents=True, exist_ok=True)
+    marker = E2E_ROOT / "run-id"
+    with open(E2E_ROOT / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (marker.is_file() and marker.read_text() == run and (E2E_ROOT / "midterm" / "build.yml").is_file()):
+            marker.unlink(missing_ok=True)
+            shutil.rmtree(E2E_ROOT / "midterm", ignore_errors=True)  # from a fresh state
+            pipeline.build(pipeline.BuildOptions(stage="midterm", langs=list(LANGS), jobs=2, out_root=E2E_ROOT),
+                        log=lambda _msg: None)
+            marker.write_text(run)
+    return E2E_ROOT / "midterm"
+
+
+
+def published_files(root: Path) -> dict[str, Path]:
+    """Relative path → file, for what a build publishes (hidden files and caches of tools that
+    other tests run inside the shared build, e.g. nbval's, are not the build's output)."""
+    out: dict[str, Path] = {}
+    for name in PUBLISHED:
+        top = root / name
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
+        for f in files:
+            rel = f.relative_to(root)
+            if any(part.startswith(".") and part != ".nojekyll" or part == "__pycache__" for part in rel.parts):
+                continue
+            out[rel.as_posix()] = f
+    return out
+
+
+@pytest.fixture(scope="session")
+def e2e_site() -> Path:
+    """The shared default mid-term build, both languages, site and PDFs."""
+    return shared_build()

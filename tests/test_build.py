@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 
 import pandas as pd
@@ -21,7 +22,7 @@ def test_every_page_notebook_exists_and_documents_its_parameters():
     assert set(pages.PAGES) <= names
     for path in NOTEBOOKS:
         params = notebooks.notebook_parameters(path)
-        for name in ("stage", "lang", "as_of", "actuals_file", "method_file", "context_file"):
+        for name in ("stage", "lang", "as_of", "actuals_file", "method_file", "commentary_dir", "pdf_langs"):
             assert name in params, (path.name, name)
             assert params[name].help, (path.name, name)
         assert params["stage"].default == "midterm" and params["lang"].default == "zh"
@@ -191,3 +192,29 @@ def test_final_summary_counts_grades(dazhou_plan):
     assert "主要指标期末等级：2项完成，1项未完成。" in str(narrative.summary(ctx, "zh"))
     assert "End-of-term grades of the main indicators: “completed” 2 and “not completed” 1." in str(
         narrative.summary(ctx, "en"))
+
+
+def test_every_parameter_a_notebook_receives_is_used():
+    """No parameter is injected, checked and hashed only to be ignored: each one is passed on."""
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+                         and "parameters" not in c.get("metadata", {}).get("tags", []))
+        for name in notebooks.notebook_parameters(path):
+            assert re.search(rf"\b{name}\b", code), (path.name, name)
+
+
+def test_notebook_markdown_reads_as_text_and_matches_its_templates(tmp_path):
+    """Headings in Jupyter are text (the Chinese edition), not ``{{ }}``; the build renders the
+    template kept in the cell's metadata. A notebook whose text lags its template fails here."""
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = [c for c in nb["cells"] if c["cell_type"] == "markdown"]
+        assert cells, path.name
+        for cell in cells:
+            text = "".join(cell["source"])
+            assert "{{" not in text and "{%" not in text, (path.name, text)
+            assert "template" in cell["metadata"]["reportkit"], path.name
+        copy = tmp_path / path.name
+        copy.write_bytes(path.read_bytes())
+        assert not notebooks.refresh_markdown(copy), f"{path.name}: run notebooks.refresh_markdown on it"

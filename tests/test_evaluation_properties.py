@@ -10,6 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evaluation_factory import CITY, YEARS, frame, ind, make_plan, row
 from reportkit.evaluation.engine import (
     classify_grade,
     classify_international,
@@ -17,7 +18,6 @@ from reportkit.evaluation.engine import (
     evaluate,
 )
 from reportkit.inputs.method import STATUS_RANK, load_method
-from test_evaluation import CITY, YEARS, frame, ind, make_plan, row
 
 FAST = settings(max_examples=40, deadline=None)
 flows = st.lists(st.integers(-50, 400), min_size=5, max_size=5)

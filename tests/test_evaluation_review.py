@@ -12,8 +12,8 @@ import math
 
 import pytest
 
+from evaluation_factory import CITY, empty, frame, ind, make_plan, row
 from reportkit.evaluation.engine import evaluate
-from test_evaluation import CITY, empty, frame, ind, make_plan, row
 
 # ---- bug 1: a binding indicator that is achieved carried no warning flag at all -------------------
 # method-extensions `warning`: binding indicators carry True/False; empty only where nothing can be

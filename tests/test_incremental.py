@@ -9,23 +9,17 @@ and back.
 from __future__ import annotations
 
 import importlib.util
-import math
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import replace
 
-import pandas as pd
 import pytest
 
+from conftest import E2E_ROOT, published_files, shared_build
 from reportkit.config import DEFAULT_ACTUALS, PROJ_ROOT
 from reportkit.publishing import cache
 from reportkit.publishing import pipeline as build
-from reportkit.report import context
+from reportkit.report import context, pages
 from reportkit.vocab import LANGS
-from test_determinism import published_files
-from test_site import E2E_ROOT, shared_build
 
 
 def _bench():
@@ -35,100 +29,74 @@ def _bench():
     return mod
 
 
-@dataclass
-class Thing:
-    name: str
-    frame: pd.DataFrame
-    tags: set[str]
-    extra: dict
+@pytest.fixture(scope="module")
+def default_context():
+    return context.load_context(stage="midterm")
 
 
-def _thing(value: float = 1.5) -> Thing:
-    frame = pd.DataFrame({"district": ["通川区", "达川区"], "value": [value, math.nan],
-                          "note": pd.Series([None, "x"], dtype=object)})
-    return Thing("达州", frame, {"b", "a", "城"}, {"z": [1, 2], "a": (None, math.nan)})
+def _bumped(ctx, indicator: str, district: str, year: int, delta: float = 1.0):
+    """The context with one actual value changed, as the engine would recompute it."""
+    from reportkit.evaluation.engine import run_evaluation
+
+    actuals = ctx.actuals.copy()
+    mask = (actuals["indicator"] == indicator) & (actuals["district"] == district) & (actuals["year"] == year)
+    assert mask.sum() == 1
+    actuals.loc[mask, "value"] += delta
+    ev = run_evaluation(ctx.plan, actuals, ctx.stage, ctx.as_of, ctx.method_path)
+    return replace(ctx, actuals=actuals, results=ev.results, evaluation=ev)
 
 
-HASH_IN_CHILD = """
-import math, sys
-import pandas as pd
-sys.path.insert(0, {tests!r})
-from test_incremental import _thing
-from reportkit.publishing.cache import content_hash
-print(content_hash(_thing()))
-"""
+def _prints(ctx) -> dict[str, str]:
+    return {page.name: pages.fingerprint(pages.page_view(ctx, page.notebook, **page.params))
+            for page in pages.pages_for(ctx.annexes)}
 
 
-def test_content_hash_is_the_same_in_another_process():
-    """Set order and object ids change with the process (PYTHONHASHSEED); the hash must not."""
-    here = cache.content_hash(_thing())
-    for seed in ("1", "2"):
-        out = subprocess.run([sys.executable, "-c", HASH_IN_CHILD.format(tests=str(Path(__file__).parent))],
-                             capture_output=True, text=True, env={"PYTHONHASHSEED": seed, "PATH": ""}, check=True)
-        assert out.stdout.strip() == here
+def test_page_fingerprints_are_stable_and_see_only_what_the_page_shows(default_context):
+    ctx = default_context
+    before = _prints(ctx)
+    assert _prints(ctx) == before                                  # stable
+    annex1 = ctx.annex_indicator(1)
+    district = next(d for d in ctx.plan.districts if d != ctx.plan.city and d in annex1.schedule)
+    after = _prints(_bumped(ctx, annex1.id, district, ctx.plan.first_year))
+    changed = sorted(name for name in before if before[name] != after[name])
+    # the page of annex 1 and the pages that aggregate every value; not the other programmes
+    # or the methodology, which do not show the value
+    assert "programme-1" in changed and "programme-2" not in changed and "methodology" not in changed
+    assert set(changed) <= {"programme-1", "index", "indicators", "districts", "data"}
 
 
-def test_content_hash_sees_one_value_and_keeps_missing_apart():
-    base = cache.content_hash(_thing())
-    assert cache.content_hash(_thing(1.5000000000000002)) != base   # the next float up
-    assert cache.content_hash(_thing(math.nan)) != base
-    t = _thing()
-    t.frame.loc[0, "note"] = math.nan                                 # None and NaN are not the same
-    assert cache.content_hash(t) != base
-    t = _thing()
-    t.tags.add("d")
-    assert cache.content_hash(t) != base
-    t = _thing()
-    t.frame = t.frame[["value", "district", "note"]]                  # column order is content
-    assert cache.content_hash(t) != base
+def test_a_page_view_holds_only_what_the_page_reads(default_context):
+    view = pages.page_view(default_context, "programme", annex=2)
+    ind = default_context.annex_indicator(2)
+    assert set(view.results["indicator"]) == {ind.id} and set(view.actuals["indicator"]) <= {ind.id}
+    assert view.tables is None and view.inputs == {} and view.evaluation.composite is None
+    method = pages.page_view(default_context, "methodology")
+    assert method.results is None and method.actuals is None   # reading them fails loudly
+    assert default_context.results is not None                 # views are copies
 
 
-def test_tree_hash_sees_content_names_and_absence(tmp_path):
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "x.md").write_text("one", encoding="utf-8")
-    first = cache.tree_hash(tmp_path)
-    (tmp_path / "a" / "__pycache__").mkdir()
-    (tmp_path / "a" / "__pycache__" / "x.pyc").write_bytes(b"\0")
-    assert cache.tree_hash(tmp_path) == first                          # caches are not sources
-    (tmp_path / "a" / "x.md").write_text("two", encoding="utf-8")
-    assert cache.tree_hash(tmp_path) != first
-    (tmp_path / "a" / "x.md").write_text("one", encoding="utf-8")
-    (tmp_path / "a" / "x.md").rename(tmp_path / "a" / "y.md")
-    assert cache.tree_hash(tmp_path) != first
-    assert cache.tree_hash(tmp_path / "none") != cache.tree_hash(tmp_path / "a")
-
-
-def _context(tmp_path: Path, value: float = 1.0) -> context.ReportContext:
-    frame = pd.DataFrame({"indicator": ["x"], "value": [value]})
-    return context.ReportContext(stage="midterm", as_of="2023", plan=None, tables=None, actuals=frame,
-                               results=frame, evaluation=None, method={"k": 1}, method_path=tmp_path / "m.yml",
-                               illustrative=True, commentary_dir=tmp_path / "commentary")
-
-
-def test_notebook_key_covers_everything_a_notebook_reads(tmp_path, monkeypatch):
+def test_notebook_key_covers_source_parameters_language_and_reads(tmp_path):
     staged = tmp_path / "page.ipynb"
     staged.write_text('{"cells": []}', encoding="utf-8")
-    ctx = _context(tmp_path)
-    common = build.notebook_inputs_hash(ctx)
     params = {"lang": "en", "annex": 1}
-    key = build.notebook_key(staged, params, "en", common)
-    assert build.notebook_key(staged, params, "en", common) == key     # stable
-    assert build.notebook_key(staged, params | {"annex": 2}, "en", common) != key
-    assert build.notebook_key(staged, params, "zh", common) != key
-    assert build.notebook_key(staged, params, "en", build.notebook_inputs_hash(_context(tmp_path, 2.0))) != key
+    key = build.notebook_key(staged, params, "en", "view-1")
+    assert build.notebook_key(staged, params, "en", "view-1") == key     # stable
+    assert build.notebook_key(staged, params | {"annex": 2}, "en", "view-1") != key
+    assert build.notebook_key(staged, params, "zh", "view-1") != key
+    assert build.notebook_key(staged, params, "en", "view-2") != key
     staged.write_text('{"cells": [1]}', encoding="utf-8")             # source (or a rendered heading)
-    assert build.notebook_key(staged, params, "en", common) != key
-    # evaluators' commentary: a notebook reads the files, not the context
-    (tmp_path / "commentary" / "en" / "indicators").mkdir(parents=True)
-    (tmp_path / "commentary" / "en" / "indicators" / "x.md").write_text("Note.", encoding="utf-8")
-    assert build.notebook_inputs_hash(ctx) != common
-    with_note = build.notebook_inputs_hash(ctx)
-    # reportkit's own source (code, locales, templates, default method) and the tool versions
-    monkeypatch.setattr(cache, "code_fingerprint", lambda: "other code")
-    assert build.notebook_inputs_hash(ctx) != with_note
-    monkeypatch.undo()
-    monkeypatch.setattr(cache, "toolchain_fingerprint", lambda: "other tools")
-    assert build.notebook_inputs_hash(ctx) != with_note
+    assert build.notebook_key(staged, params, "en", "view-1") != key
+
+
+def test_commentary_files_are_part_of_the_views_that_show_them(default_context, tmp_path):
+    folder = tmp_path / "commentary"
+    (folder / "en" / "indicators").mkdir(parents=True)
+    with_folder = replace(default_context, commentary_dir=folder)
+    base = _prints(with_folder)
+    (folder / "en" / "indicators" / "x.md").write_text("Note.", encoding="utf-8")
+    after = _prints(with_folder)
+    assert after["indicators"] != base["indicators"] and after["programme-1"] != base["programme-1"]
+    assert after["methodology"] == base["methodology"] and after["data"] == base["data"]
 
 
 def test_code_fingerprint_covers_locales_and_method():
@@ -171,8 +139,9 @@ def test_one_changed_value_reruns_the_pages_and_reverting_it_reruns_nothing(tmp_
     what = bench.bump_one_actual(original, actuals)
     assert "372 → 373" in what   # annex 1, Tongchuan, 2021 in the sample (the form's first value)
     b = build.build(opts, log=lambda _msg: None)
-    # every page reads the whole context: all pages run again, the edition is rebuilt
-    assert b.stats["notebooks_run"] == 9 and b.stats["notebooks_cached"] == 0
+    # only the pages that show the value run again (programme-1 and the pages of totals), the
+    # other programmes and the methodology come from the cache; the edition is rebuilt
+    assert 0 < b.stats["notebooks_run"] < 9 and b.stats["notebooks_run"] + b.stats["notebooks_cached"] == 9
     assert b.stats["editions_built"] == 1
     text = (b.out / download).read_text(encoding="utf-8-sig")
     assert (b.out / download).read_bytes() != before[download]

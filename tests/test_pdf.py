@@ -8,7 +8,6 @@ cover, a table page and a chart page are kept under ``_build/artifacts/pdf/``.
 from __future__ import annotations
 
 import importlib.util
-import pickle
 import re
 import shutil
 import subprocess
@@ -274,13 +273,13 @@ def test_chart_svg_from_the_executed_notebook(editions, tmp_path):
     assert "NOTEBOOK-SVG 各区完成率" in _squash(" ".join(_page_texts(out)))
 
 
-def test_build_step_writes_named_pdfs_and_site_downloads(editions, tmp_path):
+def test_typeset_editions_writes_named_pdfs_and_site_downloads(editions, tmp_path):
     staging = tmp_path / "staging"
     shutil.copytree(editions["en"]["edition"], staging / "html" / "en")
     ctx = SimpleNamespace(plan=SimpleNamespace(id="qingshan-15fyp", name={"en": "Qingshan Plan"}),
                           stage="final", as_of="2030", illustrative=False)
     opts = SimpleNamespace(langs=["en"], jobs=1)
-    seconds = pdf.build_step(staging, ctx, [], opts)
+    seconds = pdf.typeset_editions(staging, ctx, opts)
     target = staging / "pdf" / "qingshan-15fyp-final-en.pdf"
     assert set(seconds) == {"en"} and seconds["en"] > 0
     assert (staging / "html" / "downloads" / target.name).read_bytes() == target.read_bytes()
@@ -290,7 +289,7 @@ def test_build_step_writes_named_pdfs_and_site_downloads(editions, tmp_path):
     # the build stages in a fresh temporary folder each time: same input, same bytes anyway
     elsewhere = tmp_path / "another" / "staging"
     shutil.copytree(staging / "html" / "en", elsewhere / "html" / "en")
-    pdf.build_step(elsewhere, ctx, [], opts)
+    pdf.typeset_editions(elsewhere, ctx, opts)
     assert (elsewhere / "pdf" / target.name).read_bytes() == target.read_bytes()
 
 
@@ -313,14 +312,14 @@ def test_svg_ids_do_not_depend_on_what_was_rendered_before():
 def test_default_report_pdfs_end_to_end(tmp_path, monkeypatch):
     """Build the default report (sample data) with the PDF step: both PDFs carry every
     indicator's name and every status of the results in their own language, fonts embedded."""
+    from conftest import shared_build
     from reportkit.publishing import pipeline as build
+    from reportkit.report import context
     from reportkit.report.tables import status_label
-    from test_site import shared_build
 
     # the PDF step is part of every build: use the end-to-end build the site tests share
     out = shared_build()
-    with open(out / "data" / "context.pkl", "rb") as fh:
-        ctx = pickle.load(fh)
+    ctx = context.load_context(stage="midterm", commentary_dir=str(context._default_commentary()))
     result = build.BuildResult(out, ctx, [], {})
     statuses = sorted({s for s in ctx.results["status"].dropna() if s})
     assert statuses

@@ -8,51 +8,32 @@ and no console message; screenshots of both editions are kept under _build/artif
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from functools import cache
 from pathlib import Path
 
 import pytest
 import yaml
 
+from conftest import E2E_ROOT
 from reportkit.config import BUILD_DIR
 from reportkit.errors import ReportkitError
 from reportkit.publishing import pipeline as build
 from reportkit.vocab import LANGS
 
 pytestmark = pytest.mark.e2e
-E2E_ROOT = BUILD_DIR / "e2e"
 ARTIFACTS = BUILD_DIR / "artifacts" / "site"  # outside _build/<stage>/, which a real build replaces
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@cache
-def shared_build() -> Path:
-    """``_build/e2e/midterm`` built once per test run (xdist workers wait for each other)."""
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
-    E2E_ROOT.mkdir(parents=True, exist_ok=True)
-    marker = E2E_ROOT / "run-id"
-    with open(E2E_ROOT / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (marker.is_file() and marker.read_text() == run and (E2E_ROOT / "midterm" / "build.yml").is_file()):
-            marker.unlink(missing_ok=True)
-            shutil.rmtree(E2E_ROOT / "midterm", ignore_errors=True)  # from a fresh state
-            build.build(build.BuildOptions(stage="midterm", langs=list(LANGS), jobs=2, out_root=E2E_ROOT),
-                        log=lambda _msg: None)
-            marker.write_text(run)
-    return E2E_ROOT / "midterm"
-
-
 @pytest.fixture(scope="module")
-def site() -> Path:
-    return shared_build()
+def site(e2e_site) -> Path:
+    return e2e_site
 
 
 def pages(html: Path, lang: str) -> set[str]:

@@ -39,20 +39,22 @@ def _parameters_cell(nb: dict[str, Any]) -> tuple[int, str]:
 
 
 def notebook_parameters(path: Path) -> dict[str, Parameter]:
-    """The documented parameters of a notebook, read by ``papermill.inspect_notebook``.
+    """The documented parameters of a notebook, read by papermill's own parser (the one behind
+    ``papermill.inspect_notebook``, given the cell directly: no kernel name needed).
 
     Every statement of the ``parameters`` cell must be ``name: type = literal  # help`` with a
     type among str/int/float/bool, a default of that type and a help text; anything else
     (papermill would only log it and skip the line) is a located error.
     """
-    import papermill
+    import nbformat
+    from papermill.translators import PythonTranslator
 
     path = Path(path)
     nb = json.loads(path.read_text(encoding="utf-8"))
     index, source = _parameters_cell(nb)
     if index < 0:
         raise ReportkitError(report_problem("nb_no_parameters", Location(str(path))))
-    found = papermill.inspect_notebook(str(path))
+    found = {p.name: p._asdict() for p in PythonTranslator.inspect(nbformat.v4.new_code_cell(source))}
     params: dict[str, Parameter] = {}
     problems: list[Problem] = []
     for number, line in enumerate(source.splitlines(), start=1):
