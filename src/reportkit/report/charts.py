@@ -9,7 +9,6 @@ in every language, so ``fig-<name>`` links work across editions.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from reportkit.i18n import t
+from reportkit.report.labels import figure_id
 
 FONT = "Noto Sans CJK SC"
 BUNDLE_NAME = "vega-bundle.js"
@@ -152,15 +152,6 @@ def wrap_title(text: str, lang: str, width: int | None = None) -> list[str] | st
 
         return textwrap.wrap(text, width)
     return [text[i:i + width] for i in range(0, len(text), width)]
-
-
-def figure_id(*parts: Any) -> str:
-    """A deterministic, language-independent figure id from ASCII parts."""
-    text = "-".join(str(p) for p in parts)
-    safe = "".join(c if c.isascii() and (c.isalnum() or c == "-") else "_" for c in text)
-    if safe != text:  # non-ASCII parts (a district name): keep ids unique with a short hash
-        safe += "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
-    return safe
 
 
 def _finite(x: Any) -> bool:

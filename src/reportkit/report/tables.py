@@ -267,7 +267,7 @@ def scorecard(ctx: Any, district: str, lang: str) -> HtmlTable:
 
 def scorecards(ctx: Any, lang: str) -> str:
     """Every district's scorecard with its composite score, as one HTML block."""
-    from reportkit.report.charts import figure_id
+    from reportkit.report.labels import figure_id
 
     comp = ctx.evaluation.composite.set_index("district")
     blocks = []
