@@ -16,7 +16,7 @@ JOBS        ?= 2
 BUILD_OPTS   = $(if $(ACTUALS),--actuals "$(ACTUALS)") $(if $(AS_OF),--as-of "$(AS_OF)") \
                $(if $(METHOD),--method "$(METHOD)") $(if $(LANGS),--lang "$(LANGS)") --jobs $(JOBS)
 
-.PHONY: help setup system-deps extract test lint clean bench
+.PHONY: help setup system-deps extract test test-fast lint clean bench
 
 ##@ Set-up
 help: ## Show this help (the default target)
@@ -80,6 +80,9 @@ explore: $(STAMP) ## Open the notebooks in JupyterLab (installed into .venv on f
 ##@ Quality
 test: $(STAMP) ## Run the whole test suite (sets everything up on a fresh clone)
 	$(PY) -m pytest -n $(JOBS) -q
+
+test-fast: $(STAMP) ## Run the unit and property tests only (no end-to-end build), in about a minute
+	$(PY) -m pytest -n $(JOBS) -q -m "not e2e"
 
 bench: $(STAMP) ## Time clean / no-change / one-value builds, default + 20/50/100 districts → docs/benchmarks.md
 	$(PY) bench/run.py --jobs $(JOBS)
