@@ -37,6 +37,7 @@ from typing import Any
 from reportkit import config as cfg
 from reportkit.publishing import book
 from reportkit.publishing import pipeline as build
+from reportkit.vocab import LANGS
 
 STAGE_ORDER = ("extract", "validate", "evaluate", "notebooks", "site", "pdf", "extra", "publish")
 TARGETS = {"clean": 30.0, "no change": 3.0, "one value": 10.0}  # seconds, default report
@@ -216,7 +217,7 @@ def scenario_set(name: str, base: dict[str, Any], work: Path, jobs: int, actuals
     print(f"[{name}]   {runs['one value']['wall']:.1f}s", flush=True)
     if naive:
         print(f"[{name}] naive route (Jupyter Book executes the notebooks) …", flush=True)
-        runs["naive"] = naive_build(work, out_root / "midterm", base.get("langs") or list(cfg.LANGS))
+        runs["naive"] = naive_build(work, out_root / "midterm", base.get("langs") or list(LANGS))
         print(f"[{name}]   {runs['naive']['wall']:.1f}s", flush=True)
     return runs
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from reportkit.config import LANGS
 from reportkit.publishing import pipeline as build
+from reportkit.vocab import LANGS
 from test_site import shared_build
 
 pytestmark = pytest.mark.e2e

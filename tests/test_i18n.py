@@ -7,7 +7,8 @@ import re
 import pytest
 
 from reportkit import i18n
-from reportkit.config import LANGS, LOCALES_DIR
+from reportkit.config import LOCALES_DIR
+from reportkit.vocab import LANGS
 
 
 def test_every_key_in_both_languages():

@@ -19,10 +19,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportkit.config import DEFAULT_ACTUALS, LANGS, PROJ_ROOT
+from reportkit.config import DEFAULT_ACTUALS, PROJ_ROOT
 from reportkit.publishing import cache
 from reportkit.publishing import pipeline as build
 from reportkit.report import context
+from reportkit.vocab import LANGS
 from test_determinism import published_files
 from test_site import E2E_ROOT, shared_build
 

@@ -13,7 +13,8 @@ import sys
 
 import pytest
 
-from reportkit.config import LANGS, NOTEBOOKS_DIR, PROJ_ROOT
+from reportkit.config import NOTEBOOKS_DIR, PROJ_ROOT
+from reportkit.vocab import LANGS
 from test_site import shared_build
 
 pytestmark = pytest.mark.e2e

@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reportkit.config import BUILD_DIR, LANGS
+from reportkit.config import BUILD_DIR
 from reportkit.errors import ReportkitError
 from reportkit.publishing import pipeline as build
+from reportkit.vocab import LANGS
 
 pytestmark = pytest.mark.e2e
 E2E_ROOT = BUILD_DIR / "e2e"
