@@ -246,6 +246,18 @@ def _grid(ws) -> dict[tuple[int, int], tuple[Any, str]]:
     return out
 
 
+def is_percent_format(fmt: str) -> bool:
+    """True for a real percent number format (Excel shows the value × 100 with a % sign).
+
+    Only an unquoted ``%`` scales: in ``0.00"%"`` or ``0.00\\%`` the sign is a literal and the
+    stored number is what the evaluator typed. Colours/conditions in ``[...]`` are ignored.
+    """
+    fmt = re.sub(r'"[^"]*"?', "", fmt or "")      # quoted literals
+    fmt = re.sub(r"\\.", "", fmt)                 # backslash-escaped characters
+    fmt = re.sub(r"\[[^\]]*\]", "", fmt)           # [Red], [>=100], [$-804]
+    return "%" in fmt
+
+
 def _formula_cells(ws) -> set[tuple[int, int]]:
     out = set()
     for row in ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS):
@@ -301,7 +313,7 @@ def _grid_sheet(file, title, grid, fcells, key_r, keys, raws, problems) -> None:
             raws.append(_Raw(ind_id, district, year, value, get("source"), get("status"), get("note"),
                              "", Location(file, title, _cell(r, c)), src_loc, ind_loc,
                              Location(file, title, _cell(r, col.get("district", 1))),
-                             "%" in fmt, (r, c) in fcells and value is None,
+                             is_percent_format(fmt), (r, c) in fcells and value is None,
                              Location(file, title, _cell(r, col.get("status", 1)))))
 
 
@@ -324,7 +336,7 @@ def _long_sheet(file, title, grid, fcells, key_r, keys, raws) -> None:
                          Location(file, title, _cell(r, col.get("source", vc))),
                          Location(file, title, _cell(r, col["indicator"])),
                          Location(file, title, _cell(r, col.get("district", col["indicator"]))),
-                         "%" in fmt, (r, vc) in fcells and value is None,
+                         is_percent_format(fmt), (r, vc) in fcells and value is None,
                          Location(file, title, _cell(r, col.get("status", vc)))))
 
 
@@ -459,8 +471,17 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
             problems.append(_p("derived_indicator", raw.ind_loc or raw.loc, value=iid,
                                source=_pair(ids[ind.values_from].name)))
             continue
-        district = _text(raw.district) or plan.city
+        district = _text(raw.district)
         allowed = districts_for(plan, ind)
+        if not district:
+            if allowed != [plan.city]:
+                # An annex indicator: a blank (or merged-away) district cell is never the city.
+                if raw.value is None and not _text(raw.source):
+                    continue
+                problems.append(_p("district_blank", raw.dist_loc or raw.loc, indicator=_pair(ind.name),
+                                   allowed="、".join(allowed)))
+                continue
+            district = plan.city   # a city-wide indicator: an empty district means the city
         if district not in allowed:
             if raw.value is None and not _text(raw.source):
                 continue  # an empty row of the grid under an unknown name: nothing reported
@@ -497,6 +518,8 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
                 continue
             if is_percent(ind) and value > 100 and ref <= 100 and ind.kind in ("level", "floor", "qualitative"):
                 warnings.append(_p("percent_over_100", raw.loc, "warning", value=shown))
+            else:
+                _plausible(plan, ind, district, year, value, shown, raw.loc, warnings)
         has_value = value is not None or judgement != ""
         source = _text(raw.source)
         if has_value and not source:
@@ -555,6 +578,43 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
                      "illustrative": False})
     problems = _unique(problems)
     return ActualsResult(_frame(keep), problems, _unique(warnings), expected, file, lang, missing)
+
+
+PLAUSIBLE_FACTOR = 20      # a value above 20× the plan's figure for that year is suspect
+HOUSEHOLD_FLOOR = 0.01     # a 户 figure below 1 % of a plan in thousands is suspect (typed in 万?)
+
+
+def _plan_scale(plan: Plan, ind: Indicator, district: str, year: int) -> float:
+    """The plan's magnitude for one value: the year's figure (else the district's largest, else the
+    city's), or for city-wide indicators the target/baseline (a cumulative target spread over the years)."""
+    if ind.schedule:
+        for sched in (ind.schedule.get(district) or {}, ind.schedule.get(plan.city) or {}):
+            year_plan = abs(sched.get(year) or 0)
+            if year_plan > 0:
+                return year_plan
+            top = max((abs(v) for v in sched.values()), default=0)
+            if top > 0:
+                return top
+        return 0.0
+    target = abs(ind.target or 0)
+    if ind.kind == "cumulative" and target:
+        target /= max(1, len(plan.years))
+    return max(target, abs(ind.baseline.value) if ind.baseline else 0)
+
+
+def _plausible(plan: Plan, ind: Indicator, district: str, year: int, value: float, shown: str,
+               loc: Location, warnings: list[Problem]) -> None:
+    """Warn (never refuse) when a value is far outside what the plan's figures allow."""
+    scale = _plan_scale(plan, ind, district, year)
+    if scale <= 0 or ind.kind in ("qualitative", "growth"):   # a growth target is a rate, not a level
+        return
+    if value > PLAUSIBLE_FACTOR * scale:
+        warnings.append(_p("implausible_high", loc, "warning", value=shown, plan=f"{scale:g}",
+                           factor=PLAUSIBLE_FACTOR, unit=_pair(ind.reported_unit)))
+    elif ("户" in ind.reported_unit["zh"] and scale >= 1000 and 0 < value < HOUSEHOLD_FLOOR * scale
+          and value * 10000 <= PLAUSIBLE_FACTOR * scale):   # read in 万, it would fit the plan
+        warnings.append(_p("implausible_low", loc, "warning", value=shown, plan=f"{scale:g}",
+                           unit=_pair(ind.reported_unit), scaled=f"{value * 10000:g}"))
 
 
 def _reconcile(plan: Plan, by_key: dict, warnings: list[Problem], lang: str) -> None:

@@ -1,0 +1,136 @@
+"""Issue 18: form mistakes refused, killed builds harmless, evaluator files contained.
+
+Each case has a good / with-problems pair built in tmp_path from the real template, so a test
+fails if the reader either refuses the good file or lets the bad one through.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from reportkit.inputs.actuals import current, is_percent_format, read_actuals
+from reportkit.inputs.form import build_workbook, workbook_bytes
+
+ANNEX2 = "附件2 城镇老旧小区改造规模"
+CITY_SHEET = "全市指标 City"
+
+
+@pytest.fixture(scope="module")
+def template_bytes(dazhou_plan) -> bytes:
+    return workbook_bytes(build_workbook(dazhou_plan, titles={}))
+
+
+def _book(template_bytes):
+    return load_workbook(io.BytesIO(template_bytes))
+
+
+def _save(wb, path):
+    wb.save(path)
+    return path
+
+
+def _value(table, indicator, district, year):
+    rows = current(table)
+    rows = rows[(rows.indicator == indicator) & (rows.district == district) & (rows.year == year)]
+    return rows
+
+
+def keys(problems):
+    return [(p.key, p.location.render("en")) for p in problems]
+
+
+# ---- case 1: a blank or merged district cell is never the city -------------------------------
+
+def test_district_filled_is_read_for_that_district(dazhou_plan, template_bytes, tmp_path):
+    wb = _book(template_bytes)
+    ws = wb[ANNEX2]
+    ws["D8"], ws["N8"] = 9715, "市住建局"          # 达川区 2021
+    result = read_actuals(_save(wb, tmp_path / "good.xlsx"), dazhou_plan)
+    assert result.problems == []
+    assert _value(result.table, "old_residential_renovation", "达川区", 2021).iloc[0].value == 9715
+    assert _value(result.table, "old_residential_renovation", "达州市", 2021)["value"].isna().all()
+
+
+@pytest.mark.parametrize("how", ["blank", "merged"])
+def test_blank_or_merged_district_is_a_located_error(dazhou_plan, template_bytes, tmp_path, how):
+    wb = _book(template_bytes)
+    ws = wb[ANNEX2]
+    ws["D8"], ws["N8"] = 9715, "市住建局"
+    if how == "blank":
+        ws["A8"] = None
+    else:
+        ws.merge_cells("A7:A8")
+    result = read_actuals(_save(wb, tmp_path / "bad.xlsx"), dazhou_plan)
+    assert ("district_blank", f"bad.xlsx: {ANNEX2}!A8") in keys(result.problems)
+    # nothing was given to the city
+    assert _value(result.table, "old_residential_renovation", "达州市", 2021)["value"].isna().all()
+    for lang in ("zh", "en"):
+        assert "A8" in result.problems[0].message(lang)
+
+
+def test_blank_district_on_a_city_wide_indicator_still_means_the_city(dazhou_plan, template_bytes, tmp_path):
+    wb = _book(template_bytes)
+    ws = wb[CITY_SHEET]
+    ws["D5"], ws["I5"], ws["J5"] = None, 500, "市统计局"
+    result = read_actuals(_save(wb, tmp_path / "city.xlsx"), dazhou_plan)
+    assert result.problems == []
+    assert _value(result.table, "commercial_housing_supply", "达州市", 2021).iloc[0].value == 500
+
+
+# ---- case 2: real percent formats only; plausibility against the plan -------------------------
+
+def _row_of(ws, indicator, year):
+    for row in ws.iter_rows(min_row=1):
+        if row[0].value == indicator and row[4].value == year:
+            return row[0].row
+    raise LookupError(indicator)
+
+
+@pytest.mark.parametrize("fmt, expected", [('0.00%', True), ('0%', True), ('[Red]0.0%', True),
+                                           ('0.00"%"', False), ('0.0\\%', False), ('General', False),
+                                           ('0.00', False)])
+def test_only_an_unquoted_percent_sign_is_a_percent_format(fmt, expected):
+    assert is_percent_format(fmt) is expected
+
+
+@pytest.mark.parametrize("typed, fmt", [(61.33, '0.00"%"'), (0.6133, "0.00%"), (61.33, "General")])
+def test_percent_cells_are_read_as_shown(dazhou_plan, template_bytes, tmp_path, typed, fmt):
+    wb = _book(template_bytes)
+    ws = wb[CITY_SHEET]
+    r = _row_of(ws, "property_management_coverage", 2023)
+    ws.cell(r, 9, typed).number_format = fmt
+    ws.cell(r, 10, "市住建局")
+    result = read_actuals(_save(wb, tmp_path / "pct.xlsx"), dazhou_plan)
+    assert result.problems == []
+    assert _value(result.table, "property_management_coverage", "达州市", 2023).iloc[0].value == pytest.approx(61.33)
+
+
+@pytest.mark.parametrize("typed, warning", [(15000, None), (150, None), (12.863, "implausible_low"),
+                                            (16004 * 25, "implausible_high"), (1e308, "implausible_high")])
+def test_values_far_from_the_plan_are_located_warnings(dazhou_plan, template_bytes, tmp_path, typed, warning):
+    wb = _book(template_bytes)
+    ws = wb[ANNEX2]
+    ws["D7"], ws["N7"] = typed, "市住建局"         # 通川区 2021, plan 16004 户
+    result = read_actuals(_save(wb, tmp_path / "mag.xlsx"), dazhou_plan)
+    assert result.problems == []                   # a warning, never a refusal
+    got = keys(result.warnings)
+    if warning is None:
+        assert got == []
+    else:
+        assert got == [(warning, f"mag.xlsx: {ANNEX2}!D7")]
+        en, zh = result.warnings[0].message("en"), result.warnings[0].message("zh")
+        assert "D7" in en and "D7" in zh
+        if warning == "implausible_low":
+            assert "万" in en and "128630" in en and "128630" in zh
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "-inf", "Infinity", "1e400"])
+def test_inf_and_nan_text_are_errors(dazhou_plan, template_bytes, tmp_path, text):
+    wb = _book(template_bytes)
+    ws = wb[ANNEX2]
+    ws["D7"], ws["N7"] = text, "市住建局"
+    result = read_actuals(_save(wb, tmp_path / "inf.xlsx"), dazhou_plan)
+    assert keys(result.problems) == [("not_a_number", f"inf.xlsx: {ANNEX2}!D7")]
