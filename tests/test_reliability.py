@@ -134,3 +134,111 @@ def test_inf_and_nan_text_are_errors(dazhou_plan, template_bytes, tmp_path, text
     ws["D7"], ws["N7"] = text, "市住建局"
     result = read_actuals(_save(wb, tmp_path / "inf.xlsx"), dazhou_plan)
     assert keys(result.problems) == [("not_a_number", f"inf.xlsx: {ANNEX2}!D7")]
+
+
+# ---- case 3: a SIGKILLed build never blocks the next one --------------------------------------
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from reportkit.errors import ReportkitError  # noqa: E402
+from reportkit.publishing import publish  # noqa: E402
+
+HOLDER_WITH_WORKERS = """
+import sys, time
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing as mp
+from reportkit.publishing import publish
+with publish.build_lock(sys.argv[1], "midterm"):
+    pool = ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork"))
+    futures = [pool.submit(time.sleep, 120) for _ in range(2)]
+    time.sleep(1)
+    print("workers", flush=True)
+    time.sleep(120)
+"""
+
+
+def _killpg(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(10)
+
+
+def test_forked_workers_of_a_killed_build_do_not_keep_the_lock(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER_WITH_WORKERS, str(tmp_path)], stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        assert proc.stdout.readline().strip() == "workers"
+        with pytest.raises(ReportkitError):          # the build itself still holds it
+            with publish.build_lock(tmp_path, "midterm"):
+                pass
+        os.kill(proc.pid, signal.SIGKILL)            # only the build; its workers live on
+        proc.wait(10)
+        orphans = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        assert orphans, "the test needs the workers to outlive the build"
+        with publish.build_lock(tmp_path, "midterm"):   # at once, while the orphans still run
+            pass
+    finally:
+        _killpg(proc)
+
+
+ORPHAN = """
+import fcntl, json, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.write(fd, json.dumps({"pid": 999999999, "stage": "midterm", "started": "yesterday"}).encode())
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_lock_held_for_a_dead_build_is_stale_and_taken_over(tmp_path):
+    lock = publish.lock_path(tmp_path, "midterm")
+    proc = subprocess.Popen([sys.executable, "-c", ORPHAN, str(lock)], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        with publish.build_lock(tmp_path, "midterm"):
+            assert json.loads(lock.read_text())["pid"] == os.getpid()
+    finally:
+        _killpg(proc)
+    # a live holder is still respected
+    with publish.build_lock(tmp_path, "midterm"):
+        with pytest.raises(ReportkitError):
+            with publish.build_lock(tmp_path, "midterm"):
+                pass
+
+
+def _build_cmd(out):
+    return [sys.executable, "-m", "reportkit.cli", "--lang", "en", "build", "--stage", "midterm",
+            "--lang", "zh,en", "--no-pdf", "--no-cache", "--jobs", "2", "--out", str(out)]
+
+
+def test_a_build_sigkilled_while_building_editions_does_not_block_the_next(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(_build_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        lines = []
+        for line in proc.stdout:                      # wait for the editions step (a worker pool)
+            lines.append(line)
+            if "Building the site" in line:
+                break
+        assert proc.poll() is None, "".join(lines)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:            # the pool's workers are running
+            kids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+            if kids:
+                break
+            time.sleep(0.1)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        with publish.build_lock(out, "midterm"):      # the next build may start
+            pass
+    finally:
+        _killpg(proc)
