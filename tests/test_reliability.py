@@ -242,3 +242,70 @@ def test_a_build_sigkilled_while_building_editions_does_not_block_the_next(tmp_p
             pass
     finally:
         _killpg(proc)
+
+
+# ---- case 2 (build side) and case 6 (build options): warnings printed and listed; bad --lang,
+# relative --out, disk full ---------------------------------------------------------------------
+import errno  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from reportkit.publishing import pipeline  # noqa: E402
+
+
+@pytest.mark.parametrize("langs", [["fr"], ["", ""], ",,", "EN,fr", []])
+def test_bad_languages_are_refused_with_a_message_in_both_languages(tmp_path, langs):
+    with pytest.raises(ReportkitError) as err:
+        pipeline.build(pipeline.BuildOptions(langs=langs, out_root=tmp_path, pdf=False), log=lambda _m: None)
+    (problem,) = err.value.problems
+    assert problem.key == "bad_lang"
+    zh, en = problem.message("zh"), problem.message("en")
+    assert "zh, en" in zh and "zh, en" in en and zh != en
+    assert not (tmp_path / "midterm").exists()
+
+
+def test_language_lists_are_normalised_and_out_is_made_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    opts = pipeline._checked_options(pipeline.BuildOptions(langs=["EN", " zh ", "", "en"], out_root=Path("rel")))
+    assert opts.langs == ["en", "zh"] and opts.out_root == tmp_path / "rel"
+
+
+def _sample_with(tmp_path, dazhou_plan, cell, value):
+    from reportkit.inputs.sample import write_sample
+
+    path, _ = write_sample(dazhou_plan, tmp_path / "sample.xlsx")
+    wb = load_workbook(path)
+    wb[ANNEX2][cell] = value
+    out = tmp_path / "actuals.xlsx"
+    wb.save(out)
+    return out
+
+
+def test_disk_full_is_a_located_message_and_the_last_good_site_stays(tmp_path, monkeypatch, dazhou_plan):
+    out = tmp_path / "out"
+    (out / "midterm" / "html").mkdir(parents=True)
+    (out / "midterm" / "html" / "index.html").write_text("last good", encoding="utf-8")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out / ".midterm-x" / "book"))
+
+    monkeypatch.setattr(pipeline, "run_notebooks", full)
+    with pytest.raises(ReportkitError) as err:
+        pipeline.build(pipeline.BuildOptions(langs=["en"], out_root=out, pdf=False, cache=False),
+                       log=lambda _m: None)
+    (problem,) = err.value.problems
+    assert problem.key == "disk_full" and ".midterm-x" in problem.location.file
+    assert "磁盘已满" in problem.message("zh") and "disk is full" in problem.message("en")
+    assert (out / "midterm" / "html" / "index.html").read_text(encoding="utf-8") == "last good"
+    assert sorted(p.name for p in out.glob(".midterm-*")) == []
+
+
+def test_warnings_are_printed_by_the_build_and_listed_on_the_data_page(tmp_path, monkeypatch, dazhou_plan):
+    actuals = _sample_with(tmp_path, dazhou_plan, "D7", 12.863)   # 通川区 2021 in 户, typed in 万
+    monkeypatch.chdir(tmp_path)
+    logged: list[str] = []
+    result = pipeline.build(pipeline.BuildOptions(langs=["en"], actuals=actuals, out_root=Path("rel-out"),
+                                                  pdf=False, cache=False), log=logged.append)
+    assert result.out == tmp_path / "rel-out" / "midterm"
+    assert any("implausible" not in m and f"{ANNEX2}!D7" in m and "万" in m for m in logged), logged
+    page = (result.html / "en" / "data.html").read_text(encoding="utf-8")
+    assert f"{ANNEX2}!D7" in page and "128630" in page

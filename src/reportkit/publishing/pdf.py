@@ -470,7 +470,7 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
     import jinja2
 
     if lang not in LANGS:
-        raise ReportkitError(_problem("bad_lang", "lang", lang=lang, langs=", ".join(LANGS)))
+        raise ReportkitError(_problem("bad_lang", "lang", value=lang, langs=", ".join(LANGS)))
     if not pages:
         raise ReportkitError(_problem("no_pages", "pages"))
     paths = [Path(p).resolve() for p in pages]

@@ -26,6 +26,7 @@ from ``notebooks/`` runs as-is with its default parameters.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pickle
@@ -40,7 +41,7 @@ from typing import Any
 import pandas as pd
 
 from reportkit import config as cfg
-from reportkit.errors import ReportkitError, report_problem
+from reportkit.errors import Location, ReportkitError, report_problem
 from reportkit.i18n import t
 from reportkit.publishing import cache as cache_mod
 from reportkit.publishing.book import (
@@ -107,14 +108,10 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
     """Build one stage's site; replaces ``<out_root>/<stage>/`` only when everything succeeded."""
     from reportkit.publishing import publish
 
+    opts = _checked_options(opts)
     if not publish.held(opts.out_root, opts.stage):
         with publish.build_guard(opts.out_root, opts.stage, opts.msg_lang, EXTRA_STEPS):
             return build(opts, log)
-    if opts.stage not in STAGES:
-        raise ReportkitError(report_problem("bad_stage", None, {"stage": opts.stage, "stages": ", ".join(STAGES)}))
-    bad = [x for x in opts.langs if x not in LANGS]
-    if bad or not opts.langs:
-        raise ReportkitError(report_problem("bad_lang", None, {"lang": ",".join(bad), "langs": ", ".join(LANGS)}))
     seconds: dict[str, float] = {}
     stats: dict[str, int] = {"notebooks_run": 0, "notebooks_cached": 0, "editions_built": 0,
                              "editions_cached": 0, "pdfs_built": 0, "pdfs_cached": 0}
@@ -135,6 +132,8 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
                        actuals_file=str(opts.actuals or ""), method_file=str(opts.method or ""),
                        plan_file=str(opts.plan or ""), catalogue_file=str(opts.catalogue or ""),
                        commentary_dir=str(opts.commentary or _default_commentary()), lap=lap)
+    for warning in ctx.warnings:   # printed by every build, and listed on the data page
+        log(warning.message(opts.msg_lang))
     if opts.pdf:  # the pages link the PDFs the last step will write into downloads/
         from reportkit.publishing.pdf import pdf_name
 
@@ -230,6 +229,12 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
         lap("extra")
         final = _publish(staging, root / opts.stage)
         lap("publish")
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):   # disk full: the last good site is kept
+            where = Location(str(getattr(exc, "filename", None) or root))
+            raise ReportkitError(report_problem("disk_full", where, {"out": str(root / opts.stage)})) from None
+        raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -238,6 +243,22 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
     log(t("report.log.done", opts.msg_lang, path=str(final / "html" / "index.html"),
           seconds=f"{sum(seconds.values()):.1f}"))
     return BuildResult(final, ctx, pages, seconds, stats)
+
+
+def _checked_options(opts: BuildOptions) -> BuildOptions:
+    """Options as the build uses them: languages normalised (``EN``, `` zh ``, blank items dropped)
+    and checked, the output root made absolute (a relative ``--out`` is against the current folder)."""
+    from dataclasses import replace
+
+    if opts.stage not in STAGES:
+        raise ReportkitError(report_problem("bad_stage", None, {"stage": opts.stage, "stages": ", ".join(STAGES)}))
+    raw = opts.langs.split(",") if isinstance(opts.langs, str) else list(opts.langs or [])
+    langs = list(dict.fromkeys(str(x).strip().lower() for x in raw if x is not None and str(x).strip()))
+    bad = [x for x in langs if x not in LANGS]
+    if bad or not langs:
+        shown = ",".join(bad) if bad else (",".join(str(x) for x in raw) or '""')
+        raise ReportkitError(report_problem("bad_lang", None, {"value": shown, "langs": ", ".join(LANGS)}))
+    return replace(opts, langs=langs, out_root=Path(os.path.abspath(Path(opts.out_root).expanduser())))
 
 
 def notebook_inputs_hash(ctx: ReportContext) -> str:
