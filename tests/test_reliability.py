@@ -309,3 +309,44 @@ def test_warnings_are_printed_by_the_build_and_listed_on_the_data_page(tmp_path,
     assert any("implausible" not in m and f"{ANNEX2}!D7" in m and "万" in m for m in logged), logged
     page = (result.html / "en" / "data.html").read_text(encoding="utf-8")
     assert f"{ANNEX2}!D7" in page and "128630" in page
+
+
+# ---- case 4: no font, no PDF: a message naming the package, before typesetting ----------------
+from types import SimpleNamespace  # noqa: E402
+
+from reportkit.publishing import pdf  # noqa: E402
+
+FONTS_CONF = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>{dirs}<cachedir>{cache}</cachedir></fontconfig>
+"""
+
+
+def _fontconfig(tmp_path, monkeypatch, dirs=()):
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(FONTS_CONF.format(dirs="".join(f"<dir>{d}</dir>" for d in dirs), cache=tmp_path / "fc-cache"))
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+
+
+def test_fonts_present_pass_the_check():
+    pdf.check_fonts(["zh", "en"])          # this machine has fonts-noto-cjk and a Latin font
+
+
+def test_no_fonts_at_all_stop_the_pdf_step_naming_the_packages(tmp_path, monkeypatch):
+    _fontconfig(tmp_path, monkeypatch)
+    with pytest.raises(ReportkitError) as err:
+        pdf.build_step(tmp_path / "staging", SimpleNamespace(), None, SimpleNamespace(langs=["zh", "en"], jobs=2))
+    got = [(p.key.removeprefix("errors."), p.params["package"]) for p in err.value.problems]
+    assert ("font_missing_cjk", "fonts-noto-cjk") in got and ("font_missing_latin", "fonts-liberation") in got
+    assert not (tmp_path / "staging").exists()        # nothing was typeset
+    for lang in ("zh", "en"):
+        text = err.value.render(lang)
+        assert "fonts-noto-cjk" in text and "fonts-liberation" in text and "html/zh" in text
+
+
+def test_latin_fonts_only_refuse_the_chinese_edition_alone(tmp_path, monkeypatch):
+    _fontconfig(tmp_path, monkeypatch, ["/usr/share/fonts/truetype"])
+    pdf.check_fonts(["en"])
+    with pytest.raises(ReportkitError) as err:
+        pdf.check_fonts(["zh", "en"])
+    assert [p.key for p in err.value.problems] == ["errors.font_missing_cjk"]

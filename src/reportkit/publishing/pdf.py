@@ -544,6 +544,56 @@ def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
     return out_pdf
 
 
+# What each edition needs to be readable, and the Debian package that provides it.
+FONT_NEEDS = {"zh": [("zh", "fonts-noto-cjk"), ("en", "fonts-liberation")], "en": [("en", "fonts-liberation")]}
+
+
+def _fonts_for(lang: str) -> list[str] | None:
+    """Font files fontconfig knows that cover ``lang`` (``fc-list :lang=…``); None without fontconfig."""
+    import shutil as _shutil
+    import subprocess
+
+    exe = _shutil.which("fc-list")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, f":lang={lang}", "file"], capture_output=True, text=True, timeout=60,
+                             close_fds=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [line.strip().rstrip(":") for line in out.splitlines() if line.strip()]
+
+
+def check_fonts(langs: Sequence[str], where: Path | str = "pdf") -> None:
+    """Stop before typesetting when an edition's script has no font (zh: a CJK font, every edition:
+    a Latin font): WeasyPrint would otherwise print boxes (exit 0) or crash in harfbuzz."""
+    problems: list[Problem] = []
+    cache: dict[str, list[str] | None] = {}
+    for lang in langs:
+        for script, package in FONT_NEEDS.get(lang, []):
+            if script not in cache:
+                cache[script] = _fonts_for(script)
+            found = cache[script]
+            if found is None:
+                problems.append(_problem("no_fontconfig", Path(where) / lang, package="fontconfig"))
+                break
+            if not found:
+                key = "font_missing_cjk" if script == "zh" else "font_missing_latin"
+                problems.append(_problem(key, Path(where) / lang, package=package, edition=lang))
+    if problems:
+        raise ReportkitError(_dedupe(problems))
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        k = (p.key, p.location, tuple(sorted(p.params.items())))
+        if k not in seen:
+            seen.add(k)
+            out.append(p)
+    return out
+
+
 def report_date(opts: Any = None) -> str | None:
     """The report date on the cover: ``opts.report_date`` if the build has one, else the date of
     SOURCE_DATE_EPOCH, else none (a date taken from the clock would make every build differ)."""
@@ -583,6 +633,7 @@ def build_step(staging: Path, ctx: Any, pages: Any = None, opts: Any = None) -> 
     from concurrent.futures import ProcessPoolExecutor
 
     langs = list(getattr(opts, "langs", None) or LANGS)
+    check_fonts(langs, Path(staging) / "html")
     date = report_date(opts)
     jobs = [(str(staging), lang, pdf_name(ctx.plan.id, ctx.stage, lang),
              {"title": ctx.plan.name[lang], "stage": ctx.stage, "as_of": ctx.as_of, "date": date,
