@@ -350,3 +350,138 @@ def test_latin_fonts_only_refuse_the_chinese_edition_alone(tmp_path, monkeypatch
     with pytest.raises(ReportkitError) as err:
         pdf.check_fonts(["zh", "en"])
     assert [p.key for p in err.value.problems] == ["errors.font_missing_cjk"]
+
+
+# ---- case 5: evaluator files contained ---------------------------------------------------------
+import yaml  # noqa: E402
+
+from reportkit.config import DEFAULT_CATALOGUE  # noqa: E402
+from reportkit.inputs import catalogue  # noqa: E402
+from reportkit.report import narrative  # noqa: E402
+
+
+def _catalogue_with(tmp_path, edit) -> Path:
+    raw = yaml.safe_load(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+    edit(raw)
+    raw["plan"]["document"] = str((DEFAULT_CATALOGUE.parent / raw["plan"]["document"]).resolve())
+    path = tmp_path / "catalogue.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_the_default_catalogue_ids_are_safe(tmp_path):
+    assert catalogue.load(_catalogue_with(tmp_path, lambda raw: None)).id == "dazhou-14fyp-urban-housing"
+
+
+@pytest.mark.parametrize("where, value", [("plan", "../../x"), ("plan", "a/b"), ("plan", ".hidden"),
+                                          ("plan", "x..y"), ("indicator", "../evil"), ("district", "../达州")])
+def test_ids_that_would_leave_the_output_folder_are_located_errors(tmp_path, where, value):
+    def edit(raw):
+        if where == "plan":
+            raw["plan"]["id"] = value
+        elif where == "indicator":
+            raw["indicators"][0]["id"] = value
+        else:
+            raw["districts"][1]["name"] = value
+
+    with pytest.raises(ReportkitError) as err:
+        catalogue.load(_catalogue_with(tmp_path, edit))
+    (problem,) = err.value.problems
+    assert problem.key == "catalogue_unsafe_id" and problem.location.file.endswith("catalogue.yml")
+    assert value in problem.message("zh") and value in problem.message("en")
+
+
+def _commentary(tmp_path) -> Path:
+    root = tmp_path / "commentary"
+    (root / "en" / "indicators").mkdir(parents=True)
+    (root / "en" / "indicators" / "old_residential_renovation.md").write_text("Good **words**.\n", encoding="utf-8")
+    (root / "zh" / "indicators").mkdir(parents=True)
+    (root / "zh" / "indicators" / "old_residential_renovation.md").write_bytes("\ufeff进展良好。\n".encode())
+    return root
+
+
+def test_regular_utf8_commentary_files_are_read(tmp_path):
+    root = _commentary(tmp_path)
+    narrative.check_commentary(root)
+    ctx = SimpleNamespace(commentary_dir=root)
+    assert "<strong>words</strong>" in narrative.commentary(ctx, "en", "indicators", "old_residential_renovation", "h").text
+    assert "进展良好" in narrative.commentary(ctx, "zh", "indicators", "old_residential_renovation", "h").text
+
+
+@pytest.mark.parametrize("bad", ["symlink_out", "symlink_in", "gbk", "fifo"])
+def test_commentary_files_must_be_regular_utf8_files_inside_the_folder(tmp_path, bad):
+    root = _commentary(tmp_path)
+    target = root / "en" / "indicators" / "shantytown_renovation.md"
+    if bad == "symlink_out":
+        secret = tmp_path / "passwd"
+        secret.write_text("root:x:0:0", encoding="utf-8")
+        target.symlink_to(secret)
+    elif bad == "symlink_in":
+        target.symlink_to(root / "en" / "indicators" / "old_residential_renovation.md")
+    elif bad == "gbk":
+        target.write_bytes("进展良好，基本完成。".encode("gbk"))
+    else:
+        os.mkfifo(target)
+    with pytest.raises(ReportkitError) as err:
+        narrative.check_commentary(root)
+    (problem,) = err.value.problems
+    assert problem.key == {"gbk": "commentary_encoding", "fifo": "commentary_not_file"}.get(bad, "commentary_outside")
+    for lang in ("zh", "en"):
+        assert "shantytown_renovation.md" in problem.message(lang)
+    ctx = SimpleNamespace(commentary_dir=root)
+    if bad != "fifo":
+        with pytest.raises(ReportkitError):      # the page never shows it either
+            narrative.commentary(ctx, "en", "indicators", "shantytown_renovation", "h")
+
+
+def test_the_pdf_fetcher_reads_only_the_build_folder(tmp_path):
+    site = tmp_path / "html"
+    (site / "en").mkdir(parents=True)
+    (site / "en" / "chart.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>", encoding="utf-8")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret", encoding="utf-8")
+    (site / "en" / "link.svg").symlink_to(outside)
+    fetch = pdf.contained_fetcher([site])
+    assert fetch((site / "en" / "chart.svg").as_uri()).url.startswith("file:")
+    assert fetch("data:text/plain,ok") is not None
+    for url in ["http://127.0.0.1:9/track.png", "https://example.org/x.png", "ftp://example.org/x",
+                outside.as_uri(), (site / "en" / "link.svg").as_uri(), "file://remotehost/etc/passwd",
+                (site / "en" / ".." / ".." / "secret.txt").as_uri()]:
+        with pytest.raises(ValueError):
+            fetch(url)
+    assert len(fetch.refused) == 7
+
+
+def test_a_pdf_with_a_remote_image_is_typeset_without_fetching_it(tmp_path, monkeypatch):
+    import socket
+
+    calls = []
+
+    def no_network(*args, **kwargs):   # WeasyPrint swallows fetch errors: record, then check
+        calls.append(args)
+        raise OSError("network refused by the test")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    page = tmp_path / "html" / "en" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text('<html><head><title>T</title></head><body><main><article class="bd-article">'
+                    '<h1>T</h1><p>x <img src="http://127.0.0.1:9/track.png"></p></article></main></body></html>',
+                    encoding="utf-8")
+    out = pdf.build_pdf([page], tmp_path / "out.pdf", lang="en",
+                        cover={"title": "T", "stage": "midterm", "as_of": "2023-12"})
+    assert out.read_bytes().startswith(b"%PDF")
+    assert calls == []
+
+
+@pytest.mark.parametrize("snippet", ['<img src="http://host/track.png">', '<img src="//host/t.png">',
+                                     '<img srcset="a.png 1x, https://host/b.png 2x">',
+                                     '<picture><source srcset="https://host/x.webp"></picture>',
+                                     '<video poster="https://host/p.png"></video>'])
+def test_the_site_check_refuses_external_images(snippet):
+    assert any("external" in f for f in publish.page_findings(f"<html><body>{snippet}</body></html>"))
+
+
+def test_the_site_check_keeps_local_images():
+    assert publish.page_findings('<html><body><img src="_static/a.png" srcset="b.png 2x">'
+                                 '<img src="data:image/png;base64,AAAA"></body></html>') == []

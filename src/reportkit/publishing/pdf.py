@@ -513,6 +513,39 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
     )
 
 
+def contained_fetcher(roots: Sequence[Path]) -> Any:
+    """A WeasyPrint URL fetcher that reads only files inside ``roots`` (and ``data:`` URLs).
+
+    No network, ever: http(s), ftp and every other scheme are refused, and so is any file
+    outside the build's own folder (symlinks are followed before the check). WeasyPrint turns a
+    refusal into a warning and leaves the resource out; refused URLs are kept in ``.refused``.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import URLFetcher
+
+    allowed = [Path(r).resolve() for r in roots]
+
+    class ContainedFetcher(URLFetcher):
+        refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parts = urlsplit(url)
+            scheme = parts.scheme.lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file" and parts.netloc in ("", "localhost"):
+                target = Path(unquote(parts.path)).resolve()
+                if any(target.is_relative_to(root) for root in allowed):
+                    return super().fetch(url, headers)
+            self.refused.append(url)
+            raise ValueError(f"refused outside the build folder: {url[:200]}")
+
+    fetcher = ContainedFetcher(allowed_protocols=("file", "data"), allow_redirects=False, timeout=1)
+    fetcher.refused = []
+    return fetcher
+
+
 def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
               cover: dict[str, Any], notebooks: Path | Sequence[Path] | None = None,
               site_css: Sequence[Path] = (), keep_html: bool = False) -> Path:
@@ -537,7 +570,10 @@ def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     if keep_html:
         atomic_write_bytes(out_pdf.with_suffix(".print.html"), html.encode("utf-8"))
-    document = HTML(string=html, base_url=page_root(page_list).as_uri() + "/").render()
+    root = page_root(page_list)
+    # The build's own folder: the edition and its siblings (downloads/), nothing else.
+    fetcher = contained_fetcher([root.parent if (root.parent / "downloads").is_dir() else root, TEMPLATE_DIR])
+    document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher).render()
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     data = document.write_pdf(pdf_identifier=identifier)
     atomic_write_bytes(out_pdf, data)

@@ -240,6 +240,23 @@ CHART_SCRIPT = re.compile(r'\(function\(\)\{var el=document\.getElementById\("vi
                           r'\.catch\(function\(e\)\{console\.error\(e\);\}\);\}\)\(\);', re.S)
 
 
+# Elements that load a resource when the page is shown: it must come from the site itself
+# (a remote image is a tracking pixel and breaks the "self-contained" promise).
+EMBED_TAGS = ("img", "source", "video", "audio", "track", "input", "image", "picture", "link", "use")
+EMBED_ATTRS = ("src", "srcset", "poster", "data-src", "xlink:href", "href")
+
+
+def _external(url: str) -> bool:
+    squeezed = re.sub(r"[\x00-\x20]+", "", url).lower()
+    return bool(re.match(r"(https?:|ftp:|//|\\\\)", squeezed))
+
+
+def _srcset_urls(text: str, attr: str) -> list[str]:
+    if attr != "srcset":
+        return [text]
+    return [part.strip().split(" ")[0] for part in text.split(",") if part.strip()]
+
+
 def _bad_url(value: str) -> bool:
     squeezed = re.sub(r"[\x00-\x20]+", "", value).lower()
     return squeezed.startswith(BAD_SCHEMES)
@@ -271,6 +288,12 @@ def page_findings(html: str) -> list[str]:
                 out.append(f"<{tag.name} {name}=…>")
             elif name.lower() in URL_ATTRS and _bad_url(text):
                 out.append(f"<{tag.name} {name}=\"{text[:40]}\">")
+        if tag.name in EMBED_TAGS:
+            for name in EMBED_ATTRS:
+                value = tag.get(name)
+                text = " ".join(value) if isinstance(value, list) else str(value or "")
+                if any(_external(u) for u in _srcset_urls(text, name)):
+                    out.append(f"<{tag.name} {name}=\"{text[:40]}\"> (external)")
         if tag.name in FOREIGN_TAGS:
             out.append(f"<{tag.name}>")
         elif tag.name == "meta" and str(tag.get("http-equiv", "")).lower() == "refresh":

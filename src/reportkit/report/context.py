@@ -106,6 +106,9 @@ def load_context(stage: str = "midterm", as_of: str = "", actuals_file: str = ""
     ev = run_evaluation(plan_obj, read.table, stage, as_of or None, method)
     inputs = {"plan": plan_path, "catalogue": cat_path, "actuals": actuals_path, "method": method_path}
     com = Path(commentary_dir).resolve() if commentary_dir else None
+    from reportkit.report.narrative import check_commentary
+
+    check_commentary(com)   # symlinks out, non-UTF-8 files: located errors before anything runs
     ctx = ReportContext(
         stage=stage, as_of=str(ev.meta["as_of"]), plan=plan_obj, tables=tables,
         actuals=read.table, results=ev.results, evaluation=ev, method=ev.meta["method"],
