@@ -485,3 +485,108 @@ def test_the_site_check_refuses_external_images(snippet):
 def test_the_site_check_keeps_local_images():
     assert publish.page_findings('<html><body><img src="_static/a.png" srcset="b.png 2x">'
                                  '<img src="data:image/png;base64,AAAA"></body></html>') == []
+
+
+# ---- case 6: stray sheets, code rows, control characters, CSV separators and encodings ---------
+from reportkit.inputs import actuals as actuals_mod  # noqa: E402
+from reportkit.inputs.form import csv_bytes, csv_rows  # noqa: E402
+
+
+def _count_cells(monkeypatch):
+    seen: dict[str, int] = {}
+    real = actuals_mod._cells
+
+    def counting(ws):
+        for cell in real(ws):
+            seen[ws.title] = seen.get(ws.title, 0) + 1
+            yield cell
+
+    monkeypatch.setattr(actuals_mod, "_cells", counting)
+    return seen
+
+
+def test_a_stray_big_sheet_is_named_in_a_warning_and_not_read(dazhou_plan, template_bytes, tmp_path, monkeypatch):
+    wb = _book(template_bytes)
+    wb[ANNEX2]["D7"], wb[ANNEX2]["N7"] = 15000, "市住建局"
+    extra = wb.create_sheet("草稿 scratch")
+    for r in range(1, 2001):
+        extra.append([r * 1.5] * 50)                 # 100,000 cells of someone's working data
+    seen = _count_cells(monkeypatch)
+    result = read_actuals(_save(wb, tmp_path / "extra.xlsx"), dazhou_plan)
+    assert result.problems == []
+    assert _value(result.table, "old_residential_renovation", "通川区", 2021).iloc[0].value == 15000
+    assert keys(result.warnings) == [("extra_sheet", "extra.xlsx: 草稿 scratch")]
+    assert "草稿 scratch" in result.warnings[0].message("zh") and "ignored" in result.warnings[0].message("en")
+    # only the rows searched for a code row were parsed, not the 100,000 cells
+    assert seen["草稿 scratch"] <= (actuals_mod.KEY_SCAN_ROWS + 1) * 50
+
+
+def test_the_template_has_no_stray_sheet(dazhou_plan, template_bytes, tmp_path):
+    result = read_actuals(_save(_book(template_bytes), tmp_path / "empty.xlsx"), dazhou_plan)
+    assert result.problems == [] and result.warnings == []
+
+
+@pytest.mark.parametrize("how", ["deleted", "translated"])
+def test_a_lost_code_row_is_a_located_error(dazhou_plan, template_bytes, tmp_path, how):
+    wb = _book(template_bytes)
+    ws = wb[ANNEX2]
+    ws["D7"], ws["N7"] = 15000, "市住建局"
+    if how == "deleted":
+        ws.delete_rows(5)
+    else:
+        for cell in ws[5]:
+            if cell.value == "district":
+                cell.value = "地区"
+    result = read_actuals(_save(wb, tmp_path / "nokeys.xlsx"), dazhou_plan)
+    assert ("key_row_missing", f"nokeys.xlsx: {ANNEX2}!A2") in keys(result.problems)
+    for lang in ("zh", "en"):
+        assert ANNEX2 in result.problems[0].message(lang)
+
+
+def _csv(dazhou_plan, **changes) -> list[dict]:
+    rows = csv_rows(dazhou_plan)
+    for row in rows:
+        if row["indicator"] == "old_residential_renovation" and row["district"] == "通川区" and row["year"] == 2021:
+            row.update(value=15000, source="市住建局", **changes)
+    return rows
+
+
+def test_control_characters_in_a_note_are_removed_with_a_warning(dazhou_plan, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_bytes(_csv(dazhou_plan, note="第一批")))
+    assert read_actuals(good, dazhou_plan).warnings == []
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes(_csv(dazhou_plan, note="第一批\x0b第二批")))
+    result = read_actuals(bad, dazhou_plan)
+    assert result.problems == [] and [w.key for w in result.warnings] == ["control_chars"]
+    assert "line" in result.warnings[0].location.render("en")
+    row = _value(result.table, "old_residential_renovation", "通川区", 2021).iloc[0]
+    assert row.note == "第一批 第二批"
+    from openpyxl import Workbook
+
+    Workbook().active.append(list(result.table.iloc[0]))   # the downloads writer accepts it now
+
+
+@pytest.mark.parametrize("delimiter, encoding", [(",", "utf-8"), (";", "utf-8"), ("\t", "utf-8-sig"),
+                                                 ("\t", "utf-16"), (",", "utf-16"), (";", "gb18030")])
+def test_csv_separators_and_utf16_are_read(dazhou_plan, tmp_path, delimiter, encoding):
+    import csv as csv_lib
+
+    buf = io.StringIO()
+    rows = _csv(dazhou_plan)
+    writer = csv_lib.DictWriter(buf, fieldnames=list(rows[0]), delimiter=delimiter)
+    writer.writeheader()
+    writer.writerows(rows)
+    path = tmp_path / "sep.csv"
+    path.write_bytes(buf.getvalue().encode(encoding))
+    result = read_actuals(path, dazhou_plan)
+    assert result.problems == []
+    assert _value(result.table, "old_residential_renovation", "通川区", 2021).iloc[0].value == 15000
+
+
+def test_utf16_without_a_byte_order_mark_says_why(dazhou_plan, tmp_path):
+    path = tmp_path / "nobom.csv"
+    path.write_bytes(csv_bytes(_csv(dazhou_plan)).decode("utf-8-sig").encode("utf-16-le"))
+    result = read_actuals(path, dazhou_plan)
+    assert [p.key for p in result.problems] == ["csv_nul"]
+    assert "UTF-16" in result.problems[0].message("en") and "UTF-16" in result.problems[0].message("zh")
