@@ -60,7 +60,8 @@ def _numbers(plan) -> list[Value]:
 
 
 def _check_round_trip(plan, result, values):
-    assert result.problems == [] and result.warnings == []
+    # The numbers are arbitrary (not scaled to the plan), so plausibility warnings may appear.
+    assert result.problems == [] and [w for w in result.warnings if not w.key.startswith("implausible_")] == []
     assert result.missing == []
     judged = {"met": "met", "partly": "partly", "not_met": "not_met", "部分达到": "partly"}
     for v in values:

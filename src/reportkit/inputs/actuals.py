@@ -11,6 +11,7 @@ parsing; openpyxl parses XML through defusedxml (installed), so entity attacks a
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -34,6 +35,7 @@ from reportkit.inputs.form import (
     expected_cells,
     is_percent,
     is_permille,
+    pair_name,
     years_for,
 )
 from reportkit.inputs.plan import parse_number
@@ -45,6 +47,7 @@ MAX_ROWS = 20_000                     # rows read per sheet / CSV lines
 MAX_COLS = 300                        # columns per sheet / CSV fields
 KEY_SCAN_ROWS = 30                    # the key row is searched in the first rows of a sheet
 GROUP = "actuals_errors"
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")   # illegal in xlsx (openpyxl refuses them)
 
 
 @dataclass
@@ -173,7 +176,10 @@ def read_actuals(path: Path | str, plan: Plan, lang: str = "zh") -> ActualsResul
         raws, problems = _read_csv(data, file)
     if any(p.key in FATAL for p in problems):
         return fail(next(p for p in problems if p.key in FATAL))
-    return _interpret(raws, problems, plan, expected, file, lang)
+    early = [p for p in problems if p.severity == "warning"]   # e.g. a stray sheet, ignored
+    result = _interpret(raws, [p for p in problems if p.severity != "warning"], plan, expected, file, lang)
+    result.warnings[:0] = early
+    return result
 
 
 FATAL = {"not_workbook", "xml_entities", "too_large", "not_template", "csv_encoding", "csv_nul", "csv_header",
@@ -195,10 +201,47 @@ def _read_xlsx(data: bytes, file: str) -> tuple[list[_Raw], list[Problem]]:
     if unpacked > MAX_UNZIPPED:
         return [], [_p("too_large", where, size=unpacked, limit=MAX_UNZIPPED)]
     try:
-        values = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        sheets = [(ws.title, _grid(ws), _formula_cells(fs)) for ws, fs in
-                  zip(values.worksheets, formulas.worksheets, strict=True)]
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)   # parsed once
+        raws: list[_Raw] = []
+        problems: list[Problem] = []
+        found = False
+        guide = {_text(pair_name("actuals.sheet_instructions"))} | {
+            _text(t("actuals.sheet_instructions", lg)) for lg in ("zh", "en")}
+        for ws in book.worksheets:
+            cells = _cells(ws)
+            head: dict[tuple[int, int], tuple[Any, str]] = {}
+            fcells: set[tuple[int, int]] = set()
+            rest = None
+            for r, c, value, fmt, formula in cells:   # the first rows only: find the key row
+                if r > KEY_SCAN_ROWS:
+                    rest = (r, c, value, fmt, formula)
+                    break
+                if value is not None:
+                    head[(r, c)] = (value, fmt)
+                if formula:
+                    fcells.add((r, c))
+            key_row = _key_row(head)
+            if key_row is None:
+                label = both("actuals.indicator_id")
+                marked = [rc for rc, (v, _) in head.items() if _text(v) == label]
+                if marked:   # a form sheet whose code row was deleted or translated
+                    r0, c0 = min(marked)
+                    problems.append(_p("key_row_missing", Location(file, ws.title, _cell(r0, c0))))
+                elif ws.title not in guide and head:
+                    problems.append(_p("extra_sheet", Location(file, ws.title), "warning"))
+                continue   # never read further: a stray sheet costs only its first rows
+            grid = head
+            for r, c, value, fmt, formula in ([rest] if rest else []) + [x for x in cells]:
+                if value is not None:
+                    grid[(r, c)] = (value, fmt)
+                if formula:
+                    fcells.add((r, c))
+            found = True
+            r, keys = key_row
+            if keys.get(1) == "district":
+                _grid_sheet(file, ws.title, grid, fcells, r, keys, raws, problems)
+            else:
+                _long_sheet(file, ws.title, grid, fcells, r, keys, raws)
     except _TooBig as big:
         return [], [_p("too_large_sheet", Location(file, big.sheet), rows=MAX_ROWS, cols=MAX_COLS)]
     except Exception as exc:  # noqa: BLE001 — any parser failure of a hostile file is a user error
@@ -210,19 +253,6 @@ def _read_xlsx(data: bytes, file: str) -> tuple[list[_Raw], list[Problem]]:
             return [], [_p("xml_entities", where)]
         first = str(exc).splitlines()[0][:120] if str(exc) else ""
         return [], [_p("not_workbook", where, reason=f"{type(exc).__name__}: {first}")]
-    raws: list[_Raw] = []
-    problems: list[Problem] = []
-    found = False
-    for title, grid, fcells in sheets:
-        key_row = _key_row(grid)
-        if key_row is None:
-            continue
-        found = True
-        r, keys = key_row
-        if keys.get(1) == "district":
-            _grid_sheet(file, title, grid, fcells, r, keys, raws, problems)
-        else:
-            _long_sheet(file, title, grid, fcells, r, keys, raws)
     if not found:
         problems.append(_p("not_template", where))
     return raws, problems
@@ -233,26 +263,45 @@ class _TooBig(Exception):
         self.sheet = sheet
 
 
-def _grid(ws) -> dict[tuple[int, int], tuple[Any, str]]:
-    """Non-empty cells of a read-only sheet: (row, col) → (value, number format)."""
-    out = {}
-    for row in ws.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLS + 1):
-        for cell in row:
-            if getattr(cell, "value", None) is None:
-                continue
-            if cell.row > MAX_ROWS or cell.column > MAX_COLS:
-                raise _TooBig(ws.title)
-            out[(cell.row, cell.column)] = (cell.value, cell.number_format or "")
-    return out
+def _cells(ws):
+    """The cells a read-only sheet actually holds, row by row: (row, col, value, number format,
+    formula?). Only cells present in the sheet's XML are made (not the sheet's stated dimensions);
+    beyond MAX_ROWS / MAX_COLS the sheet is refused (_TooBig). A generator: stop early to read less."""
+    from openpyxl.cell.read_only import ReadOnlyCell
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element):  # noqa: ANN001 — openpyxl's signature
+            cell = super().parse_cell(element)
+            cell["formula"] = element.find(FORMULA_TAG) is not None
+            return cell
+
+    wb = ws.parent
+    with ws._get_source() as src:
+        parser = Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                        date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for _idx, row in parser.parse():
+            for cell in row:
+                value, formula = cell["value"], cell["formula"]
+                if value is None and not formula:
+                    continue
+                r, c = cell["row"], cell["column"]
+                if r > MAX_ROWS or c > MAX_COLS:
+                    raise _TooBig(ws.title)
+                fmt = ReadOnlyCell(ws, r, c, value, cell["data_type"], cell["style_id"]).number_format or ""
+                yield r, c, value, fmt, formula
 
 
-def _formula_cells(ws) -> set[tuple[int, int]]:
-    out = set()
-    for row in ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS):
-        for cell in row:
-            if getattr(cell, "data_type", None) == "f":
-                out.add((cell.row, cell.column))
-    return out
+def is_percent_format(fmt: str) -> bool:
+    """True for a real percent number format (Excel shows the value × 100 with a % sign).
+
+    Only an unquoted ``%`` scales: in ``0.00"%"`` or ``0.00\\%`` the sign is a literal and the
+    stored number is what the evaluator typed. Colours/conditions in ``[...]`` are ignored.
+    """
+    fmt = re.sub(r'"[^"]*"?', "", fmt or "")      # quoted literals
+    fmt = re.sub(r"\\.", "", fmt)                 # backslash-escaped characters
+    fmt = re.sub(r"\[[^\]]*\]", "", fmt)           # [Red], [>=100], [$-804]
+    return "%" in fmt
 
 
 def _key_row(grid) -> tuple[int, dict[int, str]] | None:
@@ -301,7 +350,7 @@ def _grid_sheet(file, title, grid, fcells, key_r, keys, raws, problems) -> None:
             raws.append(_Raw(ind_id, district, year, value, get("source"), get("status"), get("note"),
                              "", Location(file, title, _cell(r, c)), src_loc, ind_loc,
                              Location(file, title, _cell(r, col.get("district", 1))),
-                             "%" in fmt, (r, c) in fcells and value is None,
+                             is_percent_format(fmt), (r, c) in fcells and value is None,
                              Location(file, title, _cell(r, col.get("status", 1)))))
 
 
@@ -324,23 +373,34 @@ def _long_sheet(file, title, grid, fcells, key_r, keys, raws) -> None:
                          Location(file, title, _cell(r, col.get("source", vc))),
                          Location(file, title, _cell(r, col["indicator"])),
                          Location(file, title, _cell(r, col.get("district", col["indicator"]))),
-                         "%" in fmt, (r, vc) in fcells and value is None,
+                         is_percent_format(fmt), (r, vc) in fcells and value is None,
                          Location(file, title, _cell(r, col.get("status", vc)))))
 
 
 def _read_csv(data: bytes, file: str) -> tuple[list[_Raw], list[Problem]]:
     """The tidy CSV form: UTF-8 (with or without BOM) or GB18030 as saved by Chinese Excel."""
-    if b"\x00" in data:
+    text = None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):   # Excel's "Unicode text"
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            return [], [_p("csv_encoding", Location(file), reason=f"UTF-16: {str(exc)[:100]}")]
+    elif b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         return [], [_p("csv_nul", Location(file, line=line))]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    if text is None:
         try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            return [], [_p("csv_encoding", Location(file), reason=str(exc)[:120])]
-    reader = csv.reader(io.StringIO(text, newline=""))
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("gb18030")
+            except UnicodeDecodeError as exc:
+                return [], [_p("csv_encoding", Location(file), reason=str(exc)[:120])]
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = ","
+    if "," not in first:   # saved with another separator (European Excel: ";", "Unicode text": tab)
+        delimiter = max((";", "\t", "|"), key=first.count) if any(d in first for d in ";\t|") else ","
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
     raws: list[_Raw] = []
     problems: list[Problem] = []
     try:
@@ -459,8 +519,17 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
             problems.append(_p("derived_indicator", raw.ind_loc or raw.loc, value=iid,
                                source=_pair(ids[ind.values_from].name)))
             continue
-        district = _text(raw.district) or plan.city
+        district = _text(raw.district)
         allowed = districts_for(plan, ind)
+        if not district:
+            if allowed != [plan.city]:
+                # An annex indicator: a blank (or merged-away) district cell is never the city.
+                if raw.value is None and not _text(raw.source):
+                    continue
+                problems.append(_p("district_blank", raw.dist_loc or raw.loc, indicator=_pair(ind.name),
+                                   allowed="、".join(allowed)))
+                continue
+            district = plan.city   # a city-wide indicator: an empty district means the city
         if district not in allowed:
             if raw.value is None and not _text(raw.source):
                 continue  # an empty row of the grid under an unknown name: nothing reported
@@ -497,8 +566,13 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
                 continue
             if is_percent(ind) and value > 100 and ref <= 100 and ind.kind in ("level", "floor", "qualitative"):
                 warnings.append(_p("percent_over_100", raw.loc, "warning", value=shown))
+            else:
+                _plausible(plan, ind, district, year, value, shown, raw.loc, warnings)
         has_value = value is not None or judgement != ""
-        source = _text(raw.source)
+        source, note = _text(raw.source), _text(raw.note)
+        if CONTROL_CHARS.search(source + note):   # \x0b and the like: no spreadsheet can hold them
+            source, note = CONTROL_CHARS.sub(" ", source).strip(), CONTROL_CHARS.sub(" ", note).strip()
+            warnings.append(_p("control_chars", raw.src_loc, "warning"))
         if has_value and not source:
             problems.append(_p("no_source", raw.src_loc, value=shown))
         status_text = _text(raw.status).lower()
@@ -508,7 +582,7 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
             status = "final"
         rows.append({"indicator": ind.id, "district": district, "year": year,
                      "value": math.nan if value is None else value, "judgement": judgement,
-                     "source": source, "status": status, "note": _text(raw.note),
+                     "source": source, "status": status, "note": note,
                      "replaces": _text(raw.replaces), "location": raw.loc.render(lang="en"),
                      "illustrative": any(m in source for m in marks), "_loc": raw.loc,
                      "_has": has_value, "_shown": shown})
@@ -555,6 +629,43 @@ def _interpret(raws: list[_Raw], problems: list[Problem], plan: Plan, expected: 
                      "illustrative": False})
     problems = _unique(problems)
     return ActualsResult(_frame(keep), problems, _unique(warnings), expected, file, lang, missing)
+
+
+PLAUSIBLE_FACTOR = 20      # a value above 20× the plan's figure for that year is suspect
+HOUSEHOLD_FLOOR = 0.01     # a 户 figure below 1 % of a plan in thousands is suspect (typed in 万?)
+
+
+def _plan_scale(plan: Plan, ind: Indicator, district: str, year: int) -> float:
+    """The plan's magnitude for one value: the year's figure (else the district's largest, else the
+    city's), or for city-wide indicators the target/baseline (a cumulative target spread over the years)."""
+    if ind.schedule:
+        for sched in (ind.schedule.get(district) or {}, ind.schedule.get(plan.city) or {}):
+            year_plan = abs(sched.get(year) or 0)
+            if year_plan > 0:
+                return year_plan
+            top = max((abs(v) for v in sched.values()), default=0)
+            if top > 0:
+                return top
+        return 0.0
+    target = abs(ind.target or 0)
+    if ind.kind == "cumulative" and target:
+        target /= max(1, len(plan.years))
+    return max(target, abs(ind.baseline.value) if ind.baseline else 0)
+
+
+def _plausible(plan: Plan, ind: Indicator, district: str, year: int, value: float, shown: str,
+               loc: Location, warnings: list[Problem]) -> None:
+    """Warn (never refuse) when a value is far outside what the plan's figures allow."""
+    scale = _plan_scale(plan, ind, district, year)
+    if scale <= 0 or ind.kind in ("qualitative", "growth"):   # a growth target is a rate, not a level
+        return
+    if value > PLAUSIBLE_FACTOR * scale:
+        warnings.append(_p("implausible_high", loc, "warning", value=shown, plan=f"{scale:g}",
+                           factor=PLAUSIBLE_FACTOR, unit=_pair(ind.reported_unit)))
+    elif ("户" in ind.reported_unit["zh"] and scale >= 1000 and 0 < value < HOUSEHOLD_FLOOR * scale
+          and value * 10000 <= PLAUSIBLE_FACTOR * scale):   # read in 万, it would fit the plan
+        warnings.append(_p("implausible_low", loc, "warning", value=shown, plan=f"{scale:g}",
+                           unit=_pair(ind.reported_unit), scaled=f"{value * 10000:g}"))
 
 
 def _reconcile(plan: Plan, by_key: dict, warnings: list[Problem], lang: str) -> None:

@@ -7,6 +7,7 @@ figures the tables hold (main-table targets, annex schedules) so that no figure 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,20 @@ class Plan:
         return self.districts[name][lang]
 
 
+# Ids end up in file names (downloads, PDFs, commentary files): letters, digits, _ . - only,
+# never a path (no "/", no "..").
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def safe_id(value: str) -> bool:
+    return bool(SAFE_ID.fullmatch(value)) and ".." not in value and len(value) <= 120
+
+
+def _unsafe(path: Path, field_name: str, value: str) -> ReportkitError:
+    return ReportkitError(Problem("catalogue_unsafe_id", Location(str(path), row=field_name),
+                                  {"field": field_name, "value": value[:80]}))
+
+
 def _bad(path: Path, reason: str) -> ReportkitError:
     return ReportkitError(Problem("catalogue_invalid", Location(str(path)), {"reason": reason}))
 
@@ -114,14 +129,23 @@ def load(path: Path, tables: Any | None = None) -> Plan:
     if not isinstance(raw, dict) or "plan" not in raw or "indicators" not in raw:
         raise _bad(path, "expected top-level keys plan, districts, indicators")
     p = raw["plan"]
+    if not isinstance(p, dict) or not safe_id(str(p.get("id", ""))):
+        raise _unsafe(path, "plan.id", str(p.get("id", "") if isinstance(p, dict) else p))
     districts = {}
-    for d in raw.get("districts") or []:
-        districts[str(d["name"])] = {"zh": str(d["name"]), "en": str(d["en"])}
+    for k, d in enumerate(raw.get("districts") or []):
+        if "id" in d and not safe_id(str(d["id"])):
+            raise _unsafe(path, f"districts[{k}].id", str(d["id"]))
+        name = str(d["name"])
+        if "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
+            raise _unsafe(path, f"districts[{k}].name", name)
+        districts[name] = {"zh": name, "en": str(d["en"])}
     indicators = []
     seen: set[str] = set()
     for item in raw["indicators"]:
         iid = str(item.get("id", ""))
         where = f"indicator {iid or '?'}"
+        if iid and not safe_id(iid):
+            raise _unsafe(path, f"indicators[{len(indicators)}].id", iid)
         if not iid or not iid.replace("_", "").isalnum() or not iid.isascii():
             raise _bad(path, f"{where}: id must be ASCII snake_case")
         if iid in seen:

@@ -467,7 +467,7 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
     import jinja2
 
     if lang not in LANGS:
-        raise ReportkitError(_problem("bad_lang", "lang", lang=lang, langs=", ".join(LANGS)))
+        raise ReportkitError(_problem("bad_lang", "lang", value=lang, langs=", ".join(LANGS)))
     if not pages:
         raise ReportkitError(_problem("no_pages", "pages"))
     paths = [Path(p).resolve() for p in pages]
@@ -510,6 +510,39 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
     )
 
 
+def contained_fetcher(roots: Sequence[Path]) -> Any:
+    """A WeasyPrint URL fetcher that reads only files inside ``roots`` (and ``data:`` URLs).
+
+    No network, ever: http(s), ftp and every other scheme are refused, and so is any file
+    outside the build's own folder (symlinks are followed before the check). WeasyPrint turns a
+    refusal into a warning and leaves the resource out; refused URLs are kept in ``.refused``.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import URLFetcher
+
+    allowed = [Path(r).resolve() for r in roots]
+
+    class ContainedFetcher(URLFetcher):
+        refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parts = urlsplit(url)
+            scheme = parts.scheme.lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file" and parts.netloc in ("", "localhost"):
+                target = Path(unquote(parts.path)).resolve()
+                if any(target.is_relative_to(root) for root in allowed):
+                    return super().fetch(url, headers)
+            self.refused.append(url)
+            raise ValueError(f"refused outside the build folder: {url[:200]}")
+
+    fetcher = ContainedFetcher(allowed_protocols=("file", "data"), allow_redirects=False, timeout=1)
+    fetcher.refused = []
+    return fetcher
+
+
 def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
               cover: dict[str, Any], notebooks: Path | Sequence[Path] | None = None,
               site_css: Sequence[Path] = (), keep_html: bool = False) -> Path:
@@ -534,11 +567,64 @@ def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     if keep_html:
         atomic_write_bytes(out_pdf.with_suffix(".print.html"), html.encode("utf-8"))
-    document = HTML(string=html, base_url=page_root(page_list).as_uri() + "/").render()
+    root = page_root(page_list)
+    # The build's own folder: the edition and its siblings (downloads/), nothing else.
+    fetcher = contained_fetcher([root.parent if (root.parent / "downloads").is_dir() else root, TEMPLATE_DIR])
+    document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher).render()
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     data = document.write_pdf(pdf_identifier=identifier)
     atomic_write_bytes(out_pdf, data)
     return out_pdf
+
+
+# What each edition needs to be readable, and the Debian package that provides it.
+FONT_NEEDS = {"zh": [("zh", "fonts-noto-cjk"), ("en", "fonts-liberation")], "en": [("en", "fonts-liberation")]}
+
+
+def _fonts_for(lang: str) -> list[str] | None:
+    """Font files fontconfig knows that cover ``lang`` (``fc-list :lang=…``); None without fontconfig."""
+    import shutil as _shutil
+    import subprocess
+
+    exe = _shutil.which("fc-list")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, f":lang={lang}", "file"], capture_output=True, text=True, timeout=60,
+                             close_fds=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [line.strip().rstrip(":") for line in out.splitlines() if line.strip()]
+
+
+def check_fonts(langs: Sequence[str], where: Path | str = "pdf") -> None:
+    """Stop before typesetting when an edition's script has no font (zh: a CJK font, every edition:
+    a Latin font): WeasyPrint would otherwise print boxes (exit 0) or crash in harfbuzz."""
+    problems: list[Problem] = []
+    cache: dict[str, list[str] | None] = {}
+    for lang in langs:
+        for script, package in FONT_NEEDS.get(lang, []):
+            if script not in cache:
+                cache[script] = _fonts_for(script)
+            found = cache[script]
+            if found is None:
+                problems.append(_problem("no_fontconfig", Path(where) / lang, package="fontconfig"))
+                break
+            if not found:
+                key = "font_missing_cjk" if script == "zh" else "font_missing_latin"
+                problems.append(_problem(key, Path(where) / lang, package=package, edition=lang))
+    if problems:
+        raise ReportkitError(_dedupe(problems))
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        k = (p.key, p.location, tuple(sorted(p.params.items())))
+        if k not in seen:
+            seen.add(k)
+            out.append(p)
+    return out
 
 
 def report_date(opts: Any = None) -> str | None:
@@ -580,6 +666,7 @@ def typeset_editions(staging: Path, ctx: Any, opts: Any = None) -> dict[str, flo
     from concurrent.futures import ProcessPoolExecutor
 
     langs = list(getattr(opts, "langs", None) or LANGS)
+    check_fonts(langs, Path(staging) / "html")
     date = report_date(opts)
     jobs = [(str(staging), lang, pdf_name(ctx.plan.id, ctx.stage, lang),
              {"title": ctx.plan.name[lang], "stage": ctx.stage, "as_of": ctx.as_of, "date": date,

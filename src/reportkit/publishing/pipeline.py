@@ -20,6 +20,7 @@ lock, then runs :data:`STEPS` in order, each reading and writing what its entry 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from reportkit import config as cfg
-from reportkit.errors import ReportkitError, report_problem
+from reportkit.errors import Location, ReportkitError, report_problem
 from reportkit.i18n import t
 from reportkit.publishing import cache as cache_mod
 from reportkit.publishing import publish
@@ -117,6 +118,8 @@ def _prepare(run: Run) -> None:
     opts = run.opts
     run.log(t("report.log.prepare", opts.msg_lang))
     run.ctx = load_context(lap=run.lap, **_inputs(opts, pdf_langs=",".join(opts.langs) if opts.pdf else ""))
+    for warning in run.ctx.warnings:   # printed by every build, and listed on the data page
+        run.log(warning.message(opts.msg_lang))
     run.pages = pages_for(run.ctx.annexes)
     for page in run.pages:  # parameters are checked before anything runs
         check_parameters(page.source, _page_parameters(page, opts, "zh"))
@@ -240,11 +243,7 @@ STEPS: tuple[Step, ...] = (
 
 def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult:
     """Build one stage's site and PDFs; replaces ``<out_root>/<stage>/`` only when all steps succeeded."""
-    if opts.stage not in STAGES:
-        raise ReportkitError(report_problem("bad_stage", None, {"stage": opts.stage, "stages": ", ".join(STAGES)}))
-    bad = [x for x in opts.langs if x not in LANGS]
-    if bad or not opts.langs:
-        raise ReportkitError(report_problem("bad_lang", None, {"lang": ",".join(bad), "langs": ", ".join(LANGS)}))
+    opts = _checked_options(opts)
     seconds: dict[str, float] = {}
     clock = time.monotonic()
 
@@ -267,6 +266,12 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
                     lap(step.name)
             final = _publish(staging, root / opts.stage)
             lap("publish")
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):   # disk full: the last good site is kept
+                where = Location(str(getattr(exc, "filename", None) or root))
+                raise ReportkitError(report_problem("disk_full", where, {"out": str(root / opts.stage)})) from None
+            raise
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -275,6 +280,20 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
     log(t("report.log.done", opts.msg_lang, path=str(final / "html" / "index.html"),
           seconds=f"{sum(seconds.values()):.1f}"))
     return BuildResult(final, run.ctx, run.pages, seconds, run.stats)
+
+
+def _checked_options(opts: BuildOptions) -> BuildOptions:
+    """Options as the build uses them: languages normalised (``EN``, `` zh ``, blank items dropped)
+    and checked, the output root made absolute (a relative ``--out`` is against the current folder)."""
+    if opts.stage not in STAGES:
+        raise ReportkitError(report_problem("bad_stage", None, {"stage": opts.stage, "stages": ", ".join(STAGES)}))
+    raw = opts.langs.split(",") if isinstance(opts.langs, str) else list(opts.langs or [])
+    langs = list(dict.fromkeys(str(x).strip().lower() for x in raw if x is not None and str(x).strip()))
+    bad = [x for x in langs if x not in LANGS]
+    if bad or not langs:
+        shown = ",".join(bad) if bad else (",".join(str(x) for x in raw) or '""')
+        raise ReportkitError(report_problem("bad_lang", None, {"value": shown, "langs": ", ".join(LANGS)}))
+    return replace(opts, langs=langs, out_root=Path(os.path.abspath(Path(opts.out_root).expanduser())))
 
 
 def notebook_key(staged: Path, params: dict[str, Any], lang: str, reads: str) -> str:

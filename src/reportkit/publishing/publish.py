@@ -1,6 +1,7 @@
 """Safe publishing: one build per stage at a time, leftovers cleaned, pages checked before publishing.
 
-:func:`build_guard` wraps :func:`reportkit.publishing.pipeline.build`:
+:func:`reportkit.publishing.pipeline.build` runs its steps under :func:`build_lock` and
+:func:`terminate_as_exit`, and :func:`check_site` is its ``check`` step:
 
 * **lock** — an exclusive ``flock`` on ``<out>/.<stage>.lock``. The kernel releases it when the
   holding process ends in any way (also SIGKILL), so a stale lock never blocks: the file may stay,
@@ -36,6 +37,36 @@ from typing import Any
 from reportkit.errors import Location, Problem, ReportkitError
 
 GROUP = "publish"
+_LOCK_FDS: set[int] = set()              # descriptors of the locks this process holds
+
+
+def _forget_locks_in_child() -> None:
+    """In a forked child (pool workers of the editions and PDFs): close the inherited lock
+    descriptors. A flock belongs to the open file, shared by every process holding a copy of
+    the descriptor: a worker outliving a SIGKILLed build would otherwise keep the lock forever."""
+    for fd in list(_LOCK_FDS):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _LOCK_FDS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_locks_in_child)
+
+
+def _alive(pid: Any) -> bool:
+    """True when ``pid`` names a running process (or one we may not signal)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return True   # unknown holder: assume alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 _SAFE_STAGE = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -67,7 +98,9 @@ def build_lock(root: Path | str, stage: str, lang: str = "en") -> Iterator[Path]
         raise ValueError(f"not a stage name: {stage!r}")
     root.mkdir(parents=True, exist_ok=True)
     path = lock_path(root, stage)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    # O_CLOEXEC: no program a build starts (kernels, jupyter-book, fc-list) inherits the lock;
+    # forked pool workers close it at once (_forget_locks_in_child).
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -75,12 +108,22 @@ def build_lock(root: Path | str, stage: str, lang: str = "en") -> Iterator[Path]
             if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 raise
             info = _holder(fd)
-            from reportkit.i18n import t
-
-            raise ReportkitError(_problem(
-                "build_running", str(root / stage), stage=stage, lock=str(path),
-                pid=info.get("pid", t("publish.unknown", lang)),
-                since=info.get("started", t("publish.unknown", lang)))) from None
+            if info.get("pid") and not _alive(info.get("pid")):
+                # Stale: the build that wrote its pid is dead, yet the lock is held (orphaned
+                # children of an older build). Replace the lock file: the orphans keep the old one.
+                os.close(fd)
+                path.unlink(missing_ok=True)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    exc = None
+                except OSError as again:
+                    if again.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                        raise
+                    info = _holder(fd)
+            if exc is not None:
+                _raise_running(root, stage, path, info, lang)
+        _LOCK_FDS.add(fd)
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, json.dumps({"pid": os.getpid(), "stage": stage,
@@ -92,7 +135,17 @@ def build_lock(root: Path | str, stage: str, lang: str = "en") -> Iterator[Path]
             os.ftruncate(fd, 0)    # the file stays (removing it races with the next locker)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
+        _LOCK_FDS.discard(fd)
         os.close(fd)
+
+
+def _raise_running(root: Path, stage: str, path: Path, info: dict[str, Any], lang: str) -> None:
+    from reportkit.i18n import t
+
+    raise ReportkitError(_problem(
+        "build_running", str(root / stage), stage=stage, lock=str(path),
+        pid=info.get("pid", t("publish.unknown", lang)),
+        since=info.get("started", t("publish.unknown", lang)))) from None
 
 
 def recover(root: Path | str, stage: str) -> list[Path]:
@@ -158,6 +211,23 @@ CHART_SCRIPT = re.compile(r'\(function\(\)\{var el=document\.getElementById\("vi
                           r'\.catch\(function\(e\)\{console\.error\(e\);\}\);\}\)\(\);', re.S)
 
 
+# Elements that load a resource when the page is shown: it must come from the site itself
+# (a remote image is a tracking pixel and breaks the "self-contained" promise).
+EMBED_TAGS = ("img", "source", "video", "audio", "track", "input", "image", "picture", "link", "use")
+EMBED_ATTRS = ("src", "srcset", "poster", "data-src", "xlink:href", "href")
+
+
+def _external(url: str) -> bool:
+    squeezed = re.sub(r"[\x00-\x20]+", "", url).lower()
+    return bool(re.match(r"(https?:|ftp:|//|\\\\)", squeezed))
+
+
+def _srcset_urls(text: str, attr: str) -> list[str]:
+    if attr != "srcset":
+        return [text]
+    return [part.strip().split(" ")[0] for part in text.split(",") if part.strip()]
+
+
 def _bad_url(value: str) -> bool:
     squeezed = re.sub(r"[\x00-\x20]+", "", value).lower()
     return squeezed.startswith(BAD_SCHEMES)
@@ -189,6 +259,12 @@ def page_findings(html: str) -> list[str]:
                 out.append(f"<{tag.name} {name}=…>")
             elif name.lower() in URL_ATTRS and _bad_url(text):
                 out.append(f"<{tag.name} {name}=\"{text[:40]}\">")
+        if tag.name in EMBED_TAGS:
+            for name in EMBED_ATTRS:
+                value = tag.get(name)
+                text = " ".join(value) if isinstance(value, list) else str(value or "")
+                if any(_external(u) for u in _srcset_urls(text, name)):
+                    out.append(f"<{tag.name} {name}=\"{text[:40]}\"> (external)")
         if tag.name in FOREIGN_TAGS:
             out.append(f"<{tag.name}>")
         elif tag.name == "meta" and str(tag.get("http-equiv", "")).lower() == "refresh":

@@ -123,6 +123,9 @@ def _compute(stage: str, as_of: str, paths: dict[str, Path], method_given: bool,
     lap("validate")
     ev = run_evaluation(plan_obj, read.table, stage, as_of or None, method)
     com = Path(commentary_dir).resolve() if commentary_dir else None
+    from reportkit.report.narrative import check_commentary
+
+    check_commentary(com)   # symlinks out, non-UTF-8 files: located errors before anything runs
     ctx = ReportContext(
         stage=stage, as_of=str(ev.meta["as_of"]), plan=plan_obj, tables=tables,
         actuals=read.table, results=ev.results, evaluation=ev, method=ev.meta["method"],

@@ -316,6 +316,17 @@ def sources_table(ctx: Any, lang: str) -> HtmlTable:
                      out, numeric=(2, 3))
 
 
+def warnings_table(ctx: Any, lang: str) -> HtmlTable:
+    """The warnings raised while reading the actuals (each with its cell), as the build printed them."""
+    from reportkit.i18n import t as tr
+
+    out = [[p.location.render(lang) if p.location else "", tr(f"{p.group}.{p.key}", lang, **p.params)]
+           for p in getattr(ctx, "warnings", [])]
+    if not out:
+        out = [["", t("report.data.warnings_none", lang)]]
+    return HtmlTable([col("place", lang), col("warning", lang)], out)
+
+
 def audit_table(ctx: Any, lang: str) -> HtmlTable:
     """The plan's own arithmetic checks (row totals, city vs districts)."""
     a = ctx.tables.plan_audit
