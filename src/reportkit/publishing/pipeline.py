@@ -94,7 +94,7 @@ class Run:
     """What the steps of one build share: options, the staging folder, the cache, the context."""
 
     opts: BuildOptions
-    staging: Path
+    staging: Path | None
     store: cache_mod.Cache
     log: Callable[[str], None]
     lap: Callable[[str], None]
@@ -112,6 +112,7 @@ class Step:
     reads: str
     writes: str
     run: Callable[[Run], None]
+    staged: bool = True   # writes into the staging folder (made after the input-only steps)
 
 
 def _prepare(run: Run) -> None:
@@ -231,7 +232,8 @@ def _check(run: Run) -> None:
 
 # The build, top to bottom. Each step reads only what an earlier step wrote (or the inputs).
 STEPS: tuple[Step, ...] = (
-    Step("prepare", "plan, catalogue, method and actuals files", "the context (in memory)", _prepare),
+    Step("prepare", "plan, catalogue, method and actuals files", "the context (in memory)", _prepare,
+         staged=False),
     Step("notebooks", "notebooks/*.ipynb, each page's view of the context",
          "book/<lang>/<page>.ipynb (executed)", _notebooks),
     Step("site", "book/<lang>/, _config.yml, _toc.yml, book/ (theme files)",
@@ -256,24 +258,27 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
             opts.on_stage(name)
 
     root = Path(opts.out_root)
-    with publish.build_lock(root, opts.stage, opts.msg_lang), publish.terminate_as_exit():
-        staging = Path(tempfile.mkdtemp(prefix=f".{opts.stage}-", dir=root))
-        run = Run(opts, staging, cache_mod.Cache(opts.cache_dir, enabled=opts.cache), log, lap)
+    with publish.build_lock(root, opts.stage, opts.msg_lang), publish.interruptible() as seen:
+        run = Run(opts, None, cache_mod.Cache(opts.cache_dir, enabled=opts.cache), log, lap)
         try:
             for step in STEPS:
+                if step.staged and run.staging is None:  # nothing is written before the inputs passed
+                    run.staging = Path(tempfile.mkdtemp(prefix=f".{opts.stage}-", dir=root))
                 step.run(run)
                 if step.name != "prepare":  # prepare laps extract / validate / evaluate itself
                     lap(step.name)
-            final = _publish(staging, root / opts.stage)
+            final = _publish(run.staging, root / opts.stage)
             lap("publish")
         except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
+            _discard(run.staging)
+            publish.reraise_interruption(seen)
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):   # disk full: the last good site is kept
                 where = Location(str(getattr(exc, "filename", None) or root))
                 raise ReportkitError(report_problem("disk_full", where, {"out": str(root / opts.stage)})) from None
             raise
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            _discard(run.staging)
+            publish.reraise_interruption(seen)
             raise
     if opts.cache:
         run.store.prune()
@@ -319,6 +324,11 @@ def _page_parameters(page: Page, opts: BuildOptions, lang: str) -> dict[str, Any
     """The parameters a page notebook gets (ids and absolute paths only; no Chinese text)."""
     pdf_langs = ",".join(opts.langs) if opts.pdf else ""
     return _inputs(opts, pdf_langs) | {"lang": lang} | page.params
+
+
+def _discard(staging: Path | None) -> None:
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _readable(root: Path) -> None:

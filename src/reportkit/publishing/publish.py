@@ -1,7 +1,7 @@
 """Safe publishing: one build per stage at a time, leftovers cleaned, pages checked before publishing.
 
 :func:`reportkit.publishing.pipeline.build` runs its steps under :func:`build_lock` and
-:func:`terminate_as_exit`, and :func:`check_site` is its ``check`` step:
+:func:`interruptible`, and :func:`check_site` is its ``check`` step:
 
 * **lock** — an exclusive ``flock`` on ``<out>/.<stage>.lock``. The kernel releases it when the
   holding process ends in any way (also SIGKILL), so a stale lock never blocks: the file may stay,
@@ -10,7 +10,7 @@
 * **leftovers** — under the lock no other build of the stage is running, so staging folders
   (``.<stage>-*``) left by a killed build are removed; if a build was killed between the two
   renames of publishing (old site moved aside, new one not yet in place), the old site is put back.
-* **SIGTERM** — becomes ``SystemExit(143)`` during the build, so the build's own clean-up runs
+* **SIGTERM / Ctrl-C** — become ``SystemExit(143)`` / ``KeyboardInterrupt`` during the build, so the build's own clean-up runs
   (staging folder removed, the last good site untouched), as it does for Ctrl-C.
 * **no markup from the inputs** — :func:`check_site` runs as the last build step, before the
   staging folder replaces the published one: any event-handler attribute, ``javascript:`` address,
@@ -168,21 +168,43 @@ def recover(root: Path | str, stage: str) -> list[Path]:
     return removed
 
 
+class Interruption:
+    """Which signal interrupted the block of :func:`interruptible`, if any."""
+
+    signum: int | None = None
+
+
 @contextmanager
-def terminate_as_exit() -> Iterator[None]:
-    """SIGTERM raises SystemExit(143) inside the block (main thread only), so clean-up code runs."""
+def interruptible() -> Iterator[Interruption]:
+    """Ctrl-C raises KeyboardInterrupt and SIGTERM SystemExit(143) inside the block (main thread
+    only), so clean-up code runs; the signal is also recorded, because a library may swallow the
+    exception it raised (openpyxl's parser does) and fail later with an unrelated error: the
+    build then reports the interruption, not that error."""
+    seen = Interruption()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield seen
         return
 
     def handler(signum: int, frame: Any) -> None:
+        seen.signum = signum
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise SystemExit(128 + signum)
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield seen
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def reraise_interruption(seen: Interruption) -> None:
+    """Raise the interruption recorded in ``seen`` (called while handling another error)."""
+    if seen.signum == signal.SIGINT:
+        raise KeyboardInterrupt from None
+    if seen.signum is not None:
+        raise SystemExit(128 + seen.signum) from None
 
 
 # ---- the check of the staged site -----------------------------------------------------------
