@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.inputs.schema import check_catalogue
 from reportkit.vocab import ATTRIBUTE_ZH, ATTRIBUTES, KINDS, TIERS
 
 
@@ -123,9 +123,10 @@ def load(path: Path, tables: Any | None = None) -> Plan:
     if not path.is_file():
         raise ReportkitError(Problem("file_not_found", params={"path": str(path)}))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         raise _bad(path, str(exc)) from None
+    raw = check_catalogue(text, path)   # shape, types and unknown keys, located by line
     if not isinstance(raw, dict) or "plan" not in raw or "indicators" not in raw:
         raise _bad(path, "expected top-level keys plan, districts, indicators")
     p = raw["plan"]

@@ -20,6 +20,7 @@ import yaml
 from reportkit.config import DEFAULT_METHOD
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.i18n import t
+from reportkit.inputs.schema import check_method
 from reportkit.vocab import GRADE_CODES, INTERNATIONAL_CODES, JUDGEMENTS, STATUS_CODES, STATUS_RANK
 
 # Extensions of METHOD.md decided in docs/method-extensions.md (text in locales method.yml).
@@ -62,12 +63,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ReportkitError(Problem("file_not_found", params={"path": str(path)}))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ReportkitError(method_problem("not_yaml", Location(str(path)), {"reason": str(exc)})) from None
     if not isinstance(data, dict):
         raise ReportkitError(method_problem("not_mapping", Location(str(path))))
-    return data
+    return check_method(text, path)   # unknown keys and types, located by line
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any], path: Path, prefix: str = "") -> dict[str, Any]:

@@ -1,0 +1,218 @@
+"""The shapes of the catalogue and method files, checked by pydantic before anything reads them.
+
+:func:`check_catalogue` and :func:`check_method` parse a YAML text, validate it against the models
+below and turn every schema error into a located :class:`~reportkit.errors.Problem` naming the
+file, the line and the field (``indicators[3].kind``), in both languages. Unknown keys are errors
+(a misspelt ``atribute`` would otherwise be silently ignored). Checks that need the plan's tables
+(a ``main_row`` that the main table lacks, a quote not in the plan) stay in
+:mod:`reportkit.inputs.catalogue`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.vocab import ATTRIBUTES, KINDS, STATUS_RANK, TIERS
+
+GROUP = "schema"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class Pair(_Strict):
+    """A text in both languages."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class PlanInfo(_Strict):
+    id: str = Field(min_length=1)
+    name: Pair
+    region: Pair
+    city: str = Field(min_length=1)
+    baseline_year: int
+    first_year: int
+    last_year: int
+    document: str = Field(min_length=1)
+
+
+class District(_Strict):
+    name: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    id: str | None = None
+    type: str | None = None
+
+
+class BaselineEntry(_Strict):
+    value: float
+    year: int
+    quote: str = Field(min_length=1)
+
+
+class Proxy(_Strict):
+    kind: str
+    target: float
+
+
+class IndicatorEntry(_Strict):
+    id: str = Field(min_length=1)
+    tier: str
+    name: Pair
+    unit: Pair
+    kind: str
+    attribute: str
+    quote: str = ""
+    reading: Pair | None = None
+    main_row: str | None = None
+    main_scale: float = 1.0
+    annex: int | None = None
+    target: float | None = None
+    target_text: Pair | None = None
+    baseline: BaselineEntry | None = None
+    values_from: str | None = None
+    proxy: Proxy | None = None
+    value_unit: Pair | None = None
+
+    @field_validator("tier")
+    @classmethod
+    def _tier(cls, v: str) -> str:
+        return _one_of(v, TIERS)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        return _one_of(v, KINDS)
+
+    @field_validator("attribute")
+    @classmethod
+    def _attribute(cls, v: str) -> str:
+        return _one_of(v, ATTRIBUTES)
+
+
+class Catalogue(_Strict):
+    schema_version: Literal[1] = 1
+    plan: PlanInfo
+    districts: list[District] = Field(min_length=1)
+    indicators: list[IndicatorEntry] = Field(min_length=1)
+
+
+class StatusCuts(_Strict):
+    achieved: float
+    ahead: float
+    on_track: float
+    lagging: float
+    limited: float
+
+
+class Qualitative(_Strict):
+    met: str
+    partly: str
+    not_met: str
+    met_final: str
+
+    @field_validator("met", "partly", "not_met", "met_final")
+    @classmethod
+    def _status(cls, v: str) -> str:
+        return _one_of(v, tuple(STATUS_RANK))
+
+
+class MethodFile(_Strict):
+    """A method file: every key optional here (an override names only what it changes); the
+    merged values are checked for order and range by :mod:`reportkit.inputs.method`."""
+
+    schema_version: Literal[1] = 1
+    midterm_year_index: int | None = None
+    status: dict[str, float] | None = None
+    binding: dict[str, float] | None = None
+    qualitative: dict[str, str] | None = None
+    international: dict[str, float] | None = None
+    grades: dict[str, float] | None = None
+    composite: dict[str, Any] | None = None
+    reconciliation: dict[str, float] | None = None
+    band: dict[str, Any] | None = None
+
+
+def _one_of(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"one of {', '.join(allowed)}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+def _lines(node: yaml.Node, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    """Line (1-based) of every key and list item of a composed YAML document, by path."""
+    out: dict[tuple[Any, ...], int] = {prefix: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            path = (*prefix, key.value)
+            out[path] = key.start_mark.line + 1
+            out.update({k: v for k, v in _lines(value, path).items() if k != path})
+    elif isinstance(node, yaml.SequenceNode):
+        for k, item in enumerate(node.value):
+            out.update(_lines(item, (*prefix, k)))
+    return out
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top)"
+
+
+def _problems(err: ValidationError, path: Path, lines: dict[tuple[Any, ...], int]) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        known = next((loc[:k] for k in range(len(loc), -1, -1) if loc[:k] in lines), ())
+        line = lines.get(known)
+        kind = e["type"]
+        key = kind if kind in KNOWN_ERRORS else "other"
+        detail = str(e.get("ctx", {}).get("error", "")) or e["msg"]
+        problems.append(Problem(key, Location(str(path), line=line), {
+            "field": _field(loc), "detail": detail.removeprefix("Value error, ")}, group=GROUP))
+    return problems
+
+
+KNOWN_ERRORS = ("missing", "extra_forbidden", "string_type", "int_type", "int_parsing", "float_type",
+                "float_parsing", "dict_type", "list_type", "model_type", "value_error", "literal_error",
+                "string_too_short", "too_short", "bool_type")
+
+
+def _parse(text: str, path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ReportkitError(Problem("yaml", Location(str(path), line=mark.line + 1 if mark else None),
+                                     {"detail": str(getattr(exc, "problem", exc))}, group=GROUP)) from None
+    return data, (_lines(node) if node is not None else {})
+
+
+def check_catalogue(text: str, path: Path) -> dict[str, Any]:
+    """The catalogue's data, after its shape was checked; ReportkitError with every located problem."""
+    data, lines = _parse(text, path)
+    try:
+        Catalogue.model_validate(data if data is not None else {})
+    except ValidationError as err:
+        raise ReportkitError(_problems(err, path, lines)) from None
+    return data
+
+
+def check_method(text: str, path: Path) -> dict[str, Any]:
+    """A method file's data, after its shape was checked (unknown keys, types)."""
+    data, lines = _parse(text, path)
+    try:
+        MethodFile.model_validate(data if data is not None else {})
+    except ValidationError as err:
+        raise ReportkitError(_problems(err, path, lines)) from None
+    return data or {}
