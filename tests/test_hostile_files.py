@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from reportkit.inputs import actuals, catalogue, synthetic
+from reportkit.inputs import actuals, catalogue, synthetic, workbook
 from reportkit.inputs import form as template
 from reportkit.inputs import plan as plan_mod
 from reportkit.inputs.actuals import read_actuals
@@ -73,7 +73,7 @@ def _zip_bomb(path: Path, declared_small: bool) -> None:
         with z.open(name, "w", force_zip64=False) as fh:
             fh.write(b'<?xml version="1.0"?><worksheet><sheetData>')
             chunk = b"<row/>" * (1 << 20)
-            for _ in range(43):   # 270 MB, over actuals.MAX_UNZIPPED
+            for _ in range(43):   # 270 MB, over workbook.MAX_UNZIPPED
                 fh.write(chunk)
             fh.write(b"</sheetData></worksheet>")
     if declared_small:   # the local header (offset 22) and central record (offset 24) say 1,000 bytes
@@ -129,7 +129,7 @@ def _cases(plan, tmp: Path) -> dict[str, Path]:
         out[name] = tmp / name
     big = tmp / "oversized.xlsx"
     with big.open("wb") as fh:
-        fh.truncate(actuals.MAX_BYTES + 1)
+        fh.truncate(workbook.MAX_BYTES + 1)
     out["oversized.xlsx"] = big
     head = "indicator,district,year,value,source\n"
     row = "programme_1,青山市,2026,1,x\n"

@@ -11,8 +11,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from reportkit.inputs.actuals import current, is_percent_format, read_actuals
+from reportkit.inputs import workbook
+from reportkit.inputs.actuals import current, read_actuals
 from reportkit.inputs.form import build_workbook, workbook_bytes
+from reportkit.inputs.workbook import is_percent_format
 
 ANNEX2 = "附件2 城镇老旧小区改造规模"
 CITY_SHEET = "全市指标 City"
@@ -488,20 +490,19 @@ def test_the_site_check_keeps_local_images():
 
 
 # ---- case 6: stray sheets, code rows, control characters, CSV separators and encodings ---------
-from reportkit.inputs import actuals as actuals_mod  # noqa: E402
 from reportkit.inputs.form import csv_bytes, csv_rows  # noqa: E402
 
 
 def _count_cells(monkeypatch):
     seen: dict[str, int] = {}
-    real = actuals_mod._cells
+    real = workbook._cells
 
     def counting(ws):
         for cell in real(ws):
             seen[ws.title] = seen.get(ws.title, 0) + 1
             yield cell
 
-    monkeypatch.setattr(actuals_mod, "_cells", counting)
+    monkeypatch.setattr(workbook, "_cells", counting)
     return seen
 
 
@@ -518,7 +519,7 @@ def test_a_stray_big_sheet_is_named_in_a_warning_and_not_read(dazhou_plan, templ
     assert keys(result.warnings) == [("extra_sheet", "extra.xlsx: 草稿 scratch")]
     assert "草稿 scratch" in result.warnings[0].message("zh") and "ignored" in result.warnings[0].message("en")
     # only the rows searched for a code row were parsed, not the 100,000 cells
-    assert seen["草稿 scratch"] <= (actuals_mod.KEY_SCAN_ROWS + 1) * 50
+    assert seen["草稿 scratch"] <= (workbook.KEY_SCAN_ROWS + 1) * 50
 
 
 def test_the_template_has_no_stray_sheet(dazhou_plan, template_bytes, tmp_path):
