@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from reportkit.cli import main
-from reportkit.inputs import actuals
+from reportkit.inputs import workbook
 from reportkit.inputs.actuals import current, read_actuals
 from reportkit.inputs.form import (
     build_workbook,
@@ -197,10 +197,10 @@ def test_district_sum_mismatch_is_a_warning_with_both_numbers(dazhou_plan):
 # ---- hostile files --------------------------------------------------------------------------
 
 def test_size_limits(dazhou_plan, tmp_path, monkeypatch):
-    monkeypatch.setattr(actuals, "MAX_BYTES", 100)
+    monkeypatch.setattr(workbook, "MAX_BYTES", 100)
     assert found(read_actuals(FX / "good.csv", dazhou_plan)) == [("too_large", "good.csv")]
-    monkeypatch.setattr(actuals, "MAX_BYTES", 20 * 1024 * 1024)
-    monkeypatch.setattr(actuals, "MAX_ROWS", 10)
+    monkeypatch.setattr(workbook, "MAX_BYTES", 20 * 1024 * 1024)
+    monkeypatch.setattr(workbook, "MAX_ROWS", 10)
     assert found(read_actuals(FX / "text_cell.xlsx", dazhou_plan)) == [
         ("too_large_sheet", "text_cell.xlsx: 说明 Guide")]
     wide = tmp_path / "wide.csv"

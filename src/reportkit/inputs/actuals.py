@@ -23,6 +23,7 @@ import pandas as pd
 
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.i18n import t
+from reportkit.inputs import workbook
 from reportkit.inputs.catalogue import Indicator, Plan
 from reportkit.inputs.form import (
     Expected,
@@ -36,7 +37,6 @@ from reportkit.inputs.plan import parse_number
 from reportkit.inputs.workbook import (
     CONTROL_CHARS,
     FATAL,
-    MAX_BYTES,
     Raw,
     actuals_problem,
     cell_text,
@@ -130,8 +130,8 @@ def read_actuals(path: Path | str, plan: Plan, lang: str = "zh") -> ActualsResul
     if not path.is_file():
         return fail(actuals_problem("file_missing", Location(str(path))))
     size = path.stat().st_size
-    if size > MAX_BYTES:
-        return fail(actuals_problem("too_large", Location(file), size=size, limit=MAX_BYTES))
+    if size > workbook.MAX_BYTES:   # read through the module: the limits have one home
+        return fail(actuals_problem("too_large", Location(file), size=size, limit=workbook.MAX_BYTES))
     data = path.read_bytes()   # read once; the input file is never opened for writing
     is_zip = data[:4] == b"PK\x03\x04"
     if is_zip:
