@@ -44,6 +44,15 @@ def test_notebook_defaults_run_from_the_notebooks_folder(tmp_path):
     pm.execute_notebook(str(NOTEBOOKS_DIR / "summary.ipynb"), str(out), cwd=str(NOTEBOOKS_DIR),
                         kernel_name="python3", progress_bar=False)
     nb = json.loads(out.read_text(encoding="utf-8"))
-    html = "".join("".join(o.get("data", {}).get("text/html", "")) for c in nb["cells"] for o in c.get("outputs", []))
-    assert "主要指标中" in html and '<figure class="rk-figure" id="fig-main-completion">' in html
+    outputs = [o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", [])]
+    html = "".join("".join(d.get("text/html", "")) for d in outputs)
+    assert "主要指标中" in html
+    # Outside a build a chart is a static SVG (JupyterLab draws it with no script), never the
+    # site's HTML figure, whose vegaEmbed call exists only inside the built book.
+    charts = [d for d in outputs if "<figure fig-main-completion:" in "".join(d.get("text/plain", ""))]
+    assert charts, "the summary's main chart is missing"
+    for d in charts:
+        svg = "".join(d["image/svg+xml"])
+        assert svg.lstrip().startswith("<svg") and "<text" in svg
+        assert "text/html" not in d and "vegaEmbed" not in json.dumps(d)
     assert not (PROJ_ROOT / "notebooks" / "summary.ipynb.out").exists()

@@ -311,10 +311,12 @@ async def _kernel_worker(queue: Any, root: str, report: Callable[[NotebookJob, f
                          log_file: Path) -> None:
     from jupyter_client.manager import AsyncKernelManager
 
+    from reportkit.report.charts import SITE_ENV
+
     km = AsyncKernelManager(kernel_name="python3")
     # The kernel's own chatter (TCP notices) goes to a log next to the work files.
     with open(log_file, "ab") as err:
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        env = {**os.environ, "PYTHONHASHSEED": "0", SITE_ENV: "1"}
         # No IPython history: two kernels sharing its SQLite file print "ERROR! Session/line
         # number was not unique" into whichever cell runs then.
         await km.start_kernel(cwd=root, env=env, stderr=err, stdout=err,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -95,6 +96,10 @@ def to_svg(spec: dict[str, Any]) -> str:
     return vlc.vegalite_to_svg(spec)
 
 
+# Set to "1" in the kernels of a build: figures then carry the site's interactive HTML.
+SITE_ENV = "REPORTKIT_SITE"
+
+
 class Figure:
     """A chart with its id, title, text description and data table, displayable in Jupyter."""
 
@@ -136,8 +141,14 @@ class Figure:
                  table=Markup(frame_html(self.table))))
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        bundle = {"text/html": self.html(), "text/plain": f"<figure {self.fig_id}: {self.title}>"}
-        if self.svg:
+        # The site's figure (HTML calling vegaEmbed from the site's own bundle) only works inside
+        # the built book; JupyterLab would show an empty box. The build's kernels set SITE_ENV, so
+        # a notebook opened by hand shows the static SVG, which every Jupyter front end draws.
+        site = os.environ.get(SITE_ENV) == "1"
+        bundle = {"text/plain": f"<figure {self.fig_id}: {self.title}>"}
+        if site:
+            bundle["text/html"] = self.html()
+        if self.svg or not site:
             bundle["image/svg+xml"] = to_svg(self.spec)
         return bundle
 
