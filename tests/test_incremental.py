@@ -147,6 +147,13 @@ def test_one_changed_value_reruns_the_pages_and_reverting_it_reruns_nothing(tmp_
     assert (b.out / download).read_bytes() != before[download]
     assert any(",373.0," in line for line in text.splitlines()), "the new value is not published"
     assert not any(",372.0," in line for line in text.splitlines())
+    # Sphinx re-read only the changed pages in the environment it kept; what it published is
+    # what a build from nothing (no cache, no kept environment) publishes, byte for byte.
+    fresh = build.build(replace(opts, out_root=tmp_path / "fresh", cache=False), log=lambda _msg: None)
+    assert fresh.stats["editions_built"] == 1 and fresh.stats["notebooks_cached"] == 0
+    kept, scratch = published_files(b.out), published_files(fresh.out)
+    assert sorted(kept) == sorted(scratch)
+    assert [r for r in kept if kept[r].read_bytes() != scratch[r].read_bytes()] == []
 
     shutil.copyfile(original, actuals)      # the value put back
     c = build.build(opts, log=lambda _msg: None)

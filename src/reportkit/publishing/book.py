@@ -118,20 +118,71 @@ def _jupyter_book() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "jupyter_book.cli.main"]
 
 
-def _build_edition(args: tuple[str, str, str]) -> tuple[str, int, str]:
-    book_dir, out_dir, lang = args
+def _build_edition(args: tuple[str, str, str, bool]) -> tuple[str, int, str]:
+    book_dir, out_dir, lang, everything = args
     cmd = _jupyter_book() + ["build", book_dir, "--config", str(Path(book_dir) / "_config.yml"),
                              "--toc", str(Path(book_dir) / "_toc.yml"), "--path-output", out_dir,
-                             "--all", "-W", "-n", "--keep-going", "-q"]
+                             "-W", "-n", "--keep-going", "-q"] + (["--all"] if everything else [])
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=book_dir)
     return lang, proc.returncode, (proc.stdout + proc.stderr)
 
 
+def sync_tree(src: Path, dest: Path) -> int:
+    """Make ``dest`` hold exactly ``src``'s files. A file whose bytes did not change is left alone,
+    old modification time included: Sphinx decides what to re-read by modification time.
+    Returns how many files were written."""
+    written = 0
+    wanted = set()
+    for path in sorted(Path(src).rglob("*")):
+        rel = path.relative_to(src)
+        target = Path(dest) / rel
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        wanted.add(rel)
+        data = path.read_bytes()
+        if target.is_file() and target.read_bytes() == data:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        written += 1
+    for path in sorted(Path(dest).rglob("*"), reverse=True):   # files first, then emptied folders
+        if path.is_file() and path.relative_to(dest) not in wanted:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()) and not (Path(src) / path.relative_to(dest)).is_dir():
+            path.rmdir()
+    return written
+
+
+COMPLETE = ".complete"   # written after a successful Sphinx build; absent = start that edition afresh
+
+
 def build_editions(book_dirs: dict[str, Path], work: Path, n_jobs: int,
-                   log: Callable[[str], None] = print) -> dict[str, Path]:
-    """Run Jupyter Book once per edition (in parallel); returns lang → built html folder."""
-    jobs = [(str(d), str(work / "jb" / lang), lang) for lang, d in book_dirs.items()]
+                   log: Callable[[str], None] = print, kept: dict[str, Path] | None = None) -> dict[str, Path]:
+    """Run Jupyter Book once per edition (in parallel); returns lang → built html folder.
+
+    With ``kept`` (lang → a folder that outlives the build), each edition is built *there*, from
+    a copy of its sources that keeps unchanged files untouched, so Sphinx re-reads only the pages
+    that changed (its environment stays valid only while the source folder keeps its path). A
+    folder left by a failed or interrupted build is emptied first; without ``kept`` every edition
+    is built from scratch under ``work``.
+    """
+    jobs = []
+    for lang, d in book_dirs.items():
+        if kept is None:
+            jobs.append((str(d), str(work / "jb" / lang), lang, True))
+            continue
+        home = Path(kept[lang])
+        if home.exists() and not (home / COMPLETE).is_file():
+            shutil.rmtree(home)
+        (home / COMPLETE).unlink(missing_ok=True)
+        sync_tree(d, home / "src")
+        # A clean build writes its pages before it copies the static files, so the links in them
+        # carry no "?v=<checksum>"; with the old files present, re-written pages would. Start the
+        # static folder afresh so a kept build writes what a clean one writes.
+        shutil.rmtree(home / "out" / "_build" / "html" / "_static", ignore_errors=True)
+        jobs.append((str(home / "src"), str(home / "out"), lang, False))
     start = time.monotonic()
     if n_jobs > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs))) as pool:
@@ -141,9 +192,13 @@ def build_editions(book_dirs: dict[str, Path], work: Path, n_jobs: int,
     problems = [report_problem("book_failed", Location(f"book/{lang}"), {"log": _tail(out)})
                 for lang, rc, out in results if rc != 0]
     if problems:
+        for lang in book_dirs if kept else ():
+            shutil.rmtree(kept[lang], ignore_errors=True)   # a failed environment is never reused
         raise ReportkitError(problems)
+    for lang in book_dirs if kept else ():
+        (Path(kept[lang]) / COMPLETE).write_text("", encoding="utf-8")
     log(f"  {len(jobs)} editions in {time.monotonic() - start:.1f}s")
-    return {lang: work / "jb" / lang / "_build" / "html" for lang in book_dirs}
+    return {lang: Path(out) / "_build" / "html" for _src, out, lang, _all in jobs}
 
 
 def _tail(text: str, n: int = 25) -> str:

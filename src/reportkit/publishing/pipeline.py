@@ -175,14 +175,22 @@ def _site(run: Run) -> None:
         else:
             todo[lang] = book_dir
     if todo:
-        for lang, folder in build_editions(todo, staging / "work", opts.jobs, run.log).items():
+        # Sphinx keeps its environment between builds of the same output folder and stage, in the
+        # cache: a changed value re-reads only the pages that changed. (--no-cache: from scratch.)
+        # Its folder is keyed by the edition's table of contents and configuration too, so a page
+        # that left the book never lingers in the output (Sphinx does not delete what it wrote).
+        def place(lang: str) -> str:
+            return cache_mod.hash_bytes("sphinx", str(Path(opts.out_root).resolve()), ctx.stage, lang,
+                                        *((todo[lang] / f).read_bytes() for f in ("_toc.yml", "_config.yml")))[:24]
+        kept = {lang: run.store.path("sphinx", place(lang)) for lang in todo} if opts.cache else None
+        for lang, folder in build_editions(todo, staging / "work", opts.jobs, run.log, kept).items():
             shutil.copytree(folder, html / lang, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
             run.store.put_dir("editions", keys[lang], html / lang)
     run.stats["editions_built"] = len(todo)
     write_downloads(ctx, html / "downloads")
     (html / "index.html").write_text(landing_page(ctx, opts.langs), encoding="utf-8")
     (html / ".nojekyll").write_text("", encoding="utf-8")
-    shutil.rmtree(staging / "work")
+    shutil.rmtree(staging / "work", ignore_errors=True)
     _write_yaml({"stage": ctx.stage, "as_of": ctx.as_of, "langs": opts.langs,
                  "pages": [p.name for p in run.pages], "illustrative": ctx.illustrative,
                  "inputs": ctx.inputs, "reportkit": ctx.version}, staging / "build.yml")
