@@ -17,7 +17,8 @@ from reportkit.i18n import t
 from reportkit.report.context import ReportContext, load_context
 
 # Page notebooks in reading order; "programme" is run once per annex table of the plan.
-PAGES = ("summary", "indicators", "programme", "districts", "methodology", "data")
+PAGES = ("summary", "indicators", "programme", "districts", "problems", "recommendations", "methodology",
+         "data")
 
 
 ROOT_PAGE = "summary"  # becomes index.html of each edition
@@ -104,6 +105,13 @@ def _districts(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
                    evaluation=_narrow(ctx.evaluation, districts=None, reconciliation=None))
 
 
+def _findings(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
+    # Drafted from the results and the reconciliation (report.findings); the evaluators' own
+    # section text comes from the commentary folder.
+    return replace(ctx, actuals=None, tables=None, inputs={}, input_paths={}, warnings=[], pdf_files={},
+                   evaluation=_narrow(ctx.evaluation, districts=None, composite=None))
+
+
 def _methodology(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
     return replace(ctx, results=None, actuals=None, tables=None, inputs={}, input_paths={},
                    commentary_dir=None, warnings=[], pdf_files={},
@@ -119,7 +127,8 @@ def _data(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
 
 VIEWS: dict[str, Callable[[ReportContext, dict[str, Any]], ReportContext]] = {
     "summary": _summary, "indicators": _indicators, "programme": _programme,
-    "districts": _districts, "methodology": _methodology, "data": _data,
+    "districts": _districts, "problems": _findings, "recommendations": _findings,
+    "methodology": _methodology, "data": _data,
 }
 
 

@@ -1,0 +1,241 @@
+"""Problems and recommendations drafted from the evaluation (中期评估报告 五、六).
+
+Each drafted sentence rests on a figure that the report shows elsewhere (the indicator and
+programme tables, the district ranking, the reconciliation): the rules below only select and
+order what the evaluation already computed. Evaluators replace a drafted section with their own
+Markdown (``<commentary>/<lang>/sections/<section>.md``); until they do, the section is marked
+as a draft.
+
+The selection rules, in one place:
+
+* problems — city-level targets that need attention (statuses in ``vocab.ATTENTION``, worst
+  first; at the end of term, grade ``not_completed``), binding indicators below their warning
+  line, districts with targets that need attention, values due but not reported, years where
+  the city's figure and the districts' sum disagree, and the plan's own inconsistencies
+  (``plan_*`` checks that do not agree);
+* recommendations — for each city target that needs attention, the pace the remaining years
+  require and the districts furthest behind on it; for binding warnings, securing the target;
+  reporting what is missing; reconciling the figures; at mid-term, re-examining a target whose
+  projection at the current pace stays below the "basically completed" grade (规划调整建议);
+  aligning the plan's own figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from markupsafe import Markup
+
+from reportkit.i18n import has, t
+from reportkit.report.narrative import (
+    Html,
+    as_of_text,
+    commentary_path,
+    markdown_to_html,
+    read_commentary,
+)
+from reportkit.report.tables import fmt_num, fmt_pct, missing
+from reportkit.vocab import ATTENTION, STATUS_RANK
+
+SECTIONS: tuple[str, ...] = ("problems", "recommendations")
+WORST_DISTRICTS = 3   # districts named per lagging target
+SHORT_GRADES = ("not_completed", "basically_completed")   # end-of-term grades that fall short
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One drafted sentence: a locale key under ``report.findings.<section>`` and its values.
+
+    Values are language-free: ``{"zh": …, "en": …}`` pairs for names, numbers for figures (keys
+    listed in ``pct`` are fractions shown as percentages), lists of pairs for name lists.
+    """
+
+    section: str
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+    pct: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# Selection (language-free).
+def _pair(row: pd.Series, stem: str) -> dict[str, str]:
+    return {"zh": str(row[f"{stem}_zh"]), "en": str(row[f"{stem}_en"])}
+
+
+def _city(ctx: Any) -> pd.DataFrame:
+    r = ctx.results
+    return r[r["district"] == ctx.plan.city]
+
+
+def _needs_attention(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """Rows whose status needs attention; at the end of term a graded row counts by its grade
+    (not completed or only basically completed), since the grade is the verdict there."""
+    bad = rows["status"].isin(ATTENTION)
+    if stage == "final" and "grade" in rows:
+        graded = rows["grade"].notna()
+        bad = (graded & rows["grade"].isin(SHORT_GRADES)) | (~graded & bad)
+    out = rows[bad].copy()
+    out["_rank"] = out["status"].map(STATUS_RANK).fillna(len(STATUS_RANK))
+    return out.sort_values(["_rank", "completion"], kind="stable", na_position="last")
+
+
+def _worst_districts(ctx: Any, indicator: str) -> list[dict[str, str]]:
+    r = ctx.results
+    rows = r[(r["indicator"] == indicator) & (r["district"] != ctx.plan.city) & r["status"].isin(ATTENTION)]
+    rows = rows.sort_values("completion", kind="stable", na_position="last").head(WORST_DISTRICTS)
+    return [_pair(row, "district") for _, row in rows.iterrows()]
+
+
+def _due_missing(ctx: Any) -> pd.DataFrame:
+    r = ctx.results
+    return r[r["status"] == "no_data"]
+
+
+def _disagreements(ctx: Any, prefix: str) -> pd.DataFrame:
+    """Reconciliation rows of ``prefix`` checks that disagree. A year where some districts did not
+    report cannot be judged (``agrees`` is empty) but its gap is still shown when there is one."""
+    rec = ctx.evaluation.reconciliation
+    if rec is None or rec.empty:
+        return pd.DataFrame(columns=["check", "indicator", "year", "city_value", "district_sum",
+                                     "districts_missing", "agrees"])
+    rec = rec[rec["check"].astype(str).str.startswith(prefix)]
+    unjudged = rec["agrees"].isna() & (rec["city_value"] != rec["district_sum"]) & rec["district_sum"].notna()
+    return rec[(rec["agrees"] == False) | unjudged]  # noqa: E712 (None is not False)
+
+
+def _indicator_pair(ctx: Any, indicator_id: str) -> dict[str, str]:
+    ind = ctx.plan.indicator(indicator_id)
+    return {"zh": ind.label("zh"), "en": ind.label("en")}
+
+
+def _district_pairs(ctx: Any, names: Any) -> list[dict[str, str]]:
+    if missing(names):
+        return []
+    items = names if isinstance(names, list | tuple) else str(names).split(",")
+    return [{"zh": ctx.plan.district_label(n.strip(), "zh"), "en": ctx.plan.district_label(n.strip(), "en")}
+            for n in items if str(n).strip()]
+
+
+def problems(ctx: Any) -> list[Finding]:
+    """The drafted 存在的主要问题, in reading order."""
+    out: list[Finding] = []
+    tp = ctx.meta["time_progress"]
+    for _, row in _needs_attention(_city(ctx), ctx.stage).iterrows():
+        values = {"name": _pair(row, "indicator"), "completion": row["completion"], "tp": tp,
+                  "status": {lg: t(f"status.status.{row['status']}", lg) for lg in ("zh", "en")}}
+        if ctx.stage == "final" and not missing(row.get("grade")):
+            values["grade"] = {lg: t(f"status.grade.{row['grade']}", lg) for lg in ("zh", "en")}
+            out.append(Finding("problems", "graded", values, ("completion",)))
+        elif missing(row["completion"]):
+            out.append(Finding("problems", "attention", values))
+        else:
+            out.append(Finding("problems", "lagging", values, ("completion", "tp")))
+    for _, row in _city(ctx)[_city(ctx)["warning"] == True].iterrows():  # noqa: E712 (None is not False)
+        out.append(Finding("problems", "binding_warning", {"name": _pair(row, "indicator")}))
+    r = ctx.results
+    districts = r[(r["district"] != ctx.plan.city) & r["status"].isin(ATTENTION)]
+    for _district, rows in districts.groupby("district", sort=False):
+        rows = rows.sort_values("completion", kind="stable", na_position="last")
+        items = [{"zh": f"{x['indicator_zh']}（{fmt_pct(x['completion'], 'zh')}）",
+                  "en": f"{x['indicator_en']} ({fmt_pct(x['completion'], 'en')})"} for _, x in rows.iterrows()]
+        out.append(Finding("problems", "district_behind",
+                           {"district": _pair(rows.iloc[0], "district"), "items": items, "n": len(rows)}))
+    gaps = _due_missing(ctx)
+    if not gaps.empty:
+        items = [{"zh": f"{x['indicator_zh']}（{x['district_zh']}）", "en": f"{x['indicator_en']} ({x['district_en']})"}
+                 for _, x in gaps.iterrows()]
+        out.append(Finding("problems", "missing", {"n": len(gaps), "items": items}))
+    for indicator, rows in _disagreements(ctx, "actual_").groupby("indicator", sort=False):
+        years = [{"zh": f"{int(x['year'])}年全市{fmt_num(x['city_value'], 'zh')}（合计{fmt_num(x['district_sum'], 'zh')}）",
+                  "en": f"{int(x['year'])}: {fmt_num(x['city_value'], 'en')} against {fmt_num(x['district_sum'], 'en')}"}
+                 for _, x in rows.iterrows()]
+        absent = list(dict.fromkeys(n for names in rows["districts_missing"].dropna() for n in str(names).split(",")))
+        out.append(Finding("problems", "unreconciled", {
+            "name": _indicator_pair(ctx, indicator), "years": years, "absent": _district_pairs(ctx, absent)}))
+    for _, row in _disagreements(ctx, "plan_").iterrows():
+        out.append(Finding("problems", "plan_inconsistent", {
+            "name": _indicator_pair(ctx, row["indicator"]), "city": row["city_value"], "sum": row["district_sum"]}))
+    return out
+
+
+def recommendations(ctx: Any) -> list[Finding]:
+    """The drafted 下一步工作建议 (and, at mid-term, 规划调整建议), in reading order."""
+    out: list[Finding] = []
+    years_left = ctx.plan.last_year - int(str(ctx.as_of)[:4])
+    basic = float(ctx.method["grades"]["basically_completed"])
+    for _, row in _needs_attention(_city(ctx), ctx.stage).iterrows():
+        values = {"name": _pair(row, "indicator"), "worst": _worst_districts(ctx, row["indicator"]),
+                  "unit": _pair(row, "value_unit") if "value_unit_zh" in row else _pair(row, "unit")}
+        pace, acc = row.get("required_pace"), row.get("acceleration")
+        if ctx.stage == "midterm" and row["kind"] == "cumulative" and not missing(pace) and years_left > 0:
+            values.update(pace=pace, years=years_left, acceleration=acc)
+            out.append(Finding("recommendations", "accelerate", values))
+        else:
+            out.append(Finding("recommendations", "follow_up", values))
+        proj = row.get("projected_completion")
+        if ctx.stage == "midterm" and not missing(proj) and math.isfinite(float(proj)) and float(proj) < basic:
+            out.append(Finding("recommendations", "adjust", {"name": values["name"], "projection": proj,
+                                                             "basic": basic}, ("projection", "basic")))
+    for _, row in _city(ctx)[_city(ctx)["warning"] == True].iterrows():  # noqa: E712
+        out.append(Finding("recommendations", "binding", {"name": _pair(row, "indicator")}))
+    gaps = _due_missing(ctx)
+    if not gaps.empty:
+        places = list(dict.fromkeys(gaps["district"]))
+        out.append(Finding("recommendations", "report_data",
+                           {"places": [{"zh": ctx.plan.district_label(p, "zh"), "en": ctx.plan.district_label(p, "en")}
+                                       for p in places]}))
+    if not _disagreements(ctx, "actual_").empty:
+        out.append(Finding("recommendations", "reconcile"))
+    if not _disagreements(ctx, "plan_").empty:
+        out.append(Finding("recommendations", "align_plan"))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Wording.
+def _word(value: Any, key: str, finding: Finding, lang: str) -> Any:
+    if isinstance(value, dict) and lang in value:
+        return value[lang]
+    if isinstance(value, list):
+        sep = "、" if lang == "zh" else ", "
+        return sep.join(str(v[lang]) if isinstance(v, dict) else str(v) for v in value)
+    if key in finding.pct:
+        return fmt_pct(value, lang)
+    if key == "acceleration":
+        return "" if missing(value) else f"{float(value):.1f}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return fmt_num(value, lang)
+    return value
+
+
+def sentence(finding: Finding, lang: str) -> str:
+    """The finding in ``lang`` (plain text; the caller escapes it)."""
+    values = {k: _word(v, k, finding, lang) for k, v in finding.values.items()}
+    key = finding.key
+    # Optional clauses have their own keys, so no sentence ends in an empty "(…)".
+    for extra in ("worst", "absent"):
+        if finding.values.get(extra) and has(f"report.findings.{finding.section}.{key}_{extra}", lang):
+            key = f"{key}_{extra}"
+    return t(f"report.findings.{finding.section}.{key}", lang, **values)
+
+
+def section(ctx: Any, name: str, lang: str) -> Html:
+    """One section: the evaluators' text when they wrote one, else the draft, marked as such
+    (with nothing to report, one sentence says so: a section is never printed empty)."""
+    path = commentary_path(ctx, lang, "sections", name)
+    if path is not None:
+        body = markdown_to_html(read_commentary(path, ctx.commentary_dir))
+        return Html(Markup('<div class="rk-findings rk-evaluators" lang="{}">{}</div>').format(lang, Markup(body)))
+    items = problems(ctx) if name == "problems" else recommendations(ctx)
+    if not items:
+        text = t("report.findings.none", lang, as_of=as_of_text(ctx.as_of, lang)) if name == "problems" \
+            else t("report.findings.none_recommendations", lang)
+        return Html(Markup('<div class="rk-findings" lang="{}"><p>{}</p></div>').format(lang, text))
+    lis = Markup("").join(Markup("<li>{}</li>").format(sentence(f, lang)) for f in items)
+    return Html(Markup(
+        '<div class="rk-findings rk-drafted" lang="{lang}"><p class="rk-drafted-note">{note}</p>'
+        '<ol class="rk-findings-list">{items}</ol></div>').format(
+        lang=lang, note=t("report.findings.drafted", lang), items=lis))

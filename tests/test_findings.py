@@ -1,0 +1,94 @@
+"""Drafted problems and recommendations (report.findings): selected and worded from the
+evaluation's own figures, hand-computed here; evaluators' text replaces a draft."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from evaluation_factory import CITY, frame, ind, make_plan
+from reportkit.evaluation.engine import run_evaluation
+from reportkit.inputs.method import load_method
+from reportkit.report import findings
+
+# One annex programme, 2026–2030, target 1,000 (A 500, B 300, C 200), evaluated at end-2028
+# (τ = 3/5 = 60 %). The city reports 130 a year, A 100, B 20, C nothing.
+PROG = ind("prog", "cumulative", 1000, schedule={"A": [100] * 5, "B": [60] * 5, "C": [40] * 5})
+ROWS = ([("prog", CITY, y, 130) for y in (2026, 2027, 2028)]
+        + [("prog", "A", y, 100) for y in (2026, 2027, 2028)]
+        + [("prog", "B", y, 20) for y in (2026, 2027, 2028)])
+
+
+def _ctx(tmp_path=None, stage="midterm", as_of=2028):
+    plan = make_plan(PROG)
+    ev = run_evaluation(plan, frame(ROWS), stage, as_of)
+    return SimpleNamespace(plan=plan, results=ev.results, evaluation=ev, meta=ev.meta, stage=stage,
+                           as_of=str(as_of), method=load_method().values, commentary_dir=tmp_path)
+
+
+def _texts(items, lang):
+    return [findings.sentence(f, lang) for f in items]
+
+
+def test_problems_are_drafted_from_the_figures():
+    # City: 390 / 1,000 = 39.0 % against τ 60.0 %: 0.39 / 0.6 = 0.65 of schedule → lagging.
+    # B: 60 / 300 = 20.0 % (0.33 of schedule → limited); A: 300 / 500 = 60 % → on track; C: no data.
+    zh = _texts(findings.problems(_ctx()), "zh")
+    assert zh == [
+        "指标prog完成39.0%，低于序时进度60.0%，评估为“滞后”。",
+        "乙县有1项目标进度需要关注：指标prog（20.0%）。",
+        "1项应报数据缺失，相应目标未能评估（缺失数据未按零计算）：指标prog（丙县）。",
+        "指标prog的全市数与各县（市、区）合计不一致：2026年全市130（合计120）、2027年全市130（合计120）、"
+        "2028年全市130（合计120）；丙县未报送数据。",
+    ]
+    en = _texts(findings.problems(_ctx()), "en")
+    assert en[0].startswith("Indicator prog: 39.0% complete against 60.0% of the plan period elapsed")
+    assert en[3] == ("Indicator prog: the city figure differs from the districts' total (2026: 130 against 120, "
+                     "2027: 130 against 120, 2028: 130 against 120); C County did not report.")
+
+
+def test_recommendations_give_the_pace_the_remaining_years_need():
+    # Remaining 2 years: (1,000 − 390) / 2 = 305 a year, against 390 / 3 = 130 so far: 2.3 times.
+    # Projection at the current pace: 130 × 5 = 650 → 65.0 % < 90.0 % (basically completed).
+    zh = _texts(findings.recommendations(_ctx()), "zh")
+    assert zh == [
+        "加快推进指标prog：剩余2年每年需完成305个，为此前年均完成量的2.3倍，重点督促乙县。",
+        "规划调整建议：按当前进度测算，指标prog期末预计完成65.0%，低于“基本完成”标准90.0%，"
+        "建议在中期调整中研究该目标及其实施路径。",
+        "督促丙县补报缺失数据，健全统计报送制度。",
+        "核对全市数与各县（市、区）合计不一致的数据，统一统计口径。",
+    ]
+    assert _texts(findings.recommendations(_ctx()), "en")[0] == (
+        "Speed up Indicator prog: the remaining 2 years need 305 units a year, 2.3 times the average "
+        "pace so far; press B County in particular.")
+
+
+def test_end_of_term_speaks_in_grades_and_proposes_no_plan_adjustment():
+    ctx = _ctx(stage="final", as_of=2028)   # data stop in 2028; the grade is the verdict
+    keys = [f.key for f in findings.problems(ctx)] + [f.key for f in findings.recommendations(ctx)]
+    assert "adjust" not in keys and "accelerate" not in keys
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_draft_is_marked_and_the_evaluators_text_replaces_it(tmp_path, lang):
+    ctx = _ctx(tmp_path)
+    draft = findings.section(ctx, "problems", lang).text
+    assert 'class="rk-findings rk-drafted"' in draft and "rk-drafted-note" in draft
+    own = tmp_path / lang / "sections" / "problems.md"
+    own.parent.mkdir(parents=True)
+    own.write_text("评估组意见：**老旧小区**改造需加快。\n", encoding="utf-8")
+    replaced = findings.section(ctx, "problems", lang).text
+    assert "rk-drafted" not in replaced and "<strong>老旧小区</strong>" in replaced
+    assert "指标prog完成" not in replaced
+
+
+def test_nothing_to_report_is_said_in_one_sentence_never_an_empty_section():
+    rows = [("prog", d, y, v) for d, v in ((CITY, 200), ("A", 100), ("B", 60), ("C", 40)) for y in (2026, 2027, 2028)]
+    plan = make_plan(PROG)
+    ev = run_evaluation(plan, frame(rows), "midterm", 2028)
+    ctx = SimpleNamespace(plan=plan, results=ev.results, evaluation=ev, meta=ev.meta, stage="midterm",
+                          as_of="2028", method=load_method().values, commentary_dir=None)
+    assert findings.problems(ctx) == [] and findings.recommendations(ctx) == []
+    assert "2028年底" in findings.section(ctx, "problems", "zh").text
+    assert "rk-drafted" not in findings.section(ctx, "recommendations", "en").text
