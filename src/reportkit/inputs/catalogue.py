@@ -255,7 +255,7 @@ def resolve(plan: Plan, tables: Any) -> Plan:
     annex: pd.DataFrame = tables.annex_targets
     problems: list[Problem] = []
     table_years = sorted({int(y) for y in annex["year"]}) if len(annex) else []
-    if table_years and (table_years[0] < plan.first_year or table_years[-1] > plan.last_year):
+    if table_years and table_years != plan.years:
         problems.append(_schema("years_mismatch", plan.at("plan", "first_year"), first=plan.first_year,
                                 last=plan.last_year, table_first=table_years[0], table_last=table_years[-1]))
     text = _squash(getattr(tables, "text", "") or "")

@@ -47,17 +47,19 @@ def plan_text(annexes: Sequence[str], main: str = "", title: str = "某市住房
 
 
 def write_plan(out_dir: Path, *, districts: int = 20, annexes: int = 8, first_year: int = 2026,
-               years: int = 5, city: str = "青山市") -> tuple[Path, Path]:
+               years: int = 5, city: str = "青山市", names: Sequence[str] | None = None,
+               prose: str = "") -> tuple[Path, Path]:
     """Write ``plan.txt`` and ``catalogue.yml`` for a plan of the given size; return both paths.
 
     Indicators: ``annexes`` cumulative annex programmes (district × year schedules, city row =
     sum of districts), plus two main-table indicators with no annex: a level indicator with a
     stated baseline and a five-year cumulative total. With annexes=8 that is 10 indicators.
+    ``names`` replaces the districts' names (第1区 …); ``prose`` is added to the plan's text.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     year_list = list(range(first_year, first_year + years))
-    names = [f"第{k + 1}区" for k in range(districts)]
+    names = list(names) if names else [f"第{k + 1}区" for k in range(districts)]
     blocks = []
     for n in range(1, annexes + 1):
         per = {d: [((k + n + j) % 4) * 10 * n for j in range(years)] for k, d in enumerate(names)}
@@ -68,7 +70,7 @@ def write_plan(out_dir: Path, *, districts: int = 20, annexes: int = 8, first_ye
     last = year_list[-1]
     main = main_table([("人均住房建筑面积（平方米/人）", "45", "预期性"),
                        ("新增住房供应面积（万平方米）", "[1200]", "预期性")], last)
-    body = "全市城镇居民人均住房建筑面积达40平方米。"
+    body = "全市城镇居民人均住房建筑面积达40平方米。" + prose
     text = plan_text(blocks, main, title=f"{city}“{_period(first_year)}”住房发展规划", body=body)
     plan_path = out_dir / "plan.txt"
     plan_path.write_text(text, encoding="utf-8")
