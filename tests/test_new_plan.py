@@ -237,3 +237,13 @@ def test_commands_inside_an_evaluation_folder_use_its_files(tmp_path, other_plan
     monkeypatch.chdir(tmp_path)
     assert cli.main(["--lang", "en", "--project", str(out), "extract"]) == 0
     assert (out / "_build" / "processed" / "annex_targets.csv").is_file()
+
+
+def test_the_example_plan_in_the_fixtures_reads_the_same_from_word_and_text():
+    from conftest import FIXTURES
+
+    text = plan.extract(FIXTURES / "plans" / "qingshan-2026-2030.txt")
+    word = plan.extract(FIXTURES / "plans" / "qingshan-2026-2030.docx")
+    _tables_equal(text, word, skip=("target_text",))
+    assert sorted(word.annex_targets["district"].unique()) == sorted(["青山市", "东湖区", "西岭区", "南桥县"])
+    assert word.main_indicators["target"].tolist()[:2] == [500, 90]
