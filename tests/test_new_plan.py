@@ -206,6 +206,9 @@ def test_another_plans_actuals_without_catalogue_name_the_flag_once(tmp_path, ot
     assert cli.main(["--lang", "zh", "evaluate", "--actuals", str(filled), "--out", str(tmp_path / "e.csv")]) == 1
     err = capsys.readouterr().err
     assert err.count("--catalogue") == 1 and "属于另一部规划" in err
+    assert cli.main(["--lang", "en", "build", "--actuals", str(filled), "--out", str(tmp_path / "b")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("--catalogue") == 1 and not (tmp_path / "b" / "midterm").exists()
     assert cli.main(["--lang", "en", "validate", str(filled), "--catalogue", str(cat)]) == 0
 
 

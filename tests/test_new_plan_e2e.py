@@ -102,6 +102,7 @@ def test_a_new_plan_from_its_word_file_to_a_report_without_the_default_plan(tmp_
     monkeypatch.chdir(folder)   # every command below uses evaluation.yml
     _review(folder / "catalogue.yml")
     assert cli.main(["--lang", "en", "template", "--format", "csv"]) == 0
+    assert cli.main(["--lang", "en", "template"]) == 0   # the workbook too: scanned below
     plan = catalogue.load_plan(folder / "catalogue.yml")
     assert plan.missing_en == [] and plan.years == [2026, 2027, 2028, 2029, 2030]
     _fill(folder / "_build" / "actuals-template.csv", plan, folder / "actuals" / "actuals.csv", 2028)
@@ -115,7 +116,8 @@ def test_a_new_plan_from_its_word_file_to_a_report_without_the_default_plan(tmp_
     out = folder / "_build" / "midterm"
     pdfs = sorted(p.name for p in (out / "pdf").glob("*.pdf"))
     assert pdfs == ["qingshan-midterm-en.pdf", "qingshan-midterm-zh.pdf"]
-    texts = _texts(out)
+    texts = _texts(out) | {"actuals-template.xlsx": _texts(folder / "_build")["actuals-template.xlsx"]}
+    assert "!D7" in texts["actuals-template.xlsx"]   # the corrections example names this form's sheet
     assert any("东湖区" in t for t in texts.values()) and any("Donghu District" in t for t in texts.values())
     site_zh = texts["html/zh/index.html"]
     assert "青山市“十五五”住房发展规划中期评估报告" in site_zh
