@@ -250,3 +250,12 @@ def test_the_example_plan_in_the_fixtures_reads_the_same_from_word_and_text():
     _tables_equal(text, word, skip=("target_text",))
     assert sorted(word.annex_targets["district"].unique()) == sorted(["青山市", "东湖区", "西岭区", "南桥县"])
     assert word.main_indicators["target"].tolist()[:2] == [500, 90]
+
+
+def test_another_plans_file_with_the_default_catalogue_names_the_flag_once(tmp_path, capsys):
+    from conftest import FIXTURES
+
+    docx = FIXTURES / "plans" / "qingshan-2026-2030.docx"
+    assert cli.main(["--lang", "en", "build", "--plan", str(docx), "--no-pdf", "--out", str(tmp_path / "b")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("Error") == 1 and "--catalogue" in err and f"reportkit init --plan {docx}" in err

@@ -66,6 +66,17 @@ def _hint_other_plan(problems: list, actuals: Path, catalogue_given: bool) -> li
     return [hint] if hint else problems
 
 
+PLAN_MISMATCH = ("years_mismatch", "main_row_missing", "annex_missing", "annex_district_missing", "quote_not_in_plan")
+
+
+def _hint_plan_alone(problems: list, plan: Path) -> list:
+    """Another plan's file given with the default catalogue: one message naming --catalogue and init."""
+    odd = [p for p in problems if p.group == "schema" and p.key in PLAN_MISMATCH]
+    if len(odd) < 2 or len(odd) * 2 < len(problems):
+        return problems
+    return [Problem("plan_needs_catalogue", Location(str(plan)), {"plan": str(plan)}, group="project")]
+
+
 @click.group(help="Bilingual evaluation reports for five-year plans / 规划实施评估报告生成工具",
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reportkit", message="%(prog)s %(version)s")
@@ -307,7 +318,8 @@ def build_cmd(ctx: click.Context, stage: str, langs: str | None, actuals: Path |
     try:
         build(opts, log=click.echo)
     except ReportkitError as err:
-        raise ReportkitError(_hint_other_plan(err.problems, actuals or cfg.DEFAULT_ACTUALS, bool(catalogue))) from None
+        problems = _hint_other_plan(err.problems, actuals or cfg.DEFAULT_ACTUALS, bool(catalogue))
+        raise ReportkitError(_hint_plan_alone(problems, plan) if plan and not catalogue else problems) from None
 
 
 def commands() -> list[str]:
