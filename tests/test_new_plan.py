@@ -127,10 +127,13 @@ def test_districts_without_english_build_in_chinese_and_the_english_edition_list
 
 def test_the_commentary_is_the_catalogues_never_the_default_plans(other_plan):
     _, cat = other_plan
-    assert _checked_options(BuildOptions(catalogue=cat)).commentary is None
+    assert _checked_options(BuildOptions(catalogue=cat, actuals=cat)).commentary is None
     assert _checked_options(BuildOptions()).commentary == cfg.RAW_DIR / "commentary"
     _edit(cat, "  document: plan.txt\n", "  document: plan.txt\n  commentary: notes\n")
-    assert _checked_options(BuildOptions(catalogue=cat)).commentary == (cat.parent / "notes").resolve()
+    assert _checked_options(BuildOptions(catalogue=cat, actuals=cat)).commentary == (cat.parent / "notes").resolve()
+    with pytest.raises(ReportkitError) as exc:   # and never the default plan's sample actuals
+        _checked_options(BuildOptions(catalogue=cat))
+    assert "--actuals" in exc.value.render("en")
 
 
 # ---- reportkit init ------------------------------------------------------------------------

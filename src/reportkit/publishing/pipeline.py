@@ -303,6 +303,9 @@ def _checked_options(opts: BuildOptions) -> BuildOptions:
     from reportkit.inputs.catalogue import load as load_catalogue
 
     plan = load_catalogue(opts.catalogue or cfg.DEFAULT_CATALOGUE)
+    if opts.actuals is None and plan.source.resolve() != cfg.DEFAULT_CATALOGUE.resolve():
+        # the illustrative sample belongs to the default plan: another plan's actuals are needed
+        raise ReportkitError(Problem("no_actuals_flag", Location(str(plan.source)), group="project"))
     if "en" in langs and plan.missing_en:
         raise ReportkitError([replace(p, severity="error") for p in plan.missing_en]
                              + [Problem("english_needed", None, {"n": len(plan.missing_en)}, group="schema")])
