@@ -262,3 +262,20 @@ def test_another_plans_file_with_the_default_catalogue_names_the_flag_once(tmp_p
     assert cli.main(["--lang", "en", "build", "--plan", str(docx), "--no-pdf", "--out", str(tmp_path / "b")]) == 1
     err = capsys.readouterr().err
     assert err.count("Error") == 1 and "--catalogue" in err and f"reportkit init --plan {docx}" in err
+
+
+@pytest.mark.parametrize("parts,reason", [
+    ({"word/other.xml": "<x/>"}, "no word/document.xml"),
+    ({"word/document.xml": '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><d>&a;</d>'}, "declares entities"),
+    ({"word/document.xml": "<w:document"}, "document.xml:"),
+])
+def test_a_word_file_that_is_not_one_is_a_located_error(tmp_path, parts, reason):
+    path = tmp_path / "plan.docx"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    with pytest.raises(ReportkitError) as exc:
+        plan.extract(path)
+    assert [p.key for p in exc.value.problems] == ["plan_bad_docx"]
+    assert reason in exc.value.render("en") and "plan.docx" in exc.value.render("en")
+    assert "无法读取该 Word 文件" in exc.value.render("zh")
