@@ -250,7 +250,7 @@ def evaluate_cmd(ctx: click.Context, actuals: Path | None, stage: str, as_of: st
         method = method or proj.method
         actuals = actuals or proj.require_actuals()
         out = out or proj.build_dir / f"evaluation-{stage}.csv"
-    elif catalogue and not actuals:
+    elif catalogue and not actuals and Path(catalogue).resolve() != cfg.DEFAULT_CATALOGUE.resolve():
         raise ReportkitError(Problem("no_actuals_flag", Location(str(catalogue)), group="project"))
     actuals = actuals or cfg.DEFAULT_ACTUALS
     try:
@@ -307,7 +307,7 @@ def build_cmd(ctx: click.Context, stage: str, langs: str | None, actuals: Path |
         actuals = actuals or proj.require_actuals()
         langs = langs or ",".join(proj.languages)
         out = out or proj.build_dir
-    elif catalogue and not actuals:
+    elif catalogue and not actuals and Path(catalogue).resolve() != cfg.DEFAULT_CATALOGUE.resolve():
         raise ReportkitError(Problem("no_actuals_flag", Location(str(catalogue)), group="project"))
     langs = langs or ",".join(LANGS)
     out = out or cfg.BUILD_DIR
