@@ -12,6 +12,8 @@ QUIET_PIP    = 2>&1 | grep -v 'is ignored: it is neither' ; test $${PIPESTATUS[0
 # Debian packages: CJK + Latin fonts and pango (charts, PDF via WeasyPrint), poppler (PDF tests), Chromium (browser tests).
 APT_PACKAGES := fonts-noto-cjk fonts-liberation libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium
 JOBS        ?= 2
+# Another plan: EVAL=an evaluation folder made by `make init` (its evaluation.yml names the files)
+RKP          = $(RK) $(if $(EVAL),--project "$(EVAL)")
 # Pass-through options: make midterm ACTUALS=path AS_OF=2023-06 METHOD=path LANGS=zh,en
 BUILD_OPTS   = $(if $(ACTUALS),--actuals "$(ACTUALS)") $(if $(AS_OF),--as-of "$(AS_OF)") \
                $(if $(METHOD),--method "$(METHOD)") $(if $(LANGS),--lang "$(LANGS)") --jobs $(JOBS)
@@ -45,15 +47,19 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 ##@ Data
-.PHONY: template validate sample-actuals
-extract: $(STAMP) ## Read the plan's tables into data/processed/ (PLAN=path OUT=dir)
-	$(RK) extract $(if $(PLAN),--plan "$(PLAN)") $(if $(OUT),--out "$(OUT)")
+.PHONY: init template validate sample-actuals
+init: $(STAMP) ## Make an evaluation folder for another plan (PLAN=plan.docx|plan.txt OUT=dir)
+	@test -n "$(PLAN)" -a -n "$(OUT)" || { echo "Usage: make init PLAN=path/to/plan.docx OUT=path/to/new-folder" >&2; exit 2; }
+	$(RK) init --plan "$(PLAN)" --out "$(OUT)"
 
-template: $(STAMP) ## Write the actuals form to fill (FORMAT=xlsx|csv OUT=path)
-	$(RK) template $(if $(FORMAT),--format "$(FORMAT)") $(if $(OUT),--out "$(OUT)")
+extract: $(STAMP) ## Read the plan's tables into data/processed/ (PLAN=path OUT=dir EVAL=dir)
+	$(RKP) extract $(if $(PLAN),--plan "$(PLAN)") $(if $(OUT),--out "$(OUT)")
 
-validate: $(STAMP) ## Check a filled form and list every cell to fix (FILE=path, default: the sample)
-	$(RK) validate "$(or $(FILE),data/raw/actuals/sample-actuals.xlsx)"
+template: $(STAMP) ## Write the actuals form to fill (FORMAT=xlsx|csv OUT=path EVAL=dir)
+	$(RKP) template $(if $(FORMAT),--format "$(FORMAT)") $(if $(OUT),--out "$(OUT)")
+
+validate: $(STAMP) ## Check a filled form and list every cell to fix (FILE=path, default: the sample or EVAL's)
+	$(RKP) validate $(if $(FILE),"$(FILE)",$(if $(EVAL),,data/raw/actuals/sample-actuals.xlsx))
 
 sample-actuals: $(STAMP) ## Regenerate the illustrative sample actuals in data/raw/actuals/
 	$(RK) sample-actuals
@@ -63,15 +69,16 @@ sample-actuals: $(STAMP) ## Regenerate the illustrative sample actuals in data/r
 STAGE ?= midterm
 PORT  ?= 8000
 
-midterm: $(STAMP) ## Build the mid-term report site, zh + en (ACTUALS= AS_OF= METHOD= LANGS= JOBS=)
-	$(RK) build --stage midterm $(BUILD_OPTS)
+midterm: $(STAMP) ## Build the mid-term report site, zh + en (EVAL=dir ACTUALS= AS_OF= METHOD= LANGS= JOBS=)
+	$(RKP) build --stage midterm $(BUILD_OPTS)
 
 final: $(STAMP) ## Build the end-of-term report site, zh + en (same options as midterm)
-	$(RK) build --stage final $(BUILD_OPTS)
+	$(RKP) build --stage final $(BUILD_OPTS)
 
-serve: $(STAMP) ## Serve a built site on localhost for a look (STAGE=midterm|final PORT=8000)
-	@test -f _build/$(STAGE)/html/index.html || { echo "No site yet: run make $(STAGE) first" >&2; exit 1; }
-	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/$(STAGE)/html
+SITE = $(if $(EVAL),$(EVAL)/_build,_build)/$(STAGE)/html
+serve: $(STAMP) ## Serve a built site on localhost for a look (STAGE=midterm|final PORT=8000 EVAL=dir)
+	@test -f $(SITE)/index.html || { echo "No site yet: run make $(STAGE) first" >&2; exit 1; }
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(SITE)
 
 explore: $(STAMP) ## Open the notebooks in JupyterLab (installed into .venv on first use)
 	@test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install -q -r requirements-explore.lock -c requirements.lock $(QUIET_PIP)

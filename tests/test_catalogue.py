@@ -83,11 +83,11 @@ def _broken_copy(tmp_path: Path, old: str, new: str) -> Path:
 
 
 @pytest.mark.parametrize("old,new,needle", [
-    ("main_row: 城镇居民人均住房建筑面积", "main_row: 城镇居民人均住房面积", "not in the main table"),
-    ("annex: 3", "annex: 9", "annex 9 is not in the plan"),
-    ("attribute: binding", "attribute: anticipatory", "the plan says 约束性"),
+    ("main_row: 城镇居民人均住房建筑面积", "main_row: 城镇居民人均住房面积", "is not a row of the plan's main indicator table"),
+    ("annex: 3", "annex: 9", "annex 9 does not exist in the plan (annexes: 1、2、3、4)"),
+    ("attribute: binding", "attribute: anticipatory", "the plan's main table says 约束性"),
     ("kind: level", "kind: levels", "kind has a wrong value; expected one of cumulative"),
-    ("{name: 渠县, en: Qu County}", "{name: 渠 县, en: Qu County}", "district '渠县'"),
+    ("{name: 渠县, en: Qu County}", "{name: 渠 县, en: Qu County}", "has a row “渠县” that is not in districts"),
 ])
 def test_catalogue_disagreeing_with_the_tables_fails(tmp_path, dazhou_tables, old, new, needle):
     path = _broken_copy(tmp_path, old, new)

@@ -186,11 +186,25 @@ def test_no_annex_tables_is_a_clear_error():
 
 
 def test_binary_file_is_not_a_plan(tmp_path):
-    junk = tmp_path / "plan.pdf"
-    junk.write_bytes(b"%PDF-1.7\n\xff\xfe\x00binary")
+    junk = tmp_path / "plan.bin"
+    junk.write_bytes(b"\xff\xfe\x00binary")
     with pytest.raises(ReportkitError) as exc:
         plan.extract(junk)
     assert exc.value.problems[0].key == "plan_not_text"
+
+
+@pytest.mark.parametrize("head,key,words", [
+    (b"%PDF-1.7\n\xff\xfe\x00binary", "plan_is_pdf", "docs/plan-format.md"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "plan_is_doc", "save it as .docx"),
+    (b"PK\x03\x04 not really a zip", "plan_bad_docx", "cannot be read"),
+])
+def test_a_pdf_an_old_doc_or_a_broken_docx_is_refused_saying_what_to_do(tmp_path, head, key, words):
+    junk = tmp_path / "plan.file"
+    junk.write_bytes(head)
+    with pytest.raises(ReportkitError) as exc:
+        plan.extract(junk)
+    assert [p.key for p in exc.value.problems] == [key]
+    assert words in exc.value.render("en") and "plan.file" in exc.value.render("zh")
 
 
 @pytest.mark.parametrize("text,value", [

@@ -17,7 +17,7 @@ import click
 
 from reportkit import __version__
 from reportkit import config as cfg
-from reportkit.errors import ReportkitError
+from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.i18n import t
 from reportkit.vocab import LANGS, STAGES
 
@@ -42,26 +42,68 @@ def lang_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="language of the messages")(func)
 
 
+def project_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--project DIR``: an evaluation folder (default: the folder the command runs in, if any)."""
+    return click.option("--project", "project_dir", type=PathType, default=None,
+                        help="evaluation folder with an evaluation.yml (default: the current folder's)")(func)
+
+
+def _project(ctx: click.Context, value: Path | None):
+    """The evaluation folder of a command: its own ``--project``, the group's, or the current folder's."""
+    from reportkit.inputs.project import resolve_project
+
+    return resolve_project(value or ctx.find_root().params.get("project_dir"))
+
+
+def _hint_other_plan(problems: list, actuals: Path, catalogue_given: bool) -> list:
+    """Actuals of another plan read against the default one: one message naming --catalogue."""
+    if catalogue_given:
+        return problems
+    from reportkit.inputs.catalogue import load
+    from reportkit.inputs.project import other_plan_problem
+
+    hint = other_plan_problem(problems, actuals, load(cfg.DEFAULT_CATALOGUE))
+    return [hint] if hint else problems
+
+
+PLAN_MISMATCH = ("years_mismatch", "main_row_missing", "annex_missing", "annex_district_missing", "quote_not_in_plan")
+
+
+def _hint_plan_alone(problems: list, plan: Path) -> list:
+    """Another plan's file given with the default catalogue: one message naming --catalogue and init."""
+    odd = [p for p in problems if p.group == "schema" and p.key in PLAN_MISMATCH]
+    if len(odd) < 2 or len(odd) * 2 < len(problems):
+        return problems
+    return [Problem("plan_needs_catalogue", Location(str(plan)), {"plan": str(plan)}, group="project")]
+
+
 @click.group(help="Bilingual evaluation reports for five-year plans / 规划实施评估报告生成工具",
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reportkit", message="%(prog)s %(version)s")
 @click.option("--lang", type=click.Choice(list(LANGS)), default=default_lang,
               help="language of messages (default: from REPORTKIT_LANG or the locale)")
-def cli(lang: str) -> None:
+@click.option("--project", "project_dir", type=PathType, default=None,
+              help="evaluation folder with an evaluation.yml (default: the current folder's)")
+def cli(lang: str, project_dir: Path | None) -> None:
     """The command group; ``--lang`` is read by each command through the root context."""
 
 
 @cli.command("extract", help="read the plan's tables into tidy CSV files")
-@click.option("--plan", "plan_path", type=PathType, default=cfg.DEFAULT_PLAN, show_default="embedded plan",
-              help="plan text export")
-@click.option("--out", type=PathType, default=cfg.PROCESSED_DIR, show_default="data/processed",
+@click.option("--plan", "plan_path", type=PathType, default=None, show_default="the evaluation's, else the embedded plan",
+              help="plan: Word file (.docx) or text export")
+@click.option("--out", type=PathType, default=None, show_default="_build/processed of the evaluation, else data/processed",
               help="output folder")
+@project_option
 @lang_option
 @click.pass_context
-def extract_cmd(ctx: click.Context, plan_path: Path, out: Path, cmd_lang: str | None) -> None:
+def extract_cmd(ctx: click.Context, plan_path: Path | None, out: Path | None, project_dir: Path | None,
+                cmd_lang: str | None) -> None:
     from reportkit.inputs import plan
 
     lang = _lang(ctx, cmd_lang)
+    proj = _project(ctx, project_dir)
+    plan_path = plan_path or (proj.plan if proj else cfg.DEFAULT_PLAN)
+    out = out or (proj.build_dir / "processed" if proj else cfg.PROCESSED_DIR)
     tables = plan.extract(plan_path)
     for w in tables.warnings:
         click.echo(w.message(lang))
@@ -72,6 +114,22 @@ def extract_cmd(ctx: click.Context, plan_path: Path, out: Path, cmd_lang: str | 
                  cells=len(tables.annex_targets), indicators=len(tables.main_indicators),
                  checks=len(audit), failed=failed))
     for path in written.values():
+        click.echo(f"  {path}")
+
+
+@cli.command("init", help="make an evaluation folder for a plan: the plan, a drafted catalogue, evaluation.yml")
+@click.option("--plan", "plan_path", type=PathType, required=True, help="the plan: Word file (.docx) or text export")
+@click.option("--out", type=PathType, required=True, help="the new evaluation folder")
+@lang_option
+@click.pass_context
+def init_cmd(ctx: click.Context, plan_path: Path, out: Path, cmd_lang: str | None) -> None:
+    from reportkit.inputs.project import init_project
+
+    lang = _lang(ctx, cmd_lang)
+    done = init_project(plan_path, out)
+    click.echo(t("project.init_done", lang, root=done.root, indicators=done.indicators, annexes=done.annexes,
+                 districts=done.districts, candidates=done.candidates))
+    for path in done.files:
         click.echo(f"  {path}")
 
 
@@ -96,34 +154,51 @@ catalogue_option = click.option("--catalogue", type=PathType, default=None,
               help="workbook or tidy CSV")
 @click.option("--out", type=PathType, default=None, help="output file (default: _build/actuals-template.<format>)")
 @catalogue_option
+@project_option
 @lang_option
 @click.pass_context
 def template_cmd(ctx: click.Context, fmt: str, out: Path | None, catalogue: Path | None,
-                 cmd_lang: str | None) -> None:
+                 project_dir: Path | None, cmd_lang: str | None) -> None:
     from reportkit.inputs.catalogue import load_plan
     from reportkit.inputs.form import expected_cells, write_template
 
-    plan = load_plan(catalogue)
-    path = write_template(plan, out or cfg.BUILD_DIR / f"actuals-template.{fmt}", fmt)
-    click.echo(t("actuals.template_written", _lang(ctx, cmd_lang), path=path, cells=len(expected_cells(plan))))
+    proj = _project(ctx, project_dir)
+    plan = load_plan(catalogue or (proj.catalogue if proj else None), proj.plan if proj and not catalogue else None)
+    cells = len(expected_cells(plan))
+    if cells == 0:   # a form with nothing to fill is a catalogue that does not fit its plan
+        raise ReportkitError(Problem("template_empty", Location(str(plan.source)), group="project"))
+    path = write_template(plan, out or (proj.build_dir if proj else cfg.BUILD_DIR) / f"actuals-template.{fmt}", fmt)
+    click.echo(t("actuals.template_written", _lang(ctx, cmd_lang), path=path, cells=cells))
 
 
 @cli.command("validate", help="check a filled actuals workbook or tidy CSV")
-@click.argument("path", type=PathType)
+@click.argument("path", type=PathType, required=False)
 @catalogue_option
+@project_option
 @lang_option
 @click.pass_context
-def validate_cmd(ctx: click.Context, path: Path, catalogue: Path | None, cmd_lang: str | None) -> None:
+def validate_cmd(ctx: click.Context, path: Path | None, catalogue: Path | None, project_dir: Path | None,
+                 cmd_lang: str | None) -> None:
     from reportkit.inputs.actuals import read_actuals
     from reportkit.inputs.catalogue import load_plan
 
     lang = _lang(ctx, cmd_lang)
-    plan = load_plan(catalogue)
+    proj = _project(ctx, project_dir)
+    plan = load_plan(catalogue or (proj.catalogue if proj else None), proj.plan if proj and not catalogue else None)
+    # What the catalogue still lacks: English texts (the en edition needs them), unreviewed drafts.
+    for p in plan.missing_en:
+        click.echo(p.message(lang))
+    for ind in plan.indicators:
+        if ind.review:
+            click.echo(Problem("review_left", plan.at("indicators", ind.pos, "review"), {"id": ind.id},
+                               "warning", group="project").message(lang))
+    path = path or (proj.require_actuals() if proj else cfg.DEFAULT_ACTUALS)
     result = read_actuals(path, plan, lang=lang)
-    for p in result.problems + result.warnings:
+    problems = _hint_other_plan(result.problems, path, bool(catalogue or proj))
+    for p in problems + (result.warnings if problems is result.problems else []):
         click.echo(p.message(lang), err=p.severity == "error")
     if result.problems:
-        click.echo(t("actuals.summary_problems", lang, errors=len(result.problems),
+        click.echo(t("actuals.summary_problems", lang, errors=len(problems),
                      warnings=len(result.warnings)), err=True)
         ctx.exit(1)
     click.echo(result.summary(plan, lang))
@@ -131,39 +206,57 @@ def validate_cmd(ctx: click.Context, path: Path, catalogue: Path | None, cmd_lan
 
 
 @cli.command("sample-actuals", help="write illustrative (not official) actuals for the plan")
-@click.option("--out", type=PathType, default=cfg.DEFAULT_ACTUALS, show_default="data/raw/actuals/sample-actuals.xlsx",
+@click.option("--out", type=PathType, default=None,
+              show_default="_build/sample-actuals.xlsx of the evaluation, else data/raw/actuals/sample-actuals.xlsx",
               help="output workbook")
 @click.option("--seed", type=int, default=None, help="random seed (default: the sample's own)")
 @catalogue_option
+@project_option
 @lang_option
 @click.pass_context
-def sample_cmd(ctx: click.Context, out: Path, seed: int | None, catalogue: Path | None,
-               cmd_lang: str | None) -> None:
+def sample_cmd(ctx: click.Context, out: Path | None, seed: int | None, catalogue: Path | None,
+               project_dir: Path | None, cmd_lang: str | None) -> None:
     from reportkit.inputs.catalogue import load_plan
     from reportkit.inputs.sample import SEED, write_sample
 
+    proj = _project(ctx, project_dir)
+    plan = load_plan(catalogue or (proj.catalogue if proj else None), proj.plan if proj and not catalogue else None)
+    out = out or (proj.build_dir / "sample-actuals.xlsx" if proj else cfg.DEFAULT_ACTUALS)
     seed = SEED if seed is None else seed
-    path, n = write_sample(load_plan(catalogue), out, seed)
+    path, n = write_sample(plan, out, seed)
     click.echo(t("actuals.sample_written", _lang(ctx, cmd_lang), path=path, values=n, seed=seed))
 
 
 @cli.command("evaluate", help="evaluate the plan against its actuals (METHOD.md)")
-@click.option("--actuals", type=PathType, default=cfg.DEFAULT_ACTUALS, show_default="the sample actuals",
+@click.option("--actuals", type=PathType, default=None, show_default="the evaluation's, else the sample actuals",
               help="filled actuals workbook or tidy CSV")
 @click.option("--stage", type=click.Choice(list(STAGES)), default="midterm", show_default=True)
 @click.option("--as-of", "as_of", default=None, help="YYYY or YYYY-MM inside the plan period (default: the stage's year)")
 @click.option("--method", type=PathType, default=None, help="method file overriding the defaults")
 @catalogue_option
 @click.option("--out", type=PathType, default=None,
-              help="output .csv or .xlsx (default: data/processed/evaluation-<stage>.csv)")
+              help="output .csv or .xlsx (default: data/processed/evaluation-<stage>.csv, or the evaluation's _build/)")
+@project_option
 @lang_option
 @click.pass_context
-def evaluate_cmd(ctx: click.Context, actuals: Path, stage: str, as_of: str | None, method: Path | None,
-                 catalogue: Path | None, out: Path | None, cmd_lang: str | None) -> None:
+def evaluate_cmd(ctx: click.Context, actuals: Path | None, stage: str, as_of: str | None, method: Path | None,
+                 catalogue: Path | None, out: Path | None, project_dir: Path | None, cmd_lang: str | None) -> None:
     from reportkit.evaluation.engine import evaluate_files, write_evaluation
 
     lang = _lang(ctx, cmd_lang)
-    ev, warnings = evaluate_files(actuals, stage=stage, as_of=as_of, method=method, catalogue=catalogue)
+    proj = _project(ctx, project_dir)
+    if proj:
+        catalogue = catalogue or proj.catalogue
+        method = method or proj.method
+        actuals = actuals or proj.require_actuals()
+        out = out or proj.build_dir / f"evaluation-{stage}.csv"
+    elif catalogue and not actuals and Path(catalogue).resolve() != cfg.DEFAULT_CATALOGUE.resolve():
+        raise ReportkitError(Problem("no_actuals_flag", Location(str(catalogue)), group="project"))
+    actuals = actuals or cfg.DEFAULT_ACTUALS
+    try:
+        ev, warnings = evaluate_files(actuals, stage=stage, as_of=as_of, method=method, catalogue=catalogue)
+    except ReportkitError as err:
+        raise ReportkitError(_hint_other_plan(err.problems, actuals, bool(catalogue))) from None
     for w in warnings:
         click.echo(w.message(lang))
     written = write_evaluation(ev, out or cfg.PROCESSED_DIR / f"evaluation-{stage}.csv")
@@ -183,31 +276,50 @@ def evaluate_cmd(ctx: click.Context, actuals: Path, stage: str, as_of: str | Non
 
 @cli.command("build", help="build the evaluation report: site and PDFs, both languages")
 @click.option("--stage", type=click.Choice(list(STAGES)), default="midterm", show_default=True)
-@click.option("--lang", "langs", default=",".join(LANGS), show_default=True,
+@click.option("--lang", "langs", default=None, show_default="the evaluation's languages, else zh,en",
               help="editions to build, comma-separated")
 @click.option("--actuals", type=PathType, default=None, help="actuals workbook or CSV (default: sample)")
 @click.option("--as-of", "as_of", default="", help="evaluation date YYYY or YYYY-MM (default: the stage's)")
 @click.option("--method", type=PathType, default=None, help="method file (default: built-in)")
-@click.option("--plan", type=PathType, default=None, help="plan text export (default: the catalogue's)")
+@click.option("--plan", type=PathType, default=None, help="plan: .docx or text export (default: the catalogue's)")
 @catalogue_option
 @click.option("--commentary", type=PathType, default=None,
-              help="evaluators' commentary folder (default: data/raw/commentary)")
+              help="evaluators' commentary folder (default: the one the catalogue names, if any)")
 @click.option("--jobs", type=int, default=2, show_default=True, help="notebooks run in parallel (processes)")
-@click.option("--out", type=PathType, default=cfg.BUILD_DIR, show_default="_build", help="output root")
+@click.option("--out", type=PathType, default=None, show_default="_build of the evaluation, else _build",
+              help="output root")
 @click.option("--pdf/--no-pdf", default=True, help="also typeset one PDF per edition")
 @click.option("--cache/--no-cache", default=True,
               help="reuse notebooks, editions and PDFs whose inputs are unchanged (_build/.cache)")
+@project_option
 @click.pass_context
-def build_cmd(ctx: click.Context, stage: str, langs: str, actuals: Path | None, as_of: str,
+def build_cmd(ctx: click.Context, stage: str, langs: str | None, actuals: Path | None, as_of: str,
               method: Path | None, plan: Path | None, catalogue: Path | None, commentary: Path | None,
-              jobs: int, out: Path, pdf: bool, cache: bool) -> None:
+              jobs: int, out: Path | None, pdf: bool, cache: bool, project_dir: Path | None) -> None:
     from reportkit.publishing.pipeline import BuildOptions, build
 
+    proj = _project(ctx, project_dir)
+    if proj:
+        catalogue = catalogue or proj.catalogue
+        plan = plan or proj.plan
+        method = method or proj.method
+        commentary = commentary or proj.commentary
+        actuals = actuals or proj.require_actuals()
+        langs = langs or ",".join(proj.languages)
+        out = out or proj.build_dir
+    elif catalogue and not actuals and Path(catalogue).resolve() != cfg.DEFAULT_CATALOGUE.resolve():
+        raise ReportkitError(Problem("no_actuals_flag", Location(str(catalogue)), group="project"))
+    langs = langs or ",".join(LANGS)
+    out = out or cfg.BUILD_DIR
     opts = BuildOptions(stage=stage, langs=[x.strip() for x in langs.split(",") if x.strip()],
                         actuals=actuals, as_of=as_of, method=method, plan=plan, catalogue=catalogue,
                         commentary=commentary, jobs=max(1, jobs), out_root=out,
                         msg_lang=_lang(ctx, None), pdf=pdf, cache=cache)
-    build(opts, log=click.echo)
+    try:
+        build(opts, log=click.echo)
+    except ReportkitError as err:
+        problems = _hint_other_plan(err.problems, actuals or cfg.DEFAULT_ACTUALS, bool(catalogue))
+        raise ReportkitError(_hint_plan_alone(problems, plan) if plan and not catalogue else problems) from None
 
 
 def commands() -> list[str]:

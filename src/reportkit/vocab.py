@@ -16,6 +16,9 @@ KINDS: tuple[str, ...] = ("cumulative", "level", "ceiling", "floor", "growth", "
 ATTRIBUTES: tuple[str, ...] = ("anticipatory", "binding")
 ATTRIBUTE_ZH: dict[str, str] = {"预期性": "anticipatory", "约束性": "binding"}
 TIERS: tuple[str, ...] = ("main", "annex", "secondary")
+# A district's type (catalogue ``districts[].type``; `reportkit init` guesses it from the name).
+DISTRICT_TYPES: tuple[str, ...] = ("city_total", "district", "county", "city", "hightech_zone",
+                                   "economic_zone", "new_area", "other")
 
 # Status codes of METHOD.md §5 (plus the extension `no_target`), in display order.
 STATUS_CODES: tuple[str, ...] = (

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from reportkit.errors import Location, Problem, ReportkitError
-from reportkit.inputs.schema import check_catalogue
+from reportkit.inputs.schema import parse_catalogue
 from reportkit.vocab import ATTRIBUTE_ZH, ATTRIBUTES, KINDS, TIERS
 
 
@@ -49,6 +49,8 @@ class Indicator:
     # Resolved from the annex table: {district: {year: planned}} and {district: total}.
     schedule: dict[str, dict[int, float]] = field(default_factory=dict)
     district_targets: dict[str, float] = field(default_factory=dict)
+    review: bool = False        # drafted by `reportkit init`, not yet checked by a person
+    pos: int = -1               # position in the catalogue's indicator list (for located errors)
 
     def label(self, lang: str) -> str:
         return self.name[lang]
@@ -74,6 +76,15 @@ class Plan:
     districts: dict[str, dict[str, str]]     # name as written → {"zh": name, "en": ...}
     indicators: list[Indicator]
     source: Path
+    commentary: Path | None = None        # the evaluators' commentary folder this catalogue names
+    missing_en: list[Problem] = field(default_factory=list)  # located: English texts left to write
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)  # YAML line of each key
+
+    def at(self, *key: Any) -> Location:
+        """The catalogue file and the line of ``key`` (or of its nearest enclosing key)."""
+        while key and key not in self.lines:
+            key = key[:-1]
+        return Location(str(self.source), line=self.lines.get(key))
 
     @property
     def years(self) -> list[int]:
@@ -107,9 +118,18 @@ def _bad(path: Path, reason: str) -> ReportkitError:
     return ReportkitError(Problem("catalogue_invalid", Location(str(path)), {"reason": reason}))
 
 
-def _pair(value: Any, what: str, path: Path) -> dict[str, str]:
-    if not isinstance(value, dict) or not value.get("zh") or not value.get("en"):
-        raise _bad(path, f"{what}: needs both zh and en")
+def _pair(value: Any, what: str, path: Path, missing: list[Problem] | None = None,
+          where: Location | None = None) -> dict[str, str]:
+    """A zh/en text. A missing English text is collected in ``missing`` (the zh edition builds
+    without it; the en edition refuses, listing them) and stands in as the Chinese text."""
+    if not isinstance(value, dict) or not value.get("zh"):
+        raise _bad(path, f"{what}: needs zh")
+    if not value.get("en"):
+        if missing is None:
+            raise _bad(path, f"{what}: needs both zh and en")
+        missing.append(Problem("english_missing", where or Location(str(path)),
+                               {"field": what, "zh": str(value["zh"])}, "warning", group="schema"))
+        return {"zh": str(value["zh"]), "en": str(value["zh"])}
     return {"zh": str(value["zh"]), "en": str(value["en"])}
 
 
@@ -126,12 +146,19 @@ def load(path: Path, tables: Any | None = None) -> Plan:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise _bad(path, str(exc)) from None
-    raw = check_catalogue(text, path)   # shape, types and unknown keys, located by line
+    raw, lines = parse_catalogue(text, path)   # shape, types and unknown keys, located by line
     if not isinstance(raw, dict) or "plan" not in raw or "indicators" not in raw:
         raise _bad(path, "expected top-level keys plan, districts, indicators")
     p = raw["plan"]
     if not isinstance(p, dict) or not safe_id(str(p.get("id", ""))):
         raise _unsafe(path, "plan.id", str(p.get("id", "") if isinstance(p, dict) else p))
+    def at(*key: Any) -> Location:
+        while key and key not in lines:
+            key = key[:-1]
+        return Location(str(path), line=lines.get(key))
+
+    missing: list[Problem] = []
+    problems: list[Problem] = []
     districts = {}
     for k, d in enumerate(raw.get("districts") or []):
         if "id" in d and not safe_id(str(d["id"])):
@@ -139,10 +166,13 @@ def load(path: Path, tables: Any | None = None) -> Plan:
         name = str(d["name"])
         if "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
             raise _unsafe(path, f"districts[{k}].name", name)
-        districts[name] = {"zh": name, "en": str(d["en"])}
+        if name in districts:
+            problems.append(Problem("duplicate_district", at("districts", k, "name"), {"name": name}, group="schema"))
+        districts[name] = _pair({"zh": name, "en": d.get("en")}, f"districts[{k}].en", path, missing,
+                                at("districts", k, "name"))
     indicators = []
-    seen: set[str] = set()
-    for item in raw["indicators"]:
+    seen: dict[str, int] = {}
+    for pos, item in enumerate(raw["indicators"]):
         iid = str(item.get("id", ""))
         where = f"indicator {iid or '?'}"
         if iid and not safe_id(iid):
@@ -150,8 +180,11 @@ def load(path: Path, tables: Any | None = None) -> Plan:
         if not iid or not iid.replace("_", "").isalnum() or not iid.isascii():
             raise _bad(path, f"{where}: id must be ASCII snake_case")
         if iid in seen:
-            raise _bad(path, f"{where}: duplicate id")
-        seen.add(iid)
+            problems.append(Problem("duplicate_id", at("indicators", pos, "id"),
+                                    {"id": iid, "first": lines.get(("indicators", seen[iid], "id"), "?")},
+                                    group="schema"))
+            continue
+        seen[iid] = pos
         kind, attribute, tier = item.get("kind"), item.get("attribute"), item.get("tier")
         if kind not in KINDS:
             raise _bad(path, f"{where}: kind {kind!r} not in {KINDS}")
@@ -161,31 +194,38 @@ def load(path: Path, tables: Any | None = None) -> Plan:
             raise _bad(path, f"{where}: tier {tier!r} not in {TIERS}")
         b = item.get("baseline")
         baseline = Baseline(float(b["value"]), int(b["year"]), str(b["quote"])) if b else None
+        pair = {f: _pair(item[f], f"indicators[{pos}].{f}", path, missing, at("indicators", pos, f))
+                for f in ("name", "unit", "target_text", "value_unit") if item.get(f)}
         indicators.append(Indicator(
             id=iid, tier=tier, kind=kind, attribute=attribute,
-            name=_pair(item.get("name"), f"{where}.name", path),
-            unit=_pair(item.get("unit"), f"{where}.unit", path),
+            name=pair.get("name") or _pair(None, f"{where}.name", path),
+            unit=pair.get("unit") or _pair(None, f"{where}.unit", path),
             quote=str(item.get("quote", "")),
             main_row=item.get("main_row"),
             main_scale=float(item.get("main_scale", 1)),
             annex=item.get("annex"),
             target=None if item.get("target") is None else float(item["target"]),
-            target_text=_pair(item["target_text"], f"{where}.target_text", path) if item.get("target_text") else {},
+            target_text=pair.get("target_text", {}),
             baseline=baseline,
             values_from=item.get("values_from"),
             proxy=item.get("proxy"),
-            value_unit=_pair(item["value_unit"], f"{where}.value_unit", path) if item.get("value_unit") else None,
+            value_unit=pair.get("value_unit"),
+            review=bool(item.get("review")), pos=pos,
         ))
+    if problems:
+        raise ReportkitError(problems)
     ids = {i.id for i in indicators}
     for ind in indicators:
         if ind.values_from and ind.values_from not in ids:
             raise _bad(path, f"indicator {ind.id}: values_from {ind.values_from!r} is not an indicator id")
     plan = Plan(
-        id=str(p["id"]), name=_pair(p.get("name"), "plan.name", path),
-        region=_pair(p.get("region"), "plan.region", path), city=str(p["city"]),
+        id=str(p["id"]), name=_pair(p.get("name"), "plan.name", path, missing, at("plan", "name")),
+        region=_pair(p.get("region"), "plan.region", path, missing, at("plan", "region")), city=str(p["city"]),
         baseline_year=int(p["baseline_year"]), first_year=int(p["first_year"]),
         last_year=int(p["last_year"]), document=(path.parent / p["document"]).resolve(),
         districts=districts, indicators=indicators, source=path,
+        commentary=(path.parent / p["commentary"]).resolve() if p.get("commentary") else None,
+        missing_en=missing, lines=lines,
     )
     if plan.city not in districts:
         raise _bad(path, f"plan.city {plan.city!r} is not in districts")
@@ -194,16 +234,48 @@ def load(path: Path, tables: Any | None = None) -> Plan:
     return plan
 
 
+def _squash(text: str) -> str:
+    """Text without any whitespace: a quote matches the plan however the export broke its lines."""
+    return re.sub(r"\s+", "", text.replace("\u3000", ""))
+
+
+def _schema(key: str, where: Location, **params: Any) -> Problem:
+    return Problem(key, where, params, group="schema")
+
+
 def resolve(plan: Plan, tables: Any) -> Plan:
-    """Take targets and schedules from the extracted tables; fail where a pointer is dangling."""
-    path = plan.source
+    """Take targets and schedules from the extracted tables; every check against the plan first.
+
+    Raises ReportkitError listing every problem, each at its catalogue line: years that are not
+    the tables' years, a ``main_row`` or ``annex`` the plan lacks, a district of an annex table
+    the catalogue does not list, a quote not in the plan word for word (whitespace aside),
+    a wrong attribute, a missing target.
+    """
     main: pd.DataFrame = tables.main_indicators
     annex: pd.DataFrame = tables.annex_targets
+    problems: list[Problem] = []
+    table_years = sorted({int(y) for y in annex["year"]}) if len(annex) else []
+    if table_years and table_years != plan.years:
+        problems.append(_schema("years_mismatch", plan.at("plan", "first_year"), first=plan.first_year,
+                                last=plan.last_year, table_first=table_years[0], table_last=table_years[-1]))
+    text = _squash(getattr(tables, "text", "") or "")
+    annexes = sorted({int(a) for a in annex["annex"]}) if len(annex) else []
+    rows_listed = "、".join(str(n) for n in main["name"]) if len(main) else "—"
     for ind in plan.indicators:
+        k = ind.pos
+        if text:
+            if ind.quote and _squash(ind.quote) not in text:
+                problems.append(_schema("quote_not_in_plan", plan.at("indicators", k, "quote"),
+                                        field=f"indicators[{k}].quote", quote=ind.quote[:60]))
+            if ind.baseline and _squash(ind.baseline.quote) not in text:
+                problems.append(_schema("quote_not_in_plan", plan.at("indicators", k, "baseline", "quote"),
+                                        field=f"indicators[{k}].baseline.quote", quote=ind.baseline.quote[:60]))
         if ind.main_row:
             rows = main[main["name"] == ind.main_row]
             if rows.empty:
-                raise _bad(path, f"indicator {ind.id}: main_row {ind.main_row!r} is not in the main table")
+                problems.append(_schema("main_row_missing", plan.at("indicators", k, "main_row"),
+                                        value=ind.main_row, rows=rows_listed))
+                continue
             row = rows.iloc[0]
             if not ind.target_text:
                 ind.target_text = {"zh": f"{row['target_text']}{row['unit']}", "en": f"{row['target_text']} {row['unit']}".strip()}
@@ -213,22 +285,29 @@ def resolve(plan: Plan, tables: Any) -> Plan:
                 ind.target = float(ind.proxy["target"])
             expected_attr = ATTRIBUTE_ZH.get(str(row["attribute"]))
             if expected_attr and expected_attr != ind.attribute:
-                raise _bad(path, f"indicator {ind.id}: attribute {ind.attribute} but the plan says {row['attribute']}")
+                problems.append(_schema("attribute_mismatch", plan.at("indicators", k, "attribute"),
+                                        value=ind.attribute, plan=str(row["attribute"]), expected=expected_attr))
         if ind.annex is not None:
             rows = annex[annex["annex"] == ind.annex]
             if rows.empty:
-                raise _bad(path, f"indicator {ind.id}: annex {ind.annex} is not in the plan")
+                problems.append(_schema("annex_missing", plan.at("indicators", k, "annex"), annex=ind.annex,
+                                        annexes="、".join(str(a) for a in annexes) or "—"))
+                continue
             for name, grp in rows.groupby("district", sort=False):
                 ind.schedule[str(name)] = {int(y): float(v) for y, v in zip(grp["year"], grp["planned"], strict=True)}
                 ind.district_targets[str(name)] = float(grp["planned"].sum())
                 if str(name) not in plan.districts:
-                    raise _bad(path, f"indicator {ind.id}: district {name!r} of annex {ind.annex} is not in districts")
+                    problems.append(_schema("annex_district_missing", plan.at("districts"), annex=ind.annex,
+                                            district=str(name)))
             if ind.target is None:
                 ind.target = ind.district_targets.get(plan.city)
         if ind.target is None and ind.kind != "qualitative":
-            raise _bad(path, f"indicator {ind.id}: no target (no main_row, annex or target)")
+            problems.append(_schema("no_target", plan.at("indicators", k, "id"), id=ind.id))
+            continue
         if not ind.target_text:
             ind.target_text = {"zh": f"{ind.target:g}", "en": f"{ind.target:g}"}
+    if problems:
+        raise ReportkitError(list({p.message("en"): p for p in problems}.values()))  # one line each
     return plan
 
 

@@ -259,10 +259,10 @@ def _city_sheet(wb: Workbook, plan: Plan, used: set[str]) -> None:
     _finish(ws, freeze="E5", widths={"A": 30, "B": 26, "C": 36, "F": 16, "G": 24}, default=12)
 
 
-def _corrections_sheet(wb: Workbook, used: set[str]) -> None:
+def _corrections_sheet(wb: Workbook, used: set[str], example: str) -> None:
     ws = wb.create_sheet(sheet_title(pair_name("actuals.sheet_corrections"), used))
     ws.cell(1, 1, both("actuals.corrections_title")).font = Font(bold=True, size=13)
-    ws.cell(2, 1, both("actuals.corrections_hint"))
+    ws.cell(2, 1, both("actuals.corrections_hint", example=example))
     _head(ws, 3, [both(f"actuals.col_{k}") for k in CORRECTION_KEYS], CORRECTION_KEYS)
     sv = _status_validation()
     ws.add_data_validation(sv)
@@ -307,7 +307,12 @@ def build_workbook(plan: Plan, titles: dict[int, str] | None = None) -> Workbook
     for ind in sorted((i for i in inputs(plan) if i.annex is not None), key=lambda i: i.annex):
         _annex_sheet(wb, plan, ind, used, titles)
     _city_sheet(wb, plan, used)
-    _corrections_sheet(wb, used)
+    # The example of a cell to correct is one of this form's own (the plan's, never another's):
+    # the first year's actual of the second row of an annex sheet — not the first sheet, to show
+    # that any sheet can be corrected — else the first value of the city sheet.
+    annex_sheets = wb.sheetnames[1:-1]
+    example = f"{annex_sheets[min(1, len(annex_sheets) - 1)]}!D7" if annex_sheets else f"{wb.sheetnames[-1]}!I5"
+    _corrections_sheet(wb, used, example)
     wb.properties.creator = "reportkit"
     wb.properties.title = f"{plan.name['zh']} — {t('actuals.template_title', 'zh')}"
     return wb

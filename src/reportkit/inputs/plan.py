@@ -48,6 +48,7 @@ class PlanTables:
     main_indicators: pd.DataFrame
     plan_audit: pd.DataFrame
     warnings: list[Problem] = field(default_factory=list)
+    text: str = ""   # the plan's text (paragraphs and cells), for quotes checked word for word
 
 
 def parse_number(text: str) -> float | None:
@@ -253,7 +254,11 @@ def _main_table(lines: list[str], file: str) -> list[dict]:
 
 
 def read_plan_text(path: Path) -> str:
-    """The plan text without export noise; a clear error if it is not a readable text file."""
+    """The plan text without export noise; a clear error if it is not a readable text file.
+
+    A Word file (.docx) is read into the same text-export format (:mod:`reportkit.inputs.docx`);
+    a PDF or an old .doc is refused with what to do instead (docs/plan-format.md).
+    """
     path = Path(path)
     if not path.is_file():
         raise ReportkitError(Problem("file_not_found", params={"path": str(path)}))
@@ -261,6 +266,13 @@ def read_plan_text(path: Path) -> str:
         raise ReportkitError(Problem("plan_too_large", Location(str(path)),
                                      {"size": path.stat().st_size, "limit": MAX_PLAN_BYTES}))
     raw = path.read_bytes()
+    if raw[:4] == b"PK\x03\x04":   # a zip: Word's .docx
+        from reportkit.inputs.docx import docx_text
+
+        return BOOKMARK.sub("", docx_text(raw, str(path)))
+    if raw[:5] == b"%PDF-" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # PDF, or Word 97–2003
+        kind = "pdf" if raw[:5] == b"%PDF-" else "doc"
+        raise ReportkitError(Problem(f"plan_is_{kind}", Location(str(path))))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -296,6 +308,7 @@ def extract(plan_path: Path) -> PlanTables:
         main_indicators=pd.DataFrame(main, columns=MAIN_COLUMNS),
         plan_audit=pd.DataFrame(audit, columns=AUDIT_COLUMNS),
         warnings=warnings,
+        text="\n".join(lines),
     )
 
 

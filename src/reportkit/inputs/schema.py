@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reportkit.errors import Location, Problem, ReportkitError
-from reportkit.vocab import ATTRIBUTES, KINDS, STATUS_RANK, TIERS
+from reportkit.vocab import ATTRIBUTES, DISTRICT_TYPES, KINDS, LANGS, STATUS_RANK, TIERS
 
 GROUP = "schema"
 
@@ -27,10 +27,11 @@ class _Strict(BaseModel):
 
 
 class Pair(_Strict):
-    """A text in both languages."""
+    """A text in both languages. ``en`` may be left out while drafting: the zh edition builds
+    without it, the en edition refuses and lists what is missing (:mod:`reportkit.inputs.catalogue`)."""
 
     zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    en: str | None = None
 
 
 class PlanInfo(_Strict):
@@ -42,13 +43,19 @@ class PlanInfo(_Strict):
     first_year: int
     last_year: int
     document: str = Field(min_length=1)
+    commentary: str | None = None   # evaluators' commentary folder, relative to the catalogue
 
 
 class District(_Strict):
     name: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    en: str | None = None
     id: str | None = None
     type: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str | None) -> str | None:
+        return None if v is None else _one_of(v, DISTRICT_TYPES)
 
 
 class BaselineEntry(_Strict):
@@ -80,6 +87,7 @@ class IndicatorEntry(_Strict):
     values_from: str | None = None
     proxy: Proxy | None = None
     value_unit: Pair | None = None
+    review: bool = False            # drafted by `reportkit init`: a person has not checked it yet
 
     @field_validator("tier")
     @classmethod
@@ -102,6 +110,8 @@ class Catalogue(_Strict):
     plan: PlanInfo
     districts: list[District] = Field(min_length=1)
     indicators: list[IndicatorEntry] = Field(min_length=1)
+    # Targets `reportkit init` found in the prose, to move into `indicators` or delete.
+    candidates: list[dict[str, Any]] | None = None
 
 
 class StatusCuts(_Strict):
@@ -138,6 +148,26 @@ class MethodFile(_Strict):
     composite: dict[str, Any] | None = None
     reconciliation: dict[str, float] | None = None
     band: dict[str, Any] | None = None
+
+
+class EvaluationFile(_Strict):
+    """An evaluation folder's ``evaluation.yml``: its files (relative to the folder) and choices."""
+
+    schema_version: Literal[1] = 1
+    plan: str = Field(min_length=1)
+    catalogue: str = Field(min_length=1)
+    actuals: str | None = None
+    commentary: str | None = None
+    method: str | None = None
+    issuing_body: Pair | None = None
+    languages: list[str] = Field(default_factory=lambda: list(LANGS), min_length=1)
+
+    @field_validator("languages")
+    @classmethod
+    def _langs(cls, v: list[str]) -> list[str]:
+        for lang in v:
+            _one_of(lang, LANGS)
+        return v
 
 
 def _one_of(value: str, allowed: tuple[str, ...]) -> str:
@@ -200,12 +230,17 @@ def _parse(text: str, path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
 
 def check_catalogue(text: str, path: Path) -> dict[str, Any]:
     """The catalogue's data, after its shape was checked; ReportkitError with every located problem."""
+    return parse_catalogue(text, path)[0]
+
+
+def parse_catalogue(text: str, path: Path) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
+    """:func:`check_catalogue`, plus the line of every key (by path) for later located errors."""
     data, lines = _parse(text, path)
     try:
         Catalogue.model_validate(data if data is not None else {})
     except ValidationError as err:
         raise ReportkitError(_problems(err, path, lines)) from None
-    return data
+    return data, lines
 
 
 def check_method(text: str, path: Path) -> dict[str, Any]:
@@ -216,3 +251,13 @@ def check_method(text: str, path: Path) -> dict[str, Any]:
     except ValidationError as err:
         raise ReportkitError(_problems(err, path, lines)) from None
     return data or {}
+
+
+def check_evaluation(text: str, path: Path) -> dict[str, Any]:
+    """An ``evaluation.yml``'s data, after its shape was checked."""
+    data, lines = _parse(text, path)
+    try:
+        EvaluationFile.model_validate(data if data is not None else {})
+    except ValidationError as err:
+        raise ReportkitError(_problems(err, path, lines)) from None
+    return data

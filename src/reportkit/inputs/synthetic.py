@@ -47,17 +47,19 @@ def plan_text(annexes: Sequence[str], main: str = "", title: str = "某市住房
 
 
 def write_plan(out_dir: Path, *, districts: int = 20, annexes: int = 8, first_year: int = 2026,
-               years: int = 5, city: str = "青山市") -> tuple[Path, Path]:
+               years: int = 5, city: str = "青山市", names: Sequence[str] | None = None,
+               prose: str = "") -> tuple[Path, Path]:
     """Write ``plan.txt`` and ``catalogue.yml`` for a plan of the given size; return both paths.
 
     Indicators: ``annexes`` cumulative annex programmes (district × year schedules, city row =
     sum of districts), plus two main-table indicators with no annex: a level indicator with a
     stated baseline and a five-year cumulative total. With annexes=8 that is 10 indicators.
+    ``names`` replaces the districts' names (第1区 …); ``prose`` is added to the plan's text.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     year_list = list(range(first_year, first_year + years))
-    names = [f"第{k + 1}区" for k in range(districts)]
+    names = list(names) if names else [f"第{k + 1}区" for k in range(districts)]
     blocks = []
     for n in range(1, annexes + 1):
         per = {d: [((k + n + j) % 4) * 10 * n for j in range(years)] for k, d in enumerate(names)}
@@ -68,7 +70,7 @@ def write_plan(out_dir: Path, *, districts: int = 20, annexes: int = 8, first_ye
     last = year_list[-1]
     main = main_table([("人均住房建筑面积（平方米/人）", "45", "预期性"),
                        ("新增住房供应面积（万平方米）", "[1200]", "预期性")], last)
-    body = "全市城镇居民人均住房建筑面积达40平方米。"
+    body = "全市城镇居民人均住房建筑面积达40平方米。" + prose
     text = plan_text(blocks, main, title=f"{city}“{_period(first_year)}”住房发展规划", body=body)
     plan_path = out_dir / "plan.txt"
     plan_path.write_text(text, encoding="utf-8")
@@ -102,3 +104,128 @@ def write_plan(out_dir: Path, *, districts: int = 20, annexes: int = 8, first_ye
     cat_path = out_dir / "catalogue.yml"
     cat_path.write_text(yaml.safe_dump(catalogue, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return plan_path, cat_path
+
+
+# ---- the same plan as a Word file ------------------------------------------------------------
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+_CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                  '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                  '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                  '<Default Extension="xml" ContentType="application/xml"/>'
+                  '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
+                  'officedocument.wordprocessingml.document.main+xml"/></Types>')
+_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+         'relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+
+
+def _blocks(text: str) -> list[str | list[list[list[str]]]]:
+    """The export text as paragraphs (str) and tables (rows of cells of paragraphs)."""
+    import re
+
+    text = re.sub(r"\[bookmark:[^\]]*\]", "", text)
+    blocks: list[str | list[list[list[str]]]] = []
+    table: list[list[list[str]]] | None = None
+    row: list[list[str]] | None = None
+    for line in text.split("\n"):
+        if line.startswith("\t"):
+            if table is None:
+                table = []
+                blocks.append(table)
+            if row is None:
+                row = []
+                table.append(row)
+            row.append([line[1:]])
+        elif line.strip() == "":
+            row = None
+        elif row is not None:           # second line of a header cell: a second paragraph
+            row[-1].append(line.strip())
+        else:
+            table = None
+            blocks.append(line)
+    return blocks
+
+
+def _styled(cell: str, counter: list[int]) -> str:
+    """Numbers as a typist might write them: thousands separators, now and then full-width digits."""
+    inner = cell.strip("[]")
+    if not inner.isdigit():
+        return cell
+    counter[0] += 1
+    out = f"{int(inner):,}" if int(inner) >= 1000 else inner
+    out = cell.replace(inner, out)
+    if counter[0] % 3 == 0:
+        out = out.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    return out
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _para(text: str) -> str:
+    return f'<w:p><w:r><w:t xml:space="preserve">{_esc(text)}</w:t></w:r></w:p>' if text else "<w:p/>"
+
+
+def _table_xml(rows: list[list[list[str]]], counter: list[int], styled: bool) -> str:
+    """One table; a header row shorter than the next is written with merged cells, as Word does:
+    a cell over an empty one below is merged down, a cell over several filled ones spans them."""
+    width = max(len(r) for r in rows)
+    merges: dict[tuple[int, int], str] = {}     # (row, cell) → tcPr inner xml
+    for k in range(len(rows) - 1):
+        top, below = rows[k], rows[k + 1]
+        if len(top) >= len(below):
+            continue
+        col = 0
+        for j in range(len(top)):
+            if col >= len(below):
+                break
+            if "".join(below[col]).strip() == "":
+                merges[(k, j)] = '<w:vMerge w:val="restart"/>'
+                merges[(k + 1, col)] = "<w:vMerge/>"
+                col += 1
+            else:
+                span = 1   # over the filled cells below, leaving one column for each cell after it
+                while (col + span < len(below) and "".join(below[col + span]).strip()
+                       and len(below) - (col + span) >= len(top) - j):
+                    span += 1
+                merges[(k, j)] = f'<w:gridSpan w:val="{span}"/>'
+                col += span
+    out = [f"<w:tbl><w:tblPr><w:tblW w:w=\"0\" w:type=\"auto\"/></w:tblPr><w:tblGrid>"
+           f"{'<w:gridCol/>' * width}</w:tblGrid>"]
+    for k, row in enumerate(rows):
+        out.append("<w:tr>")
+        for j, cell in enumerate(row):
+            props = merges.get((k, j), "")
+            paras = [(_styled(p, counter) if styled else p) for p in cell]
+            body = "".join(_para(p) for p in paras) if "vMerge/" not in props else "<w:p/>"
+            out.append(f"<w:tc>{f'<w:tcPr>{props}</w:tcPr>' if props else ''}{body}</w:tc>")
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    return "".join(out)
+
+
+def docx_bytes(text: str, styled: bool = True) -> bytes:
+    """A Word file holding the plan of a text export: paragraphs, tables with merged header
+    cells and (``styled``) numbers with thousands separators and full-width digits."""
+    import io
+    import zipfile
+
+    counter = [0]
+    body = "".join(_para(b) if isinstance(b, str) else _table_xml(b, counter, styled) for b in _blocks(text))
+    document = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {_W}><w:body>'
+                f"{body}<w:sectPr/></w:body></w:document>")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS),
+                           ("word/document.xml", document)):
+            zf.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data)
+    return buf.getvalue()
+
+
+def write_docx(text_path: Path, out: Path, styled: bool = True) -> Path:
+    """Write the Word file of a plan text export (see :func:`docx_bytes`)."""
+    out = Path(out)
+    out.write_bytes(docx_bytes(Path(text_path).read_text(encoding="utf-8"), styled))
+    return out

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from reportkit import config as cfg
-from reportkit.errors import Location, ReportkitError, report_problem
+from reportkit.errors import Location, Problem, ReportkitError, report_problem
 from reportkit.i18n import t
 from reportkit.publishing import cache as cache_mod
 from reportkit.publishing import publish
@@ -50,7 +50,7 @@ from reportkit.publishing.notebooks import (
     run_notebooks,
     stage_notebook,
 )
-from reportkit.report.context import ReportContext, _default_commentary, load_context
+from reportkit.report.context import ReportContext, load_context
 from reportkit.report.pages import Page, fingerprint, page_view, pages_for
 from reportkit.vocab import LANGS, STAGES
 
@@ -306,7 +306,20 @@ def _checked_options(opts: BuildOptions) -> BuildOptions:
     if bad or not langs:
         shown = ",".join(bad) if bad else (",".join(str(x) for x in raw) or '""')
         raise ReportkitError(report_problem("bad_lang", None, {"value": shown, "langs": ", ".join(LANGS)}))
-    return replace(opts, langs=langs, out_root=Path(os.path.abspath(Path(opts.out_root).expanduser())))
+    # The commentary belongs to the plan: by default the folder its catalogue names (none when
+    # it names none), never the default plan's. An English edition needs every English name.
+    from reportkit.inputs.catalogue import load as load_catalogue
+
+    plan = load_catalogue(opts.catalogue or cfg.DEFAULT_CATALOGUE)
+    if opts.actuals is None and plan.source.resolve() != cfg.DEFAULT_CATALOGUE.resolve():
+        # the illustrative sample belongs to the default plan: another plan's actuals are needed
+        raise ReportkitError(Problem("no_actuals_flag", Location(str(plan.source)), group="project"))
+    if "en" in langs and plan.missing_en:
+        raise ReportkitError([replace(p, severity="error") for p in plan.missing_en]
+                             + [Problem("english_needed", None, {"n": len(plan.missing_en)}, group="schema")])
+    commentary = opts.commentary if opts.commentary is not None else plan.commentary
+    return replace(opts, langs=langs, out_root=Path(os.path.abspath(Path(opts.out_root).expanduser())),
+                   commentary=commentary)
 
 
 def notebook_key(staged: Path, params: dict[str, Any], lang: str, reads: str) -> str:
@@ -325,7 +338,7 @@ def _inputs(opts: BuildOptions, pdf_langs: str = "") -> dict[str, Any]:
     return {"stage": opts.stage, "as_of": opts.as_of, "actuals_file": path(opts.actuals),
             "method_file": path(opts.method), "plan_file": path(opts.plan),
             "catalogue_file": path(opts.catalogue),
-            "commentary_dir": path(opts.commentary or _default_commentary()), "pdf_langs": pdf_langs}
+            "commentary_dir": path(opts.commentary), "pdf_langs": pdf_langs}
 
 
 def _page_parameters(page: Page, opts: BuildOptions, lang: str) -> dict[str, Any]:
