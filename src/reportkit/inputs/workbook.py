@@ -141,7 +141,10 @@ def read_xlsx(data: bytes, file: str) -> tuple[list[Raw], list[Problem]]:
         while e is not None and len(chain) < 10:
             chain.append(type(e).__name__)
             e = e.__cause__ or e.__context__
-        if any("Forbidden" in name for name in chain):   # defusedxml refused DTD / entities
+        # defusedxml refuses DTDs and entities; where lxml is installed (python-docx needs it)
+        # openpyxl parses with lxml, whose guard against entity expansion says "amplification".
+        if any("Forbidden" in name for name in chain) or "amplification" in str(exc).lower() \
+                or "entit" in str(exc).lower():
             return [], [actuals_problem("xml_entities", where)]
         first = str(exc).splitlines()[0][:120] if str(exc) else ""
         return [], [actuals_problem("not_workbook", where, reason=f"{type(exc).__name__}: {first}")]
