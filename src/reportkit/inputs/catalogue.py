@@ -74,6 +74,9 @@ class Plan:
     districts: dict[str, dict[str, str]]     # name as written → {"zh": name, "en": ...}
     indicators: list[Indicator]
     source: Path
+    task_chapters: tuple[str, ...] = ()          # headings of the task chapters (empty: the defaults)
+    task_titles: dict[str, str] = field(default_factory=dict)   # task id → English title
+    tasks: pd.DataFrame | None = None            # the task tree with title_en (resolved)
 
     @property
     def years(self) -> list[int]:
@@ -186,6 +189,8 @@ def load(path: Path, tables: Any | None = None) -> Plan:
         baseline_year=int(p["baseline_year"]), first_year=int(p["first_year"]),
         last_year=int(p["last_year"]), document=(path.parent / p["document"]).resolve(),
         districts=districts, indicators=indicators, source=path,
+        task_chapters=tuple(str(h) for h in raw.get("task_chapters") or ()),
+        task_titles={str(e["id"]): str(e["en"]) for e in raw.get("tasks") or []},
     )
     if plan.city not in districts:
         raise _bad(path, f"plan.city {plan.city!r} is not in districts")
@@ -229,7 +234,22 @@ def resolve(plan: Plan, tables: Any) -> Plan:
             raise _bad(path, f"indicator {ind.id}: no target (no main_row, annex or target)")
         if not ind.target_text:
             ind.target_text = {"zh": f"{ind.target:g}", "en": f"{ind.target:g}"}
+    plan.tasks = _tasks(plan, getattr(tables, "tasks", None))
     return plan
+
+
+def _tasks(plan: Plan, tree: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The task tree with the catalogue's English titles; an id the tree lacks is an error."""
+    if tree is None:
+        return None
+    tree = tree.copy()
+    known = set(tree["id"])
+    unknown = [i for i in plan.task_titles if i not in known]
+    if unknown:
+        raise _bad(plan.source, f"tasks: {', '.join(unknown[:5])} not in the plan's task chapter "
+                                f"({len(known)} headings and items read)")
+    tree["title_en"] = [plan.task_titles.get(i, "") for i in tree["id"]]
+    return tree
 
 
 def open_plan(catalogue_path: Path | str | None = None,
@@ -243,7 +263,7 @@ def open_plan(catalogue_path: Path | str | None = None,
     from reportkit.inputs import plan as plan_tables
 
     cat = load(Path(catalogue_path) if catalogue_path else DEFAULT_CATALOGUE)
-    tables = plan_tables.extract(Path(plan_path) if plan_path else cat.document)
+    tables = plan_tables.extract(Path(plan_path) if plan_path else cat.document, cat.task_chapters or None)
     return resolve(cat, tables), tables
 
 
