@@ -23,6 +23,7 @@ import pandas as pd
 
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.i18n import t
+from reportkit.inputs import task_progress
 from reportkit.inputs.catalogue import Indicator, Plan
 from reportkit.inputs.form import (
     Expected,
@@ -33,7 +34,6 @@ from reportkit.inputs.form import (
     reported_tasks,
     years_for,
 )
-from reportkit.inputs import task_progress
 from reportkit.inputs.plan import parse_number
 from reportkit.inputs.workbook import (
     CONTROL_CHARS,

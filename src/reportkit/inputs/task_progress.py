@@ -22,7 +22,12 @@ from reportkit.i18n import t
 from reportkit.inputs.catalogue import Plan
 from reportkit.inputs.form import reported_tasks
 from reportkit.inputs.workbook import CONTROL_CHARS, RawTask, actuals_problem, cell_text
-from reportkit.vocab import TASK_PROGRESS, TASK_PROGRESS_COLUMNS, TASK_PROGRESS_WORDS, TASK_PROGRESS_ZH
+from reportkit.vocab import (
+    TASK_PROGRESS,
+    TASK_PROGRESS_COLUMNS,
+    TASK_PROGRESS_WORDS,
+    TASK_PROGRESS_ZH,
+)
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 DATE = re.compile(r"^(\d{4})(?:\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?)?\s*月?)?\s*年?$")

@@ -136,7 +136,7 @@ def read_xlsx(data: bytes, file: str, tasks: list[RawTask] | None = None) -> tup
             task_row = _task_key_row(head) if key_row is None else None
             if task_row is not None:
                 grid = head
-                for r, c, value, fmt, formula in ([rest] if rest else []) + [x for x in cells]:
+                for r, c, value, fmt, _formula in ([rest] if rest else []) + [x for x in cells]:
                     if value is not None:
                         grid[(r, c)] = (value, fmt)
                 if tasks is not None:
