@@ -24,7 +24,7 @@ def test_a_second_clean_build_has_the_same_bytes(tmp_path):
     first = shared_build()
     second = build.build(build.BuildOptions(stage="midterm", langs=list(LANGS), jobs=2, out_root=tmp_path,
                                             cache=False), log=lambda _msg: None)
-    assert second.stats["notebooks_run"] == 18 and second.stats["notebooks_cached"] == 0
+    assert second.stats["notebooks_run"] == 20 and second.stats["notebooks_cached"] == 0
     assert second.stats["editions_built"] == 2 and second.stats["pdfs_built"] == 2
     a, b = published_files(first), published_files(second.out)
     assert sorted(a) == sorted(b)

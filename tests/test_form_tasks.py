@@ -170,3 +170,16 @@ def test_template_bytes_are_stable(dazhou_plan):
     assert workbook_bytes(build_workbook(dazhou_plan)) == workbook_bytes(build_workbook(dazhou_plan))
     wb = load_workbook(io.BytesIO(workbook_bytes(build_workbook(dazhou_plan))))
     assert SHEET in wb.sheetnames
+
+
+def test_validate_lists_untranslated_task_titles(tmp_path, capsys):
+    from reportkit.cli import main
+
+    _, cat_path = synthetic.write_plan(tmp_path, districts=3, annexes=2, tasks=True)
+    plan = catalogue.load_plan(cat_path)
+    form = _write(tmp_path, build_workbook(plan))
+    assert main(["--lang", "en", "validate", str(form), "--catalogue", str(cat_path)]) == 0
+    out = capsys.readouterr().out
+    assert "7 task title(s) have no English title" in out
+    assert "  2.1.2 完善公租房管理机制" in out and "2.1.1 扩大" not in out
+    assert "progress reported for 0 of 8" in out

@@ -63,6 +63,16 @@ def test_page_fingerprints_are_stable_and_see_only_what_the_page_shows(default_c
     # or the methodology, which do not show the value
     assert "programme-1" in changed and "programme-2" not in changed and "methodology" not in changed
     assert set(changed) <= {"programme-1", "index", "indicators", "districts", "data"}
+    assert "tasks" not in changed
+
+
+def test_changed_task_progress_reruns_only_the_tasks_page(default_context):
+    ctx = default_context
+    before = _prints(ctx)
+    progress = ctx.task_progress.copy()
+    progress.loc[0, "progress"] = "lagging" if progress.loc[0, "progress"] != "lagging" else "on_track"
+    after = _prints(replace(ctx, task_progress=progress))
+    assert sorted(name for name in before if before[name] != after[name]) == ["tasks"]
 
 
 def test_a_page_view_holds_only_what_the_page_reads(default_context):
@@ -114,7 +124,7 @@ def test_unchanged_rebuild_executes_nothing_and_publishes_the_same_site(tmp_path
     first = shared_build()
     again = build.build(build.BuildOptions(stage="midterm", langs=list(LANGS), jobs=2, out_root=tmp_path),
                         log=lambda _msg: None)
-    assert again.stats == {"notebooks_run": 0, "notebooks_cached": 18, "editions_built": 0,
+    assert again.stats == {"notebooks_run": 0, "notebooks_cached": 20, "editions_built": 0,
                            "editions_cached": 2, "pdfs_built": 0, "pdfs_cached": 2}
     a, b = published_files(first), published_files(again.out)
     assert sorted(a) == sorted(b)
@@ -133,7 +143,7 @@ def test_one_changed_value_reruns_the_pages_and_reverting_it_reruns_nothing(tmp_
                               cache_dir=tmp_path / "cache", pdf=False, actuals=actuals)
     download = "html/downloads/dazhou-14fyp-urban-housing-midterm-actuals.csv"
     a = build.build(opts, log=lambda _msg: None)
-    assert a.stats["notebooks_run"] == 9 and a.stats["editions_built"] == 1
+    assert a.stats["notebooks_run"] == 10 and a.stats["editions_built"] == 1
     before = {r: p.read_bytes() for r, p in published_files(a.out).items()}
 
     what = bench.bump_one_actual(original, actuals)
@@ -141,7 +151,7 @@ def test_one_changed_value_reruns_the_pages_and_reverting_it_reruns_nothing(tmp_
     b = build.build(opts, log=lambda _msg: None)
     # only the pages that show the value run again (programme-1 and the pages of totals), the
     # other programmes and the methodology come from the cache; the edition is rebuilt
-    assert 0 < b.stats["notebooks_run"] < 9 and b.stats["notebooks_run"] + b.stats["notebooks_cached"] == 9
+    assert 0 < b.stats["notebooks_run"] < 10 and b.stats["notebooks_run"] + b.stats["notebooks_cached"] == 10
     assert b.stats["editions_built"] == 1
     text = (b.out / download).read_text(encoding="utf-8-sig")
     assert (b.out / download).read_bytes() != before[download]
@@ -150,7 +160,7 @@ def test_one_changed_value_reruns_the_pages_and_reverting_it_reruns_nothing(tmp_
 
     shutil.copyfile(original, actuals)      # the value put back
     c = build.build(opts, log=lambda _msg: None)
-    assert c.stats["notebooks_run"] == 0 and c.stats["notebooks_cached"] == 9
+    assert c.stats["notebooks_run"] == 0 and c.stats["notebooks_cached"] == 10
     assert c.stats["editions_built"] == 0
     after = {r: p.read_bytes() for r, p in published_files(c.out).items()}
     assert sorted(after) == sorted(before)

@@ -85,3 +85,5 @@ TASK_REPORTED_LEVELS: tuple[str, ...] = ("task", "item")
 # The progress table read from the form's task sheet: one row per reported task or item.
 TASK_PROGRESS_COLUMNS: list[str] = ["task", "progress", "evidence", "lead", "as_of", "reason", "note",
                                     "location", "illustrative"]
+# A task or item nobody reported on: missing, never counted as not started.
+TASK_NO_REPORT = "no_report"
