@@ -24,7 +24,8 @@ Every source cell says 示例数据，非官方统计 / Illustrative data, not o
 Task progress (plans with a task chapter): progress codes are dealt to the tasks and items in
 plan order (:data:`TASK_DEAL`, mostly on track or completed, some lagging or not started, one
 dropped with its reason), and every :data:`TASK_UNREPORTED`-th is left blank (not reported).
-Evidence and notes say the same illustrative words; the date is the middle of the mid-term year.
+Evidence and reasons say 示例 / illustrative, every note says the illustrative words of the
+values' sources; the date is the middle of the mid-term year.
 """
 
 from __future__ import annotations
@@ -337,7 +338,7 @@ def _fill_tasks(wb: Workbook, plan: Plan) -> None:
             continue
         ws.cell(r, keys["progress"], TASK_PROGRESS_ZH[code])
         if code in ("completed", "lagging", "on_track"):
-            ws.cell(r, keys["evidence"], f"{_both(f'actuals.sample_evidence_{code}')}（{source_text()}）")
+            ws.cell(r, keys["evidence"], _both(f"actuals.sample_evidence_{code}"))
         if code == "dropped":
             ws.cell(r, keys["reason"], _both("actuals.sample_reason"))
         ws.cell(r, keys["as_of"], as_of)
