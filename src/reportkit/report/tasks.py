@@ -133,7 +133,8 @@ def counts_table(ctx: Any, lang: str) -> HtmlTable:
                      *[int(counts[c].sum()) for c in COUNT_ORDER], int(counts["total"].sum())])
     cols = [t("report.tasks.col_section", lang), *[progress_label(c, lang) for c in COUNT_ORDER],
             t("report.tasks.col_total", lang)]
-    return HtmlTable(cols, rows, numeric=range(1, len(cols)), caption=t("report.tasks.counts_caption", lang))
+    return HtmlTable(cols, rows, numeric=range(1, len(cols)), caption=t("report.tasks.counts_caption", lang),
+                     css="rk-table rk-task-counts")
 
 
 def _evidence(row: Any, lang: str) -> Markup | str:
