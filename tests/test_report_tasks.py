@@ -119,3 +119,16 @@ def default_context():
     from reportkit.report import context
 
     return context.load_context(stage="midterm")
+
+
+def test_titles_and_evidence_are_escaped(ctx):
+    """Titles (plan, catalogue) and evidence (the form) are data: never markup on the page."""
+    hostile = SimpleNamespace(plan=SimpleNamespace(tasks=ctx.plan.tasks.copy()), as_of="2028",
+                              task_progress=ctx.task_progress.copy())
+    hostile.plan.tasks.loc[hostile.plan.tasks["id"] == "2.1.1", "title_en"] = '<img src=x onerror="alert(1)">'
+    hostile.plan.tasks.loc[hostile.plan.tasks["id"] == "2.1.2", "title_zh"] = "<b>粗体</b>"
+    hostile.task_progress.loc[0, "evidence"] = "<script>alert(2)</script>"
+    for lang in ("zh", "en"):
+        html = report_tasks.task_table(hostile, lang).html() + str(report_tasks.narrative(hostile, lang))
+        assert "<img" not in html and "<script" not in html and "<b>" not in html
+    assert "&lt;img src=x" in report_tasks.task_table(hostile, "en").html()
