@@ -80,11 +80,15 @@ def test_bad_parameter_cells_are_located_errors(tmp_path, line):
 def test_toc_has_one_chapter_per_annex_in_order():
     toc = book.edition_toc([1, 2, 5])
     files = [c["file"] for c in toc["chapters"]]
-    assert files == ["indicators", "programme-1", "programme-2", "programme-5", "districts", "problems",
+    assert files == ["indicators", "programme-1", "programme-2", "programme-5", "tasks", "districts", "problems",
                      "recommendations", "methodology", "data"]
     assert toc["root"] == "index"
     assert [p.name for p in pages.pages_for([3])] == [
-        "index", "indicators", "programme-3", "districts", "problems", "recommendations", "methodology", "data"]
+        "index", "indicators", "programme-3", "tasks", "districts", "problems", "recommendations", "methodology",
+        "data"]
+    # A plan without a task chapter has no key tasks chapter.
+    assert "tasks" not in [c["file"] for c in book.edition_toc([1], tasks=False)["chapters"]]
+    assert "tasks" not in [p.name for p in pages.pages_for([3], tasks=False)]
 
 
 def test_as_of_in_words():

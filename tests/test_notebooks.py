@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 
 def test_nbval_on_executed_notebooks_of_both_languages():
     site = shared_build()
-    notebooks = [str(site / "book" / lang / f"{name}.ipynb") for lang in LANGS for name in ("index", "programme-1")]
+    notebooks = [str(site / "book" / lang / f"{name}.ipynb") for lang in LANGS for name in ("index", "programme-1", "tasks")]
     code_cells = 0   # nbval makes one test of each code cell
     for nb in notebooks:
         cells = json.loads(open(nb, encoding="utf-8").read())["cells"]

@@ -224,11 +224,16 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "reportkit.cli", *args], capture_output=True, text=True)
 
 
-def test_cli_extract_writes_three_files(tmp_path):
+def test_cli_extract_writes_four_files(tmp_path):
     result = _cli("--lang", "en", "extract", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["annex_targets.csv", "main_indicators.csv", "plan_audit.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["annex_targets.csv", "main_indicators.csv", "plan_audit.csv",
+                                                          "tasks.csv"]
     assert "64 consistency checks of the plan, 0 failed" in result.stdout
+    assert "Task tree: 6 sections, 30 tasks, 37 items." in result.stdout
+    tasks = pd.read_csv(tmp_path / "tasks.csv", dtype=str, keep_default_na=False)
+    # The embedded plan's catalogue gives the English titles.
+    assert tasks.set_index("id").loc["3.2.1.1", "title_en"] == "Define the target groups and standards"
 
 
 def test_cli_user_error_has_no_traceback_and_keeps_old_outputs(tmp_path):

@@ -174,3 +174,25 @@ def test_sample_for_another_plan(tmp_path):
     assert n == 3 * 7 * 5 + 2 * 5 - 2
     got = {s for s, _ in statuses(plan, result.table, 2028).values()}
     assert {"ahead", "on_track", "lagging", "limited", "achieved", "no_data"} <= got
+
+
+def test_sample_task_progress(dazhou_plan, sample):
+    """Every progress code, a few tasks left unreported, all of it marked illustrative."""
+    from reportkit.inputs.form import reported_tasks
+    from reportkit.vocab import TASK_PROGRESS
+
+    tasks = sample.tasks
+    assert set(tasks["progress"]) == set(TASK_PROGRESS)
+    # 67 tasks and items; every 13th left blank (5): missing, not "not started".
+    assert len(reported_tasks(dazhou_plan)) == 67 and len(tasks) == 62
+    assert (tasks["progress"] == "dropped").sum() == 1
+    assert (tasks.loc[tasks["progress"] == "dropped", "reason"] != "").all()
+    assert (tasks.loc[tasks["progress"] == "completed", "evidence"] != "").all()
+    assert tasks["illustrative"].all() and (tasks["as_of"] == "2023-06-30").all()
+
+
+def test_sample_for_a_plan_without_tasks_has_none(tmp_path):
+    plan_path, cat_path = write_plan(tmp_path, districts=3, annexes=2)
+    plan = catalogue.load(cat_path, plan_tables.extract(plan_path))
+    path, _ = write_sample(plan, tmp_path / "s.xlsx")
+    assert read_actuals(path, plan).tasks.empty

@@ -110,6 +110,18 @@ def test_labels_come_from_the_catalogue_in_the_right_language(site, dazhou_plan)
         assert not CJK.search(visible), (page, CJK.findall(visible)[:10])
 
 
+def test_key_tasks_page_in_both_editions(site, dazhou_plan):
+    """Same rows in the same order in both editions; English titles from the catalogue."""
+    html = site / "html"
+    rows = {lang: re.findall(r"<tr><td>(3\.[\d.]+)</td>", read(html / lang / "tasks.html")) for lang in LANGS}
+    assert rows["zh"] == rows["en"] and len(rows["zh"]) == 67
+    zh, en = read(html / "zh" / "tasks.html"), read(html / "en" / "tasks.html")
+    assert "重点任务推进情况" in zh and "Progress of key tasks" in en
+    assert "rk-task-lagging" in zh and "rk-task-lagging" in en
+    assert "rk-untranslated" not in en      # the default catalogue translates every title
+    assert "Define the target groups and standards" in en and "明确对象标准" in zh
+
+
 def test_figure_ids_are_the_same_in_both_editions(site):
     ids = {lang: {p: re.findall(r'<figure class="rk-figure" id="([^"]+)"', read(site / "html" / lang / p))
                   for p in pages(site / "html", lang)} for lang in LANGS}
@@ -291,6 +303,7 @@ def test_another_plan_end_of_term_one_language(tmp_path):
     assert sorted(n for n in names if n.startswith("programme-")) == ["programme-1.html", "programme-2.html",
                                                                       "programme-3.html"]
     assert "Housing programme 2" in read(html / "en" / "programme-2.html")
+    assert "tasks.html" not in names     # the plan has no task chapter: no key tasks chapter
     assert "rk-lang-switch" not in read(html / "en" / "index.html")  # one edition: nothing to switch to
     assert "1.50" in read(html / "en" / "methodology.html")
     assert result.context.as_of == "2030"

@@ -44,9 +44,9 @@ def test_expected_cells_of_the_default_plan(dazhou_plan):
                     "property_management_area_growth"}
 
 
-def test_sheets_one_per_annex_plus_city_guide_and_corrections(wb):
+def test_sheets_one_per_annex_plus_city_guide_corrections_and_tasks(wb):
     assert wb.sheetnames == ["说明 Guide", "附件1 城镇棚户区改造", ANNEX2, "附件3 公租房保障",
-                             "附件4 筹集保障性租赁住房", CITY, "更正 Fixes"]
+                             "附件4 筹集保障性租赁住房", CITY, "更正 Fixes", "任务进展 Tasks"]
     assert all(len(n) <= 31 for n in wb.sheetnames)
 
 

@@ -93,18 +93,29 @@ def cli(lang: str, project_dir: Path | None) -> None:
               help="plan: Word file (.docx) or text export")
 @click.option("--out", type=PathType, default=None, show_default="_build/processed of the evaluation, else data/processed",
               help="output folder")
+@click.option("--catalogue", type=PathType, default=None,
+              help="catalogue with the task chapters' headings and English task titles "
+                   "(default: the evaluation's, else the embedded plan's, for the embedded plan)")
 @project_option
 @lang_option
 @click.pass_context
-def extract_cmd(ctx: click.Context, plan_path: Path | None, out: Path | None, project_dir: Path | None,
-                cmd_lang: str | None) -> None:
+def extract_cmd(ctx: click.Context, plan_path: Path | None, out: Path | None, catalogue: Path | None,
+                project_dir: Path | None, cmd_lang: str | None) -> None:
+    from reportkit.inputs import catalogue as cat_mod
     from reportkit.inputs import plan
 
     lang = _lang(ctx, cmd_lang)
     proj = _project(ctx, project_dir)
     plan_path = plan_path or (proj.plan if proj else cfg.DEFAULT_PLAN)
     out = out or (proj.build_dir / "processed" if proj else cfg.PROCESSED_DIR)
-    tables = plan.extract(plan_path)
+    catalogue = catalogue or (proj.catalogue if proj else None)
+    # Another plan without its catalogue: its task tree is read under the default headings,
+    # without English titles (the embedded catalogue's ids belong to the embedded plan).
+    cat = cat_mod.load(catalogue) if catalogue else (
+        cat_mod.load(cfg.DEFAULT_CATALOGUE) if Path(plan_path).resolve() == cfg.DEFAULT_PLAN.resolve() else None)
+    tables = plan.extract(plan_path, cat.task_chapters or None if cat else None)
+    if cat is not None:
+        tables.tasks = cat_mod.resolve(cat, tables).tasks
     for w in tables.warnings:
         click.echo(w.message(lang))
     written = plan.write_tables(tables, out)
@@ -113,6 +124,9 @@ def extract_cmd(ctx: click.Context, plan_path: Path | None, out: Path | None, pr
     click.echo(t("cli.extract_done", lang, annexes=tables.annex_targets["annex"].nunique(),
                  cells=len(tables.annex_targets), indicators=len(tables.main_indicators),
                  checks=len(audit), failed=failed))
+    levels = tables.tasks["level"].value_counts()
+    click.echo(t("cli.extract_tasks", lang, sections=int(levels.get("section", 0)),
+                 tasks=int(levels.get("task", 0)), items=int(levels.get("item", 0))))
     for path in written.values():
         click.echo(f"  {path}")
 
@@ -202,6 +216,13 @@ def validate_cmd(ctx: click.Context, path: Path | None, catalogue: Path | None, 
                      warnings=len(result.warnings)), err=True)
         ctx.exit(1)
     click.echo(result.summary(plan, lang))
+    from reportkit.inputs.tasks import untranslated
+
+    missing_en = untranslated(plan)
+    if missing_en:   # the English edition shows these in Chinese, marked
+        click.echo(t("actuals.tasks_untranslated", lang, n=len(missing_en)))
+        for task_id, title in missing_en:
+            click.echo(f"  {task_id} {title}")
     click.echo(t("actuals.summary_ok", lang))
 
 

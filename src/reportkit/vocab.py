@@ -63,3 +63,30 @@ RESULT_COLUMNS: list[str] = [
     "international_ratio", "international_status", "missing_years", "unplanned_output",
     "judgement", "judged_on", "value_status", "sources", "corrections", "district_rank",
 ]
+
+# The plan's task tree (``tasks.csv``, read by ``reportkit.inputs.tasks``): levels, outermost first.
+TASK_LEVELS: tuple[str, ...] = ("chapter", "section", "task", "item")
+TASK_COLUMNS: list[str] = ["id", "level", "parent", "title_zh", "title_en", "lead", "quote", "line"]
+# Progress of a task or item as evaluators report it (the form's task sheet), best to worst, and
+# the words the form accepts for each. `dropped` (不再实施) needs a reason.
+TASK_PROGRESS: tuple[str, ...] = ("completed", "on_track", "lagging", "not_started", "dropped")
+TASK_PROGRESS_WORDS: dict[str, str] = {
+    "已完成": "completed", "按计划推进": "on_track", "进展滞后": "lagging", "尚未启动": "not_started",
+    "不再实施": "dropped", "completed": "completed", "on track": "on_track", "on_track": "on_track",
+    "lagging": "lagging", "not started": "not_started", "not_started": "not_started",
+    "dropped": "dropped",
+}
+# The form's own word for each code (its drop-down list).
+TASK_PROGRESS_ZH: dict[str, str] = {
+    "completed": "已完成", "on_track": "按计划推进", "lagging": "进展滞后", "not_started": "尚未启动",
+    "dropped": "不再实施",
+}
+# Progress that needs attention (listed first; feeds the problems and recommendations).
+TASK_ATTENTION: tuple[str, ...] = ("lagging", "not_started")
+# Tasks and items the form asks progress for.
+TASK_REPORTED_LEVELS: tuple[str, ...] = ("task", "item")
+# The progress table read from the form's task sheet: one row per reported task or item.
+TASK_PROGRESS_COLUMNS: list[str] = ["task", "progress", "evidence", "lead", "as_of", "reason", "note",
+                                    "location", "illustrative"]
+# A task or item nobody reported on: missing, never counted as not started.
+TASK_NO_REPORT = "no_report"

@@ -24,6 +24,7 @@ import pandas as pd
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.i18n import t
 from reportkit.inputs import workbook
+from reportkit.inputs import task_progress
 from reportkit.inputs.catalogue import Indicator, Plan
 from reportkit.inputs.form import (
     Expected,
@@ -31,6 +32,7 @@ from reportkit.inputs.form import (
     expected_cells,
     is_percent,
     is_permille,
+    reported_tasks,
     years_for,
 )
 from reportkit.inputs.plan import parse_number
@@ -38,6 +40,7 @@ from reportkit.inputs.workbook import (
     CONTROL_CHARS,
     FATAL,
     Raw,
+    RawTask,
     actuals_problem,
     cell_text,
     read_csv,
@@ -57,6 +60,8 @@ class ActualsResult:
     file: str
     lang: str = "zh"
     missing: list[Expected] = field(default_factory=list)
+    # Progress of the plan's tasks, from the workbook's task sheet (TASK_PROGRESS_COLUMNS).
+    tasks: pd.DataFrame = field(default_factory=task_progress.empty)
 
     @property
     def ok(self) -> bool:
@@ -90,6 +95,9 @@ class ActualsResult:
                                   for e in miss[:6])
                 line += t("actuals.summary_missing", lang, cells=cells + (" …" if len(miss) > 6 else ""))
             lines.append(line)
+        total = len(reported_tasks(plan))
+        if total:
+            lines.append(t("actuals.summary_tasks", lang, reported=len(self.tasks), total=total))
         if self.illustrative:
             lines.append(t("actuals.summary_illustrative", lang))
         return "\n".join(lines)
@@ -134,8 +142,9 @@ def read_actuals(path: Path | str, plan: Plan, lang: str = "zh") -> ActualsResul
         return fail(actuals_problem("too_large", Location(file), size=size, limit=workbook.MAX_BYTES))
     data = path.read_bytes()   # read once; the input file is never opened for writing
     is_zip = data[:4] == b"PK\x03\x04"
+    task_rows: list[RawTask] = []
     if is_zip:
-        raws, problems = read_xlsx(data, file)
+        raws, problems = read_xlsx(data, file, task_rows)
     elif path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         return fail(actuals_problem("not_workbook", Location(file), reason=t("actuals_errors.reason_not_zip", lang)))
     else:
@@ -145,6 +154,9 @@ def read_actuals(path: Path | str, plan: Plan, lang: str = "zh") -> ActualsResul
     early = [p for p in problems if p.severity == "warning"]   # e.g. a stray sheet, ignored
     result = _interpret(raws, [p for p in problems if p.severity != "warning"], plan, expected, file, lang)
     result.warnings[:0] = early
+    result.tasks, task_problems, task_warnings = task_progress.interpret(task_rows, plan)
+    result.problems += task_problems
+    result.warnings += task_warnings
     return result
 
 

@@ -85,6 +85,9 @@ class Plan:
         while key and key not in self.lines:
             key = key[:-1]
         return Location(str(self.source), line=self.lines.get(key))
+    task_chapters: tuple[str, ...] = ()          # headings of the task chapters (empty: the defaults)
+    task_titles: dict[str, str] = field(default_factory=dict)   # task id → English title
+    tasks: pd.DataFrame | None = None            # the task tree with title_en (resolved)
 
     @property
     def years(self) -> list[int]:
@@ -226,6 +229,8 @@ def load(path: Path, tables: Any | None = None) -> Plan:
         districts=districts, indicators=indicators, source=path,
         commentary=(path.parent / p["commentary"]).resolve() if p.get("commentary") else None,
         missing_en=missing, lines=lines,
+        task_chapters=tuple(str(h) for h in raw.get("task_chapters") or ()),
+        task_titles={str(e["id"]): str(e["en"]) for e in raw.get("tasks") or []},
     )
     if plan.city not in districts:
         raise _bad(path, f"plan.city {plan.city!r} is not in districts")
@@ -308,7 +313,22 @@ def resolve(plan: Plan, tables: Any) -> Plan:
             ind.target_text = {"zh": f"{ind.target:g}", "en": f"{ind.target:g}"}
     if problems:
         raise ReportkitError(list({p.message("en"): p for p in problems}.values()))  # one line each
+    plan.tasks = _tasks(plan, getattr(tables, "tasks", None))
     return plan
+
+
+def _tasks(plan: Plan, tree: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The task tree with the catalogue's English titles; an id the tree lacks is an error."""
+    if tree is None:
+        return None
+    tree = tree.copy()
+    known = set(tree["id"])
+    unknown = [i for i in plan.task_titles if i not in known]
+    if unknown:
+        raise _bad(plan.source, f"tasks: {', '.join(unknown[:5])} not in the plan's task chapter "
+                                f"({len(known)} headings and items read)")
+    tree["title_en"] = [plan.task_titles.get(i, "") for i in tree["id"]]
+    return tree
 
 
 def open_plan(catalogue_path: Path | str | None = None,
@@ -322,7 +342,7 @@ def open_plan(catalogue_path: Path | str | None = None,
     from reportkit.inputs import plan as plan_tables
 
     cat = load(Path(catalogue_path) if catalogue_path else DEFAULT_CATALOGUE)
-    tables = plan_tables.extract(Path(plan_path) if plan_path else cat.document)
+    tables = plan_tables.extract(Path(plan_path) if plan_path else cat.document, cat.task_chapters or None)
     return resolve(cat, tables), tables
 
 

@@ -10,7 +10,10 @@ Layout of each sheet type (``KEY_ROW_MARK`` is the first key of the key row):
 * annex sheet (one per annex table): district rows × ``plan:YEAR`` / ``value:YEAR`` columns,
   then ``source``, ``status``, ``note`` for the row;
 * city-wide sheet: one row per indicator × year, keys ``indicator``, ``year``, ``value``, …;
-* corrections sheet: free rows with the tidy keys plus ``replaces``.
+* corrections sheet: free rows with the tidy keys plus ``replaces``;
+* task sheet (only when the plan has a task chapter; its name holds 任务): one row per task and
+  item of the plan's task tree, keys ``task``, ``progress``, ``evidence``, ``lead``, ``as_of``,
+  ``reason``, ``note``; section headings stand between them as unnumbered rows.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from reportkit import files
 from reportkit.i18n import t
 from reportkit.inputs.catalogue import Indicator, Plan
+from reportkit.vocab import TASK_PROGRESS, TASK_PROGRESS_ZH, TASK_REPORTED_LEVELS
 
 # Fixed timestamp written into generated workbooks so that rebuilds give the same bytes.
 FIXED_TIME = dt.datetime(2020, 1, 1, 0, 0, 0)
@@ -42,6 +46,7 @@ LONG_KEYS = ["indicator", "indicator_zh", "indicator_en", "district", "year", "u
              "baseline", "value", "source", "status", "note"]
 CORRECTION_KEYS = ["indicator", "district", "year", "value", "source", "status", "note", "replaces"]
 CORRECTION_ROWS = 30
+TASK_KEYS = ["task", "title_zh", "title_en", "progress", "evidence", "lead", "as_of", "reason", "note"]
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")      # yellow: cells to fill
 PLAN_FILL = PatternFill("solid", fgColor="E7E6E6")       # grey: the plan's figures
@@ -177,6 +182,11 @@ def _instructions(wb: Workbook, plan: Plan, used: set[str]) -> None:
         for lang in ("zh", "en"):
             ws.cell(row, 1, t("actuals.instr_derived", lang, name=ind.name[lang], source=src.name[lang]))
             row += 1
+    if reported_tasks(plan):
+        row += 1
+        for lang in ("zh", "en"):
+            ws.cell(row, 1, t("actuals.instr_tasks", lang, sheet=pair_name("actuals.sheet_tasks")))
+            row += 1
     ws.column_dimensions["A"].width = 140
     ws.protection.sheet = True
 
@@ -285,6 +295,54 @@ def _finish(ws, freeze: str, widths: dict[str, float], default: float) -> None:
     ws.protection.formatRows = False
 
 
+def reported_tasks(plan: Plan) -> list[str]:
+    """Ids of the tasks and items the form asks progress for (empty: the plan lists none)."""
+    tree = plan.tasks
+    if tree is None or tree.empty:
+        return []
+    return [str(i) for i in tree.loc[tree["level"].isin(TASK_REPORTED_LEVELS), "id"]]
+
+
+def _tasks_sheet(wb: Workbook, plan: Plan, used: set[str]) -> None:
+    """Progress per task and item; sections are unnumbered heading rows between them."""
+    ws = wb.create_sheet(sheet_title(pair_name("actuals.sheet_tasks"), used))
+    ws.cell(1, 1, both("actuals.tasks_title")).font = Font(bold=True, size=13)
+    ws.cell(2, 1, both("actuals.tasks_hint"))
+    _head(ws, 3, [both(f"actuals.col_task_{k}") for k in TASK_KEYS], TASK_KEYS)
+    words = ",".join(TASK_PROGRESS_ZH[c] for c in TASK_PROGRESS)
+    dv = DataValidation(type="list", formula1=f'"{words}"', allow_blank=True, errorStyle="warning")
+    dv.promptTitle = t("actuals.dv_title", "zh")
+    dv.prompt = both("actuals.dv_task_progress")
+    dv.showInputMessage = dv.showErrorMessage = True
+    dates = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                           errorStyle="warning")   # after 2000-01-01: a date, not a year typed as a number
+    dates.prompt = both("actuals.dv_task_date")
+    dates.showInputMessage = True
+    ws.add_data_validation(dv)
+    ws.add_data_validation(dates)
+    r = 5
+    for row in plan.tasks.itertuples(index=False):
+        if row.level == "chapter":
+            continue
+        if row.level == "section":
+            ws.cell(r, 2, f"{row.id} {row.title_zh}").font = BOLD
+            ws.cell(r, 3, row.title_en or "").font = BOLD
+            r += 1
+            continue
+        indent = "　　" if row.level == "item" else ""
+        for c, v in enumerate([row.id, indent + row.title_zh, row.title_en or ""], start=1):
+            ws.cell(r, c, v).fill = PLAN_FILL
+        for c in range(4, len(TASK_KEYS) + 1):
+            _input(ws.cell(r, c))
+        ws.cell(r, 6, row.lead or None)   # the body the plan names: to confirm or correct
+        ws.cell(r, 7).number_format = "yyyy-mm-dd"
+        dv.add(ws.cell(r, 4))
+        dates.add(ws.cell(r, 7))
+        r += 1
+    _finish(ws, freeze="D5", widths={"A": 10, "B": 36, "C": 36, "D": 14, "E": 40, "F": 18, "H": 24, "I": 24},
+            default=14)
+
+
 def annex_titles(plan: Plan) -> dict[int, str]:
     """The annex tables' own titles, read from the plan document (empty if unreadable)."""
     from reportkit.errors import ReportkitError
@@ -313,6 +371,8 @@ def build_workbook(plan: Plan, titles: dict[int, str] | None = None) -> Workbook
     annex_sheets = wb.sheetnames[1:-1]
     example = f"{annex_sheets[min(1, len(annex_sheets) - 1)]}!D7" if annex_sheets else f"{wb.sheetnames[-1]}!I5"
     _corrections_sheet(wb, used, example)
+    if reported_tasks(plan):
+        _tasks_sheet(wb, plan, used)
     wb.properties.creator = "reportkit"
     wb.properties.title = f"{plan.name['zh']} — {t('actuals.template_title', 'zh')}"
     return wb

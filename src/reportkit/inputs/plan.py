@@ -4,7 +4,8 @@ Produces three tidy tables (see :func:`extract`):
 
 * ``annex_targets``: one row per annex table × district × year;
 * ``main_indicators``: the main indicator table (主要目标);
-* ``plan_audit``: the arithmetic checks of the plan's own tables.
+* ``plan_audit``: the arithmetic checks of the plan's own tables;
+* ``tasks``: the task tree of the plan's task chapter(s) (:mod:`reportkit.inputs.tasks`).
 
 The parser knows the *export format*, not the plan: no district, year, title or table count is
 written here. Format facts it relies on: cells are lines that start with a tab, table rows are
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,8 @@ import pandas as pd
 
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.files import atomic_write
+from reportkit.inputs.tasks import parse_tasks
+from reportkit.vocab import TASK_COLUMNS
 
 ANNEX_HEADING = re.compile(r"^\s*附\s*件\s*(\d+)\s*$")
 UNIT_LINE = re.compile(r"单\s*位\s*[:：]\s*(.+?)\s*$")
@@ -49,6 +53,7 @@ class PlanTables:
     plan_audit: pd.DataFrame
     warnings: list[Problem] = field(default_factory=list)
     text: str = ""   # the plan's text (paragraphs and cells), for quotes checked word for word
+    tasks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TASK_COLUMNS))
 
 
 def parse_number(text: str) -> float | None:
@@ -282,8 +287,10 @@ def read_plan_text(path: Path) -> str:
     return BOOKMARK.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def extract(plan_path: Path) -> PlanTables:
-    """Read a plan's annex tables and main indicator table, and audit their arithmetic.
+def extract(plan_path: Path, task_headings: Sequence[str] | None = None) -> PlanTables:
+    """Read a plan's annex tables and main indicator table, audit their arithmetic, and read
+    its task tree (chapters whose heading names one of ``task_headings``; default
+    :data:`reportkit.inputs.tasks.DEFAULT_HEADINGS`).
 
     Raises ReportkitError (with every problem found) when the file holds no annex table or
     a cell is not a number; truncated rows are read as blank and reported as warnings.
@@ -301,6 +308,10 @@ def extract(plan_path: Path) -> PlanTables:
     if not records and not problems:
         problems.append(Problem("plan_no_tables", Location(file)))
     main = _main_table(lines, file)
+    tasks = parse_tasks(lines, task_headings)
+    if task_headings and tasks.empty:
+        warnings.append(Problem("plan_no_task_chapter", Location(file),
+                                {"headings": "、".join(task_headings)}, "warning"))
     if problems:
         raise ReportkitError(problems)
     return PlanTables(
@@ -309,17 +320,19 @@ def extract(plan_path: Path) -> PlanTables:
         plan_audit=pd.DataFrame(audit, columns=AUDIT_COLUMNS),
         warnings=warnings,
         text="\n".join(lines),
+        tasks=tasks,
     )
 
 
 def write_tables(tables: PlanTables, out_dir: Path) -> dict[str, Path]:
-    """Write the three CSVs; each file is replaced only once it is completely written."""
+    """Write the CSVs (annex targets, main indicators, audit, tasks); each file is replaced only once it is completely written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     frames = {
         "annex_targets.csv": tables.annex_targets,
         "main_indicators.csv": tables.main_indicators,
         "plan_audit.csv": tables.plan_audit,
+        "tasks.csv": tables.tasks,
     }
     written = {}
     for name, frame in frames.items():
@@ -340,4 +353,6 @@ def load_tables(processed_dir: Path) -> PlanTables:
         main_indicators=pd.read_csv(d / "main_indicators.csv", keep_default_na=False,
                                     na_values={"target": [""]}),
         plan_audit=pd.read_csv(d / "plan_audit.csv"),
+        tasks=(pd.read_csv(d / "tasks.csv", dtype=str, keep_default_na=False).astype({"line": int})
+               if (d / "tasks.csv").is_file() else pd.DataFrame(columns=TASK_COLUMNS)),
     )

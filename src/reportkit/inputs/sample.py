@@ -20,6 +20,12 @@ How values are made (``mid`` = third plan year, τ its time progress):
   on the corrections sheet (``replaces``).
 
 Every source cell says 示例数据，非官方统计 / Illustrative data, not official statistics.
+
+Task progress (plans with a task chapter): progress codes are dealt to the tasks and items in
+plan order (:data:`TASK_DEAL`, mostly on track or completed, some lagging or not started, one
+dropped with its reason), and every :data:`TASK_UNREPORTED`-th is left blank (not reported).
+Evidence and reasons say 示例 / illustrative, every note says the illustrative words of the
+values' sources; the date is the middle of the mid-term year.
 """
 
 from __future__ import annotations
@@ -33,14 +39,17 @@ from openpyxl import Workbook
 from reportkit.i18n import t
 from reportkit.inputs.catalogue import Indicator, Plan
 from reportkit.inputs.form import (
+    TASK_KEYS,
     atomic_write_bytes,
     build_workbook,
     districts_for,
     inputs,
     is_percent,
+    reported_tasks,
     workbook_bytes,
     years_for,
 )
+from reportkit.vocab import TASK_PROGRESS_ZH
 
 SEED = 14
 PROFILES = ("ahead", "on_track", "lagging", "limited", "achieved")
@@ -52,6 +61,13 @@ END_C = {"ahead": (1.07, 1.15), "on_track": (1.005, 1.04), "lagging": (0.92, 0.9
          "limited": (0.55, 0.8), "achieved": (1.08, 1.2), "deteriorating": (0.5, 0.8)}
 JUDGEMENT_AT_MID = {"ahead": "met", "on_track": "达到", "achieved": "met", "lagging": "部分达到",
                     "limited": "not_met", "deteriorating": "not_met"}
+
+
+# Progress dealt to the plan's tasks and items in order; the 11th reported one is dropped.
+TASK_DEAL = ("on_track", "completed", "on_track", "lagging", "on_track", "completed", "not_started",
+             "on_track", "completed", "lagging")
+TASK_DROPPED_AT = 10
+TASK_UNREPORTED = 13
 
 
 @dataclass
@@ -286,7 +302,47 @@ def fill(plan: Plan, values: list[Value], planted: dict) -> Workbook:
                "replaces": f"{ws.title}!{ws.cell(r, c).coordinate}"}
         for k, val in row.items():
             cws.cell(key_r + 1, keys[k], val)
+    _fill_tasks(wb, plan)
     return wb
+
+
+def task_progress(plan: Plan) -> dict[str, str]:
+    """The progress code the sample reports for each task and item (absent: not reported)."""
+    out: dict[str, str] = {}
+    dealt = 0
+    for k, task_id in enumerate(reported_tasks(plan), start=1):
+        if k % TASK_UNREPORTED == 0:
+            continue
+        out[task_id] = "dropped" if dealt == TASK_DROPPED_AT else TASK_DEAL[dealt % len(TASK_DEAL)]
+        dealt += 1
+    return out
+
+
+def _both(key: str) -> str:
+    return f"{t(key, 'zh')} / {t(key, 'en')}"
+
+
+def _fill_tasks(wb: Workbook, plan: Plan) -> None:
+    """Write the sample's task progress into the template's task sheet."""
+    import datetime as dt
+
+    progress = task_progress(plan)
+    if not progress:
+        return
+    ws = next(ws for ws in wb.worksheets if ws.cell(4, 1).value == "task")
+    keys = {ws.cell(4, c).value: c for c in range(1, len(TASK_KEYS) + 1)}
+    as_of = dt.datetime(mid_year(plan), 6, 30)
+    for r in range(5, ws.max_row + 1):
+        code = progress.get(str(ws.cell(r, 1).value))
+        if code is None:
+            continue
+        ws.cell(r, keys["progress"], TASK_PROGRESS_ZH[code])
+        if code in ("completed", "lagging", "on_track"):
+            ws.cell(r, keys["evidence"], _both(f"actuals.sample_evidence_{code}"))
+        if code == "dropped":
+            ws.cell(r, keys["reason"], _both("actuals.sample_reason"))
+        ws.cell(r, keys["as_of"], as_of)
+        ws.cell(r, keys["note"], source_text())
 
 
 def write_sample(plan: Plan, out: Path, seed: int = SEED) -> tuple[Path, int]:

@@ -11,7 +11,7 @@ file, the line and the field (``indicators[3].kind``), in both languages. Unknow
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -105,6 +105,16 @@ class IndicatorEntry(_Strict):
         return _one_of(v, ATTRIBUTES)
 
 
+class TaskEntry(_Strict):
+    """The English title of one node of the plan's task tree (``3.2.1``), where given.
+
+    The id is a string: unquoted ``3.1`` would be read by YAML as the number 3.1 (and ``3.10``
+    as 3.1 too), so numbers are refused rather than converted."""
+
+    id: str = Field(min_length=1, pattern=r"^\d+(\.\d+)*$")
+    en: str = Field(min_length=1)
+
+
 class Catalogue(_Strict):
     schema_version: Literal[1] = 1
     plan: PlanInfo
@@ -112,6 +122,9 @@ class Catalogue(_Strict):
     indicators: list[IndicatorEntry] = Field(min_length=1)
     # Targets `reportkit init` found in the prose, to move into `indicators` or delete.
     candidates: list[dict[str, Any]] | None = None
+    # The headings of the plan's task chapters (default: 主要任务, 重点任务) and task titles in English.
+    task_chapters: list[Annotated[str, Field(min_length=1)]] | None = None
+    tasks: list[TaskEntry] | None = None
 
 
 class StatusCuts(_Strict):
@@ -214,7 +227,7 @@ def _problems(err: ValidationError, path: Path, lines: dict[tuple[Any, ...], int
 
 KNOWN_ERRORS = ("missing", "extra_forbidden", "string_type", "int_type", "int_parsing", "float_type",
                 "float_parsing", "dict_type", "list_type", "model_type", "value_error", "literal_error",
-                "string_too_short", "too_short", "bool_type")
+                "string_too_short", "too_short", "bool_type", "string_pattern_mismatch")
 
 
 def _parse(text: str, path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:

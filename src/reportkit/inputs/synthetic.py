@@ -46,9 +46,38 @@ def plan_text(annexes: Sequence[str], main: str = "", title: str = "某市住房
     return f"附件\n\n{title}\n[bookmark: _Hlk1]第一章 总则\n{body}\n\n{main}\n正文继续。\n\n" + "".join(annexes)
 
 
+def task_chapter(number: str = "二", heading: str = "重点任务") -> str:
+    """A task chapter numbered in a second style: 一、 sections, （一） tasks, 1. items.
+
+    With the export's noise: bookmarks, blanks inside the numbers and a heading cut over two
+    lines. Its tree (chapter 2): 2.1 / 2.1.1 (items 2.1.1.1, 2.1.1.2) / 2.1.2 (lead
+    市住房城乡建设局) / 2.2 / 2.2.1 / 2.2.2, and 2.2.2 holds two unnumbered lead-phrase items."""
+    return "\n".join([
+        f"第 {number} 章　{heading}",
+        "[bookmark: _Toc101][bookmark: _Toc102]一、 增加保障性住房供给",
+        "（一）扩大保障性租赁住房",
+        "加快筹集房源，优先面向新市民、青年人。",
+        "1. 盘活存量房屋。利用闲置房屋和商业办公用房改建保障性租赁住房。",
+        "2．新建一批项目。在产业园区配套建设宿舍型保障性租赁住房。",
+        "[bookmark: _Toc103]（ 二 ）完善公租房",
+        "管理机制",
+        "由市住房城乡建设局牵头，完善公租房准入、轮候和退出管理。",
+        "二、提升居住品质",
+        "（一）推进老旧小区改造",
+        "按年度计划推进城镇老旧小区改造，完善水电气路等配套设施。",
+        "（二）加强物业管理",
+        "加强物业服务监管。建立物业服务企业信用评价制度，定期公布评价结果。",
+        "提高物业服务水平。推广智慧物业，提升居民满意度。",
+        "",
+        "第三章　保障措施",
+        "加强组织领导。",
+        "",
+    ])
+
+
 def write_plan(out_dir: Path, *, districts: int = 20, annexes: int = 8, first_year: int = 2026,
                years: int = 5, city: str = "青山市", names: Sequence[str] | None = None,
-               prose: str = "") -> tuple[Path, Path]:
+               prose: str = "", tasks: bool = False) -> tuple[Path, Path]:
     """Write ``plan.txt`` and ``catalogue.yml`` for a plan of the given size; return both paths.
 
     Indicators: ``annexes`` cumulative annex programmes (district × year schedules, city row =
@@ -71,6 +100,8 @@ def write_plan(out_dir: Path, *, districts: int = 20, annexes: int = 8, first_ye
     main = main_table([("人均住房建筑面积（平方米/人）", "45", "预期性"),
                        ("新增住房供应面积（万平方米）", "[1200]", "预期性")], last)
     body = "全市城镇居民人均住房建筑面积达40平方米。" + prose
+    if tasks:
+        body += "\n\n" + task_chapter()
     text = plan_text(blocks, main, title=f"{city}“{_period(first_year)}”住房发展规划", body=body)
     plan_path = out_dir / "plan.txt"
     plan_path.write_text(text, encoding="utf-8")
@@ -101,6 +132,12 @@ def write_plan(out_dir: Path, *, districts: int = 20, annexes: int = 8, first_ye
             for n in range(1, annexes + 1)
         ],
     }
+    if tasks:   # English titles for some nodes: the others show in Chinese, marked
+        catalogue["task_chapters"] = ["重点任务"]
+        catalogue["tasks"] = [{"id": "2", "en": "Key tasks"},
+                              {"id": "2.1", "en": "Increase the supply of subsidised housing"},
+                              {"id": "2.1.1", "en": "Expand subsidised rental housing"},
+                              {"id": "2.2", "en": "Raise the quality of living"}]
     cat_path = out_dir / "catalogue.yml"
     cat_path.write_text(yaml.safe_dump(catalogue, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return plan_path, cat_path

@@ -61,6 +61,24 @@ class Raw:
     stat_loc: Location | None = None   # where the status was read
 
 
+@dataclass
+class RawTask:
+    """One row of the task sheet as written: a task's or item's progress, before interpretation."""
+
+    task: Any
+    progress: Any
+    evidence: Any
+    lead: Any
+    as_of: Any
+    reason: Any
+    note: Any
+    loc: Location                      # the progress cell
+    id_loc: Location
+    evidence_loc: Location
+    date_loc: Location
+    reason_loc: Location
+
+
 def actuals_problem(key: str, loc: Location | None, severity: str = "error", **params: Any) -> Problem:
     return Problem(key, loc, params, severity, group=GROUP)
 
@@ -78,7 +96,9 @@ FATAL = {"not_workbook", "xml_entities", "too_large", "not_template", "csv_encod
          "too_many_columns", "too_many_rows"}
 
 
-def read_xlsx(data: bytes, file: str) -> tuple[list[Raw], list[Problem]]:
+def read_xlsx(data: bytes, file: str, tasks: list[RawTask] | None = None) -> tuple[list[Raw], list[Problem]]:
+    """The values of a filled workbook, with the problems of reading it; the rows of its task
+    sheet go to ``tasks`` when given (ignored otherwise)."""
     from openpyxl import load_workbook
 
     where = Location(file)
@@ -113,6 +133,15 @@ def read_xlsx(data: bytes, file: str) -> tuple[list[Raw], list[Problem]]:
                 if formula:
                     fcells.add((r, c))
             key_row = _key_row(head)
+            task_row = _task_key_row(head) if key_row is None else None
+            if task_row is not None:
+                grid = head
+                for r, c, value, fmt, _formula in ([rest] if rest else []) + [x for x in cells]:
+                    if value is not None:
+                        grid[(r, c)] = (value, fmt)
+                if tasks is not None:
+                    _task_sheet(file, ws.title, grid, *task_row, tasks)
+                continue
             if key_row is None:
                 label = both("actuals.indicator_id")
                 marked = [rc for rc, (v, _) in head.items() if cell_text(v) == label]
@@ -209,6 +238,38 @@ def _key_row(grid) -> tuple[int, dict[int, str]] | None:
         if any(k == "value" or k.startswith("value:") for k in keys.values()):
             return r, keys
     return None
+
+
+def _task_key_row(grid) -> tuple[int, dict[int, str]] | None:
+    """The key row of the task sheet (first key ``task``, a ``progress`` column)."""
+    for r in range(1, KEY_SCAN_ROWS + 1):
+        if cell_text(grid.get((r, 1), (None, ""))[0]) != "task":
+            continue
+        keys = {c: cell_text(v) for (rr, c), (v, _) in grid.items() if rr == r}
+        if "progress" in keys.values():
+            return r, keys
+    return None
+
+
+# What an evaluator writes on the task sheet (the id and the plan's lead body come pre-filled).
+TASK_INPUTS = ("progress", "evidence", "as_of", "reason", "note")
+
+
+def _task_sheet(file: str, title: str, grid, key_r: int, keys: dict[int, str], out: list[RawTask]) -> None:
+    """The task sheet: one task or item per row, found through the key row's codes."""
+    col = {k: c for c, k in keys.items()}
+    last = max((r for r, _ in grid), default=key_r)
+    for r in range(key_r + 1, last + 1):
+        def get(key: str, r: int = r) -> Any:
+            return grid.get((r, col[key]), (None, ""))[0] if key in col else None
+
+        def at(key: str, r: int = r) -> Location:
+            return Location(file, title, _cell(r, col.get(key, col["progress"])))
+        if all(get(k) is None for k in TASK_INPUTS):
+            continue   # a section heading row, or a task not reported on: its progress is missing
+        out.append(RawTask(get("task"), get("progress"), get("evidence"), get("lead"), get("as_of"),
+                           get("reason"), get("note"), at("progress"), at("task"), at("evidence"),
+                           at("as_of"), at("reason")))
 
 
 def _cell(r: int, c: int) -> str:

@@ -20,6 +20,7 @@ from reportkit.errors import Location, ReportkitError, report_problem
 from reportkit.files import atomic_write_text
 from reportkit.i18n import t
 from reportkit.report.context import ReportContext
+from reportkit.report.tasks import has_tasks
 
 LANG_TAGS = {"zh": "zh_CN", "en": "en"}
 
@@ -60,8 +61,9 @@ def edition_config(ctx: ReportContext, lang: str, langs: list[str]) -> dict[str,
     return conf
 
 
-def edition_toc(annexes: list[int]) -> dict[str, Any]:
-    """The edition's table of contents: the top-level ``_toc.yml`` with ``programme`` expanded."""
+def edition_toc(annexes: list[int], tasks: bool = True) -> dict[str, Any]:
+    """The edition's table of contents: the top-level ``_toc.yml`` with ``programme`` expanded,
+    and without ``tasks`` when the plan has no task chapter."""
     toc = _load_yaml(cfg.PROJ_ROOT / "_toc.yml")
 
     def expand(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -69,6 +71,8 @@ def edition_toc(annexes: list[int]) -> dict[str, Any]:
         for e in entries:
             if e.get("file") == "programme":
                 out += [{"file": f"programme-{a}"} for a in annexes]
+            elif e.get("file") == "tasks" and not tasks:
+                continue
             else:
                 out.append(e)
         return out
@@ -95,7 +99,7 @@ def prepare_edition_sources(ctx: ReportContext, lang: str, langs: list[str], boo
     (book_dir / "_static").mkdir(parents=True, exist_ok=True)
     (book_dir / "_static" / charts.BUNDLE_NAME).write_text(_cached_bundle(), encoding="utf-8")
     _write_yaml(edition_config(ctx, lang, langs), book_dir / "_config.yml")
-    _write_yaml(edition_toc(ctx.annexes), book_dir / "_toc.yml")
+    _write_yaml(edition_toc(ctx.annexes, tasks=has_tasks(ctx)), book_dir / "_toc.yml")
 
 
 def _cached_bundle() -> str:

@@ -52,6 +52,7 @@ from reportkit.publishing.notebooks import (
 )
 from reportkit.report.context import ReportContext, load_context
 from reportkit.report.pages import Page, fingerprint, page_view, pages_for
+from reportkit.report.tasks import has_tasks
 from reportkit.vocab import LANGS, STAGES
 
 
@@ -121,7 +122,7 @@ def _prepare(run: Run) -> None:
     run.ctx = load_context(lap=run.lap, **_inputs(opts, pdf_langs=",".join(opts.langs) if opts.pdf else ""))
     for warning in run.ctx.warnings:   # printed by every build, and listed on the data page
         run.log(warning.message(opts.msg_lang))
-    run.pages = pages_for(run.ctx.annexes)
+    run.pages = pages_for(run.ctx.annexes, tasks=has_tasks(run.ctx))
     for page in run.pages:  # parameters are checked before anything runs
         check_parameters(page.source, _page_parameters(page, opts, "zh"))
 

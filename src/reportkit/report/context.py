@@ -39,6 +39,9 @@ class ReportContext:
     warnings: list[Problem] = field(default_factory=list)  # the validator's warnings
     pdf_files: dict[str, str] = field(default_factory=dict)  # lang → PDF file name in downloads/
     plan_hash: str = ""             # sha256 of the catalogue and plan files: what ``plan`` is made of
+    # Progress of the plan's tasks from the form's task sheet (vocab.TASK_PROGRESS_COLUMNS); the
+    # task tree itself is ``plan.tasks``.
+    task_progress: pd.DataFrame | None = None
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -136,6 +139,7 @@ def _compute(stage: str, as_of: str, paths: dict[str, Path], method_given: bool,
         pdf_files={lang: pdf_file_name(plan_obj.id, stage, lang) for lang in LANGS
                    if lang in pdf_langs.split(",")},
         plan_hash=hashlib.sha256((sha256(paths["catalogue"]) + sha256(paths["plan"])).encode()).hexdigest(),
+        task_progress=read.tasks,
     )
     lap("evaluate")
     return ctx

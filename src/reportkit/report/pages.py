@@ -17,8 +17,8 @@ from reportkit.i18n import t
 from reportkit.report.context import ReportContext, load_context
 
 # Page notebooks in reading order; "programme" is run once per annex table of the plan.
-PAGES = ("summary", "indicators", "programme", "districts", "problems", "recommendations", "methodology",
-         "data")
+PAGES = ("summary", "indicators", "programme", "tasks", "districts", "problems", "recommendations",
+         "methodology", "data")
 
 
 ROOT_PAGE = "summary"  # becomes index.html of each edition
@@ -39,10 +39,13 @@ class Page:
         return cfg.NOTEBOOKS_DIR / f"{self.notebook}.ipynb"
 
 
-def pages_for(annexes: list[int]) -> list[Page]:
-    """The book's pages: the fixed chapters plus one chapter per annex table of the plan."""
+def pages_for(annexes: list[int], tasks: bool = True) -> list[Page]:
+    """The book's pages: the fixed chapters plus one chapter per annex table of the plan; the
+    key tasks chapter only when the plan has a task chapter (``tasks``)."""
     out: list[Page] = []
     for name in PAGES:
+        if name == "tasks" and not tasks:
+            continue
         if name == "programme":
             out += [Page(f"programme-{a}", "programme", {"annex": int(a)}) for a in annexes]
         else:
@@ -119,6 +122,14 @@ def _methodology(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
                                       composite=None))
 
 
+def _tasks(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
+    """The plan (its task tree) and the reported task progress; no indicator values."""
+    return replace(ctx, results=None, actuals=None, tables=None, inputs={}, input_paths={},
+                   commentary_dir=None, warnings=[], pdf_files={},
+                   evaluation=_narrow(ctx.evaluation, results=None, districts=None, reconciliation=None,
+                                      composite=None))
+
+
 def _data(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
     return replace(ctx, results=None, commentary_dir=None,
                    evaluation=_narrow(ctx.evaluation, results=None, districts=None, reconciliation=None,
@@ -127,14 +138,18 @@ def _data(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
 
 VIEWS: dict[str, Callable[[ReportContext, dict[str, Any]], ReportContext]] = {
     "summary": _summary, "indicators": _indicators, "programme": _programme,
-    "districts": _districts, "problems": _findings, "recommendations": _findings,
+    "tasks": _tasks, "districts": _districts, "problems": _findings, "recommendations": _findings,
     "methodology": _methodology, "data": _data,
 }
+# The pages that show task progress: every other view drops it, so a changed progress report
+# re-runs only these.
+TASK_PAGES = ("tasks",)
 
 
 def page_view(ctx: ReportContext, notebook: str, **params: Any) -> ReportContext:
     """What the page of ``notebook`` (with its own ``params``, e.g. ``annex``) reads."""
-    return VIEWS[notebook](ctx, params)
+    view = VIEWS[notebook](ctx, params)
+    return view if notebook in TASK_PAGES else replace(view, task_progress=None)
 
 
 def page_context(notebook: str, *, stage: str = "midterm", as_of: str = "", actuals_file: str = "",
@@ -171,7 +186,7 @@ def fingerprint(view: ReportContext) -> str:
     feed("plan", [view.plan.id, view.plan_hash])
     feed("method", view.method)
     feed("meta", ev.meta)
-    for name in ("results", "actuals"):
+    for name in ("results", "actuals", "task_progress"):
         feed(name, getattr(view, name))
     for name in ("results", "districts", "reconciliation", "composite"):
         feed(f"evaluation.{name}", getattr(ev, name))
