@@ -23,8 +23,7 @@ import pandas as pd
 
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.i18n import t
-from reportkit.inputs import workbook
-from reportkit.inputs import task_progress
+from reportkit.inputs import task_progress, workbook
 from reportkit.inputs.catalogue import Indicator, Plan
 from reportkit.inputs.form import (
     Expected,
