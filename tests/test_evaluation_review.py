@@ -62,9 +62,10 @@ def test_qualitative_actual_year_matches_the_value_shown():
     acts = frame([("cover", CITY, 2026, 100), ("cover", CITY, 2027, 97, "partly")])
     r = row(evaluate(make_plan(q), acts, "midterm", 2028), "cover")
     assert (r["actual"], r["actual_year"], r["status"], r["warning"]) == (97, 2027, "lagging", True)
-    # Without any judgement the proxy decides (floor 100 %): 2026's 100 → achieved, year 2026
+    # Without any judgement the proxy decides (floor 100 %): 2026's 100 holds → read as "met" →
+    # on track at mid-term (the status a "met" judgement gets), year 2026
     r = row(evaluate(make_plan(q), frame([("cover", CITY, 2026, 100)]), "midterm", 2028), "cover")
-    assert (r["judged_on"], r["actual"], r["actual_year"], r["status"]) == ("value", 100, 2026, "achieved")
+    assert (r["judged_on"], r["actual"], r["actual_year"], r["status"]) == ("value", 100, 2026, "on_track")
 
 
 # ---- bug 3: level acceleration factor negative once the target was reached -----------------------

@@ -12,22 +12,28 @@ STAGES: tuple[str, ...] = ("midterm", "final")
 LANGS: tuple[str, ...] = ("zh", "en")
 
 # Catalogue: how a target is read, its attribute in the plan, and where it comes from.
-KINDS: tuple[str, ...] = ("cumulative", "level", "ceiling", "floor", "growth", "qualitative")
+KINDS: tuple[str, ...] = ("cumulative", "level", "stock", "ceiling", "floor", "band", "growth", "qualitative")
+# Kinds whose target is a limit to keep (a ceiling, a floor, a band), not a distance to cover:
+# they are held or not, never "achieved ahead of time" or "exceeded".
+LIMIT_KINDS: tuple[str, ...] = ("ceiling", "floor", "band")
 ATTRIBUTES: tuple[str, ...] = ("anticipatory", "binding")
 ATTRIBUTE_ZH: dict[str, str] = {"预期性": "anticipatory", "约束性": "binding"}
 TIERS: tuple[str, ...] = ("main", "annex", "secondary")
 
-# Status codes of METHOD.md §5 (plus the extension `no_target`), in display order.
+# Status codes of METHOD.md §5 (plus the extensions `no_target` and the limit statuses `held`,
+# `breached`, `above_band`, `below_band` of docs/method-extensions.md `limits`), in display order.
 STATUS_CODES: tuple[str, ...] = (
-    "achieved", "ahead", "on_track", "lagging", "limited", "deteriorating",
-    "not_scheduled", "no_target", "no_data",
+    "achieved", "held", "ahead", "on_track", "lagging", "limited", "deteriorating",
+    "breached", "above_band", "below_band", "not_scheduled", "no_target", "no_data",
 )
+# Statuses of limits (ceilings, floors, bands): held, or a deviation (a risk).
+LIMIT_STATUSES: tuple[str, ...] = ("held", "breached", "above_band", "below_band")
 # Codes with a progress meaning, worst to best: "more actual never lowers the rank".
 STATUS_RANK: dict[str, int] = {
     "deteriorating": 0, "limited": 1, "lagging": 2, "on_track": 3, "ahead": 4, "achieved": 5,
 }
 # Statuses that need attention (the summary lists them first).
-ATTENTION: tuple[str, ...] = ("lagging", "limited", "deteriorating")
+ATTENTION: tuple[str, ...] = ("lagging", "limited", "deteriorating", "breached", "above_band", "below_band")
 GRADE_CODES: tuple[str, ...] = ("exceeded", "completed", "basically_completed", "not_completed")
 INTERNATIONAL_CODES: tuple[str, ...] = (
     "on_track", "acceleration_needed", "limited_progress", "deterioration",
@@ -54,7 +60,7 @@ RESULT_COLUMNS: list[str] = [
     "indicator", "indicator_zh", "indicator_en", "district", "district_zh", "district_en",
     "is_city", "tier", "kind", "attribute", "unit_zh", "unit_en", "value_unit_zh", "value_unit_en",
     "stage", "as_of", "time_progress", "baseline", "baseline_year", "baseline_from", "target",
-    "target_value", "expected", "actual", "actual_year", "actual_partial", "completion",
+    "target_value", "band_lower", "band_upper", "expected", "actual", "actual_year", "actual_partial", "completion",
     "schedule_ratio", "status", "reason", "warning", "grade", "required_pace", "pace_so_far",
     "acceleration", "projection", "projected_completion", "observed_rate", "required_rate",
     "international_ratio", "international_status", "missing_years", "unplanned_output",

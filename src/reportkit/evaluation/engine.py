@@ -446,12 +446,47 @@ def _growth(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
 
 
 def _limit(ctx: _Ctx, ind: Indicator, row: _Row, kind: str, limit: float, actual: float) -> None:
+    """A ceiling or floor is a limit to keep: held (符合控制要求) or breached, never "achieved"."""
     holds = actual <= limit if kind == "ceiling" else actual >= limit
-    row["status"] = "achieved" if holds else "lagging"
+    _held(ctx, ind, row, "held" if holds else "breached")
+
+
+def _held(ctx: _Ctx, ind: Indicator, row: _Row, status: str) -> None:
+    """Status, warning and grade of a limit (docs/method-extensions.md `limits`)."""
+    holds = status == "held"
+    row["status"] = status
     if ind.attribute == "binding":
         row["warning"] = not holds
     if ctx.stage == "final":
+        # A limit cannot be exceeded: held is completed, any deviation not completed.
         row["grade"] = "completed" if holds else "not_completed"
+
+
+def band_limits(target: float, method: Method) -> tuple[float, float]:
+    """The band target ± relative_tolerance × |target| (method file ``band``)."""
+    half = float(method["band"]["relative_tolerance"]) * abs(target)
+    return target - half, target + half
+
+
+def _band(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
+    """"控制在85%左右": held inside the band, a deviation above or below it (a risk)."""
+    target = ind.target if district == ctx.plan.city else None
+    row["target"] = target
+    v, _year = _take_latest(ctx, ind.id, district, row)
+    if target is None:
+        row.update(status="no_target", reason="no_target")
+        return
+    lower, upper = band_limits(target, ctx.method)
+    row.update(band_lower=lower, band_upper=upper)
+    if v is None:
+        row.update(status="no_data", reason="no_value")
+        return
+    actual = float(v.value)
+    # A value on the edge is inside: compared with a margin far below any reported precision,
+    # so that 89.25 is held for 85 ± 4.25 whatever the binary rounding of 85 × 0.05.
+    eps = 1e-9 * max(1.0, abs(target))
+    status = "above_band" if actual > upper + eps else "below_band" if actual < lower - eps else "held"
+    _held(ctx, ind, row, status)
 
 
 def _ceiling_floor(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
@@ -464,6 +499,17 @@ def _ceiling_floor(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
         row.update(status="no_data", reason="no_value")
     else:
         _limit(ctx, ind, row, ind.kind, target, float(v.value))
+
+
+def _judged(ctx: _Ctx, ind: Indicator, row: _Row, judgement: str) -> None:
+    """Status, warning and grade of a qualitative indicator from a judgement (met/partly/not_met)."""
+    q = ctx.method["qualitative"]
+    row["status"] = q["met_final"] if (judgement == "met" and ctx.stage == "final") else q[judgement]
+    if ind.attribute == "binding":
+        row["warning"] = judgement != "met"
+    if ctx.stage == "final":
+        row["grade"] = {"met": "completed", "not_met": "not_completed"}.get(
+            judgement, "not_completed" if ind.attribute == "binding" else "basically_completed")
 
 
 def _qualitative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
@@ -484,22 +530,24 @@ def _qualitative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
     if judged:
         if j is not v:
             row.use(j)
-        code = q["met_final"] if (j.judgement == "met" and ctx.stage == "final") else q[j.judgement]
-        row.update(status=code, judgement=j.judgement, judged_on="judgement", actual_year=jyear)
-        if ind.attribute == "binding":
-            row["warning"] = j.judgement != "met"
-        if ctx.stage == "final":
-            row["grade"] = {"met": "completed", "not_met": "not_completed"}.get(
-                j.judgement, "not_completed" if ind.attribute == "binding" else "basically_completed")
+        row.update(judgement=j.judgement, judged_on="judgement", actual_year=jyear)
+        _judged(ctx, ind, row, j.judgement)
     elif v is not None and row["target"] is not None and proxy:
+        # The proxy stands in for the judgement, so the same situation gets the same words: a
+        # limit that holds reads as "met", one that does not as "partly met" (never a second
+        # label such as 已提前实现 beside a "met" judgement).
+        kind, limit = str(proxy.get("kind", "floor")), float(row["target"])
+        holds = float(v.value) <= limit if kind == "ceiling" else float(v.value) >= limit
         row["judged_on"] = "value"
-        _limit(ctx, ind, row, str(proxy.get("kind", "floor")), float(row["target"]), float(v.value))
+        _judged(ctx, ind, row, "met" if holds else "partly")
     else:
         row.update(status="no_data", reason="no_value")
 
 
-_KIND = {"cumulative": _cumulative, "level": _level, "growth": _growth, "ceiling": _ceiling_floor,
-         "floor": _ceiling_floor, "qualitative": _qualitative}
+# A stock (a running total since a fund or programme began) is a level: its year-end value
+# against the end-of-Y0 total, never a sum of yearly flows (docs/method-extensions.md `stock`).
+_KIND = {"cumulative": _cumulative, "level": _level, "stock": _level, "growth": _growth,
+         "ceiling": _ceiling_floor, "floor": _ceiling_floor, "band": _band, "qualitative": _qualitative}
 
 
 def _districts_for(ctx: _Ctx, ind: Indicator) -> list[str]:
@@ -613,7 +661,7 @@ def _reconcile(ctx: _Ctx) -> pd.DataFrame:
 
 
 _INT_COLUMNS = ("baseline_year", "actual_year", "district_rank")
-_FLOAT_COLUMNS = ("time_progress", "baseline", "target", "target_value", "expected", "actual", "actual_partial",
+_FLOAT_COLUMNS = ("time_progress", "baseline", "target", "target_value", "band_lower", "band_upper", "expected", "actual", "actual_partial",
                   "completion", "schedule_ratio", "required_pace", "pace_so_far", "acceleration", "projection",
                   "projected_completion", "observed_rate", "required_rate", "international_ratio",
                   "unplanned_output")

@@ -1,0 +1,86 @@
+"""Targets read as the plan means them (issue 12): stocks, bands, limits, growth rates.
+
+Hand-computed on the factory's 2026–2030 test plan (baseline 2025, n = 5); every expected figure
+is worked out in the comment next to it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluation_factory import CITY, empty, frame, ind, make_plan, row
+from reportkit.evaluation.engine import evaluate, run_evaluation
+
+
+# ---- stock: a running total, evaluated as a level against the end-of-Y0 total ------------------
+def test_stock_is_a_level_not_a_sum_of_flows():
+    plan = make_plan(ind("deposits", "stock", 430, tier="secondary"))
+    acts = frame([("deposits", CITY, 2025, 250), ("deposits", CITY, 2026, 290),
+                  ("deposits", CITY, 2027, 320), ("deposits", CITY, 2028, 358)])
+    r = row(evaluate(plan, acts, "midterm", 2028), "deposits")
+    # B = 250 (reported for 2025), τ = 0.6: E = 250 + (430 − 250)·0.6 = 358; A = 358 (the 2028
+    # total, not 290 + 320 + 358 = 968); c = 108 / 180 = 0.6; R = 108 / 108 = 1 → on track
+    assert (r["baseline"], r["baseline_from"], r["actual"]) == (250, "actuals", 358)
+    assert r["expected"] == pytest.approx(358) and r["completion"] == pytest.approx(0.6)
+    assert r["schedule_ratio"] == pytest.approx(1.0) and r["status"] == "on_track"
+    # Without the end-of-2025 total there is no baseline: no data, never a five-year flow
+    r = row(evaluate(plan, frame([("deposits", CITY, 2028, 358)]), "midterm", 2028), "deposits")
+    assert (r["status"], r["reason"]) == ("no_data", "baseline_missing") and empty(r["completion"])
+
+
+def test_stock_final_grade_on_level_completion():
+    plan = make_plan(ind("loans", "stock", 7, tier="secondary"))
+    # B = 4.1 → T − B = 2.9; A(2030) = 7.2 → c = 3.1 / 2.9 = 1.069 ≥ 1.05 → exceeded
+    r = row(evaluate(plan, frame([("loans", CITY, 2025, 4.1), ("loans", CITY, 2030, 7.2)]), "final"), "loans")
+    assert r["completion"] == pytest.approx(3.1 / 2.9) and r["grade"] == "exceeded"
+
+
+# ---- band: T ± 5 % of T by default, held inside, a deviation outside -------------------------------
+@pytest.mark.parametrize(("actual", "status"), [
+    (85.0, "held"), (89.25, "held"), (80.75, "held"),     # 85 ± 4.25: the edges are inside
+    (89.3, "above_band"), (80.7, "below_band"), (95.0, "above_band"),
+])
+def test_band_default_tolerance(actual, status):
+    plan = make_plan(ind("ratio", "band", 85, tier="secondary"))
+    r = row(evaluate(plan, frame([("ratio", CITY, 2028, actual)]), "midterm", 2028), "ratio")
+    assert (r["band_lower"], r["band_upper"]) == (pytest.approx(80.75), pytest.approx(89.25))
+    assert r["status"] == status
+    assert empty(r["completion"]) and empty(r["schedule_ratio"]) and empty(r["warning"])
+
+
+def test_band_grades_warning_and_method_tolerance():
+    plan = make_plan(ind("ratio", "band", 85, attribute="binding", tier="secondary"))
+    # final: 88 inside → completed (never exceeded); 91 above → not completed, warning (binding)
+    r = row(evaluate(plan, frame([("ratio", CITY, 2030, 88)]), "final"), "ratio")
+    assert (r["status"], r["grade"], r["warning"]) == ("held", "completed", False)
+    r = row(evaluate(plan, frame([("ratio", CITY, 2030, 91)]), "final"), "ratio")
+    assert (r["status"], r["grade"], r["warning"]) == ("above_band", "not_completed", True)
+    # a method file with a 10 % band: 85 ± 8.5 → 91 is inside
+    r = row(evaluate(plan, frame([("ratio", CITY, 2030, 91)]), "final", method={"band": {"relative_tolerance": 0.1}}),
+            "ratio")
+    assert (r["band_upper"], r["status"]) == (pytest.approx(93.5), "held")
+
+
+def test_limits_read_as_limits():
+    # "控制在2‰内": 1.5 ≤ 2 → held (符合控制要求), never achieved; at the end completed, never exceeded
+    plan = make_plan(ind("overdue", "ceiling", 2, tier="secondary"))
+    r = row(evaluate(plan, frame([("overdue", CITY, 2028, 1.5)]), "midterm", 2028), "overdue")
+    assert r["status"] == "held"
+    r = row(evaluate(plan, frame([("overdue", CITY, 2030, 0.5)]), "final"), "overdue")
+    assert (r["status"], r["grade"]) == ("held", "completed")
+
+
+def test_new_statuses_need_attention_and_have_words():
+    from reportkit.i18n import t
+    from reportkit.vocab import ATTENTION, LIMIT_STATUSES
+
+    assert {"breached", "above_band", "below_band"} <= set(ATTENTION) and "held" not in ATTENTION
+    assert t("status.status.held", "zh") == "符合控制要求"
+    for code in LIMIT_STATUSES:
+        assert t(f"status.status.{code}", "en") and t(f"status.status.{code}", "zh")
+
+
+def test_band_in_results_contract():
+    ev = run_evaluation(make_plan(ind("ratio", "band", 85, tier="secondary")), frame([]), "midterm", 2028)
+    r = row(ev.results, "ratio")
+    assert (r["status"], r["reason"]) == ("no_data", "no_value") and r["band_lower"] == pytest.approx(80.75)
