@@ -87,7 +87,7 @@ def _broken_copy(tmp_path: Path, old: str, new: str) -> Path:
     ("annex: 3", "annex: 9", "annex 9 is not in the plan"),
     ("attribute: binding", "attribute: anticipatory", "the plan says 约束性"),
     ("kind: level", "kind: levels", "kind has a wrong value; expected one of cumulative"),
-    ("{name: 渠县, en: Qu County}", "{name: 渠 县, en: Qu County}", "district '渠县'"),
+    ("{name: 渠县, en: Qu County, type: county}", "{name: 渠 县, en: Qu County, type: county}", "district '渠县'"),
 ])
 def test_catalogue_disagreeing_with_the_tables_fails(tmp_path, dazhou_tables, old, new, needle):
     path = _broken_copy(tmp_path, old, new)

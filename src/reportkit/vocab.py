@@ -19,6 +19,10 @@ LIMIT_KINDS: tuple[str, ...] = ("ceiling", "floor", "band")
 ATTRIBUTES: tuple[str, ...] = ("anticipatory", "binding")
 ATTRIBUTE_ZH: dict[str, str] = {"预期性": "anticipatory", "约束性": "binding"}
 TIERS: tuple[str, ...] = ("main", "annex", "secondary")
+# District types (catalogue `districts[].type`): the whole city, the administrative units
+# (区, 县, 县级市) and functional zones (高新区, 经开区), which are not counties, cities or districts.
+DISTRICT_TYPES: tuple[str, ...] = ("city", "district", "county", "county_city", "development_zone")
+ADMINISTRATIVE_TYPES: tuple[str, ...] = ("district", "county", "county_city")
 
 # Status codes of METHOD.md §5 (plus the extensions `no_target` and the limit statuses `held`,
 # `breached`, `above_band`, `below_band` of docs/method-extensions.md `limits`), in display order.

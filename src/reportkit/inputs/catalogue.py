@@ -46,6 +46,7 @@ class Indicator:
     values_from: str | None = None
     proxy: dict[str, Any] | None = None
     value_unit: dict[str, str] | None = None
+    reading: dict[str, str] = field(default_factory=dict)   # how the target is read (zh, en)
     # Resolved from the annex table: {district: {year: planned}} and {district: total}.
     schedule: dict[str, dict[int, float]] = field(default_factory=dict)
     district_targets: dict[str, float] = field(default_factory=dict)
@@ -74,6 +75,7 @@ class Plan:
     districts: dict[str, dict[str, str]]     # name as written → {"zh": name, "en": ...}
     indicators: list[Indicator]
     source: Path
+    district_types: dict[str, str] = field(default_factory=dict)   # name → vocab.DISTRICT_TYPES
 
     @property
     def years(self) -> list[int]:
@@ -133,6 +135,7 @@ def load(path: Path, tables: Any | None = None) -> Plan:
     if not isinstance(p, dict) or not safe_id(str(p.get("id", ""))):
         raise _unsafe(path, "plan.id", str(p.get("id", "") if isinstance(p, dict) else p))
     districts = {}
+    district_types: dict[str, str] = {}
     for k, d in enumerate(raw.get("districts") or []):
         if "id" in d and not safe_id(str(d["id"])):
             raise _unsafe(path, f"districts[{k}].id", str(d["id"]))
@@ -140,6 +143,8 @@ def load(path: Path, tables: Any | None = None) -> Plan:
         if "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
             raise _unsafe(path, f"districts[{k}].name", name)
         districts[name] = {"zh": name, "en": str(d["en"])}
+        if d.get("type"):
+            district_types[name] = str(d["type"])
     indicators = []
     seen: set[str] = set()
     for item in raw["indicators"]:
@@ -175,6 +180,7 @@ def load(path: Path, tables: Any | None = None) -> Plan:
             values_from=item.get("values_from"),
             proxy=item.get("proxy"),
             value_unit=_pair(item["value_unit"], f"{where}.value_unit", path) if item.get("value_unit") else None,
+            reading=_pair(item["reading"], f"{where}.reading", path) if item.get("reading") else {},
         ))
     ids = {i.id for i in indicators}
     for ind in indicators:
@@ -185,7 +191,7 @@ def load(path: Path, tables: Any | None = None) -> Plan:
         region=_pair(p.get("region"), "plan.region", path), city=str(p["city"]),
         baseline_year=int(p["baseline_year"]), first_year=int(p["first_year"]),
         last_year=int(p["last_year"]), document=(path.parent / p["document"]).resolve(),
-        districts=districts, indicators=indicators, source=path,
+        districts=districts, indicators=indicators, source=path, district_types=district_types,
     )
     if plan.city not in districts:
         raise _bad(path, f"plan.city {plan.city!r} is not in districts")

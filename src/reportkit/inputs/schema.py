@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reportkit.errors import Location, Problem, ReportkitError
-from reportkit.vocab import ATTRIBUTES, KINDS, STATUS_RANK, TIERS
+from reportkit.vocab import ATTRIBUTES, DISTRICT_TYPES, KINDS, STATUS_RANK, TIERS
 
 GROUP = "schema"
 
@@ -49,6 +49,11 @@ class District(_Strict):
     en: str = Field(min_length=1)
     id: str | None = None
     type: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str | None) -> str | None:
+        return v if v is None else _one_of(v, DISTRICT_TYPES)
 
 
 class BaselineEntry(_Strict):

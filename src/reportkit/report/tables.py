@@ -15,6 +15,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from reportkit.i18n import has, t
+from reportkit.vocab import STATUS_CODES
 
 
 def missing(x: Any) -> bool:
@@ -164,13 +165,50 @@ def _target(ind: Any, row: Any, lang: str) -> Markup | str:
     """The target as a number in the reported unit; the plan's words for a qualitative target.
 
     (The catalogue's resolved ``target_text`` of main-table rows keeps the plan's Chinese unit,
-    so it is not used for numbers.)
+    so it is not used for numbers.) A growth target is its rate in % a year; a band shows its
+    range (target ± tolerance), the figure the status is judged on.
     """
-    if ind.kind == "growth":  # a rate beside values in the reported unit: say it in words
+    if ind.kind == "growth":  # a rate, in % a year
         return ind.target_text.get(lang) or dash(lang)
+    if ind.kind == "band" and not missing(row["target"]) and not missing(row.get("band_lower")):
+        return Markup("{} ({}–{})").format(fmt_num(row["target"], lang), fmt_num(row["band_lower"], lang, 2),
+                                          fmt_num(row["band_upper"], lang, 2))
     if ind.kind != "qualitative" and not missing(row["target"]):
         return fmt_num(row["target"], lang)
     return ind.target_text.get(lang) or dash(lang)
+
+
+def _rate(x: Any, lang: str) -> Markup | str:
+    """An annual growth rate (fraction) as "2.1%/年" / "2.1 % a year"; missing → dash."""
+    if missing(x):
+        return dash(lang)
+    return t("report.indicators.rate", lang, rate=f"{float(x) * 100:.1f}")
+
+
+def _indicator_cells(ind: Any, row: Any, lang: str) -> list[Any]:
+    """Unit, baseline, target, expected, actual and completion cells of one city-wide row.
+
+    Growth targets are shown as observed annual growth against the target rate (% a year), never
+    as a completion in the unit of the values measured (docs/method-extensions.md
+    `growth_display`); limits (ceilings, floors, bands) have no completion: they hold or not.
+    """
+    if ind.kind == "growth":
+        return [ind.unit[lang], dash(lang), _target(ind, row, lang), dash(lang),
+                _rate(row["observed_rate"], lang), dash(lang)]
+    actual = fmt_num(row["actual"], lang)
+    if ind.kind == "qualitative" and not missing(row.get("judgement")):
+        # the judgement the status comes from (with the proxy figure of its year, if any)
+        words = t(f"status.judgement.{row['judgement']}", lang)
+        actual = words if missing(row["actual"]) else Markup("{} ({})").format(words, actual)
+    return [ind.reported_unit[lang], fmt_num(row["baseline"], lang), _target(ind, row, lang),
+            fmt_num(row["expected"], lang), actual, fmt_pct(row["completion"], lang)]
+
+
+def readings_table(ctx: Any, lang: str) -> HtmlTable:
+    """How each target is read (the catalogue's ``reading``): kind, the plan's target, the note."""
+    out = [[ind.label(lang), t(f"status.kind.{ind.kind}", lang), ind.target_text.get(lang) or dash(lang),
+            ind.reading.get(lang) or dash(lang)] for ind in ctx.plan.indicators]
+    return HtmlTable([col("indicator", lang), col("kind", lang), col("target", lang), col("reading", lang)], out)
 
 
 def indicator_table(ctx: Any, lang: str, tier: str | tuple[str, ...] = "main") -> HtmlTable:
@@ -184,10 +222,9 @@ def indicator_table(ctx: Any, lang: str, tier: str | tuple[str, ...] = "main") -
     out = []
     for _, row in rows.iterrows():
         ind = ctx.plan.indicator(row["indicator"])
-        cells = [ind.label(lang), ind.reported_unit[lang], attribute_label(row["attribute"], lang),
-                 fmt_num(row["baseline"], lang), _target(ind, row, lang),
-                 fmt_num(row["expected"], lang), fmt_num(row["actual"], lang),
-                 fmt_pct(row["completion"], lang), fmt_pct(row["time_progress"], lang),
+        unit, base, target, expected, actual, completion = _indicator_cells(ind, row, lang)
+        cells = [ind.label(lang), unit, attribute_label(row["attribute"], lang), base, target,
+                 expected, actual, completion, fmt_pct(row["time_progress"], lang),
                  fmt_num(row["schedule_ratio"], lang, 2), _status_cell(row, lang)]
         if final:
             cells.append(grade_badge(row["grade"], lang))
@@ -200,8 +237,7 @@ def status_count_table(ctx: Any, lang: str) -> HtmlTable:
     r = ctx.results
     city = r[r["district"] == ctx.plan.city]
     main = city[city["tier"] == "main"]
-    codes = [c for c in ("achieved", "ahead", "on_track", "lagging", "limited", "deteriorating",
-                         "not_scheduled", "no_target", "no_data") if c in set(city["status"].fillna("no_data"))]
+    codes = [c for c in STATUS_CODES if c in set(city["status"].fillna("no_data"))]
     rows = [[badge(c, lang), int((main["status"].fillna("no_data") == c).sum()),
              int((city["status"].fillna("no_data") == c).sum())] for c in codes]
     heads = [col("status", lang), t("report.pages.indicators", lang), t("report.summary.all_targets", lang)]
