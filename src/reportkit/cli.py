@@ -63,6 +63,11 @@ def extract_cmd(ctx: click.Context, plan_path: Path, out: Path, cmd_lang: str | 
 
     lang = _lang(ctx, cmd_lang)
     tables = plan.extract(plan_path)
+    if Path(plan_path).resolve() == Path(cfg.DEFAULT_PLAN).resolve():
+        # the catalogue says which main-table row an annex schedules: its audit compares them
+        from reportkit.inputs import catalogue
+
+        tables = catalogue.audited(catalogue.resolve(catalogue.load(cfg.DEFAULT_CATALOGUE), tables), tables)
     for w in tables.warnings:
         click.echo(w.message(lang))
     written = plan.write_tables(tables, out)

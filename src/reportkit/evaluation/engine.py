@@ -28,6 +28,7 @@ from reportkit.i18n import t
 from reportkit.inputs.catalogue import Indicator, Plan
 from reportkit.inputs.method import (
     Method,
+    agrees,
     as_method,
     method_problem,
 )
@@ -281,6 +282,15 @@ def _cumulative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
     else:
         expected = None
     row.update(target=target, expected=expected)
+    # A main-table target whose annex schedules a different city total (老旧小区改造: 200,000 vs
+    # 205,987): both are shown, and the plan's larger figure decides whether the work is done
+    # (docs/method-extensions.md `plan_inconsistency`).
+    annex_total = ind.district_targets.get(city) if district == city and schedule else None
+    binding_target = target
+    if annex_total is not None and target:
+        row["annex_target"] = annex_total
+        if not _agrees(target, annex_total, ctx.method):
+            binding_target = max(target, annex_total)
     flows, missing = [], []
     for year in ctx.years_to_date:
         v = ctx.get(ind.id, district, year)
@@ -310,11 +320,16 @@ def _cumulative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
     pace = actual / ctx.elapsed
     row.update(completion=completion, schedule_ratio=ratio, pace_so_far=pace,
                projection=actual + pace * ctx.remaining)
+    if row.get("annex_target"):
+        row["completion_annex"] = actual / row["annex_target"]
     row["projected_completion"] = row["projection"] / target
     if ctx.remaining > 0:
-        row["required_pace"] = max(target - actual, 0.0) / ctx.remaining
+        # never a required pace of 0 while the plan's larger figure is not reached
+        row["required_pace"] = max(binding_target - actual, 0.0) / ctx.remaining
         row["acceleration"] = _ratio(row["required_pace"], pace) if pace > 0 else None
-    _status_from(ctx, ind, row, completion, ratio, expected_zero=expected == 0)
+    # "achieved" and the grade on the plan's larger figure: never achieved while the annex still
+    # has work due, never 200 % of a target that the plan's own schedule doubles
+    _status_from(ctx, ind, row, actual / binding_target, ratio, expected_zero=expected == 0)
 
 
 def _status_from(ctx: _Ctx, ind: Indicator, row: _Row, completion: float | None, ratio: float | None,
@@ -614,8 +629,7 @@ def _composite(results: pd.DataFrame, plan: Plan, method: Method) -> pd.DataFram
 
 
 def _agrees(city: float, total: float, method: Method) -> bool:
-    tol = float(method["reconciliation"]["relative_tolerance"])
-    return math.isclose(city, total, rel_tol=max(tol, 1e-9), abs_tol=1e-9)
+    return agrees(city, total, method)
 
 
 def _reconcile(ctx: _Ctx) -> pd.DataFrame:
@@ -661,7 +675,8 @@ def _reconcile(ctx: _Ctx) -> pd.DataFrame:
 
 
 _INT_COLUMNS = ("baseline_year", "actual_year", "district_rank")
-_FLOAT_COLUMNS = ("time_progress", "baseline", "target", "target_value", "band_lower", "band_upper", "expected", "actual", "actual_partial",
+_FLOAT_COLUMNS = ("time_progress", "baseline", "target", "annex_target", "completion_annex", "target_value",
+                  "band_lower", "band_upper", "expected", "actual", "actual_partial",
                   "completion", "schedule_ratio", "required_pace", "pace_so_far", "acceleration", "projection",
                   "projected_completion", "observed_rate", "required_rate", "international_ratio",
                   "unplanned_output")

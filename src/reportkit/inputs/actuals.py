@@ -32,6 +32,7 @@ from reportkit.inputs.form import (
     is_permille,
     years_for,
 )
+from reportkit.inputs.method import agrees
 from reportkit.inputs.plan import parse_number
 from reportkit.inputs.workbook import (
     CONTROL_CHARS,
@@ -408,7 +409,7 @@ def _reconcile(plan: Plan, by_key: dict, warnings: list[Problem], lang: str) -> 
             if not city or any(v is None for v in vals):
                 continue
             total = sum(v[0]["value"] for v in vals)
-            if abs(total - city[0]["value"]) > 1e-6 * max(1.0, abs(total)):
+            if not agrees(city[0]["value"], total):   # the method file's one tolerance
                 warnings.append(actuals_problem("district_sum_mismatch", city[0]["_loc"], "warning",
                                    indicator=_pair(ind.name), year=year, city=f"{city[0]['value']:g}",
                                    total=f"{total:g}"))

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.inputs.method import agrees
 from reportkit.inputs.schema import check_catalogue
 from reportkit.vocab import ATTRIBUTE_ZH, ATTRIBUTES, KINDS, TIERS
 
@@ -238,6 +239,32 @@ def resolve(plan: Plan, tables: Any) -> Plan:
     return plan
 
 
+def audited(plan: Plan, tables: Any) -> Any:
+    """``tables`` with the plan checked against itself: each main-table target against its annex's
+    city total (check ``main_vs_annex``, appended to a copy of ``plan_audit``).
+
+    A disagreement (老旧小区改造: [20]万户 = 200,000 against annex 2's 205,987) is a finding, not
+    passed. Only the catalogue knows which main-table row an annex schedules, so this runs once
+    the catalogue is resolved; the tables given are not changed.
+    """
+    from dataclasses import replace
+
+    rows = []
+    for ind in plan.indicators:
+        if not ind.main_row or ind.annex is None or ind.target is None:
+            continue
+        total = ind.district_targets.get(plan.city)
+        if total is None:  # no city row: the districts' sum is what the annex schedules
+            total = sum(ind.district_targets.values())
+        rows.append({"annex": ind.annex, "check": "main_vs_annex", "district": plan.city, "column": "total",
+                     "expected": ind.target, "found": total, "passed": agrees(ind.target, total)})
+    audit = tables.plan_audit
+    if not rows or (len(audit) and (audit["check"] == "main_vs_annex").any()):
+        return tables
+    extra = pd.DataFrame(rows, columns=list(audit.columns))
+    return replace(tables, plan_audit=pd.concat([audit, extra], ignore_index=True) if len(audit) else extra)
+
+
 def open_plan(catalogue_path: Path | str | None = None,
               plan_path: Path | str | None = None) -> tuple[Plan, Any]:
     """A catalogue (default: the embedded plan's) resolved against the tables of its plan.
@@ -250,7 +277,8 @@ def open_plan(catalogue_path: Path | str | None = None,
 
     cat = load(Path(catalogue_path) if catalogue_path else DEFAULT_CATALOGUE)
     tables = plan_tables.extract(Path(plan_path) if plan_path else cat.document)
-    return resolve(cat, tables), tables
+    plan = resolve(cat, tables)
+    return plan, audited(plan, tables)
 
 
 def load_plan(catalogue_path: Path | str | None = None, plan_path: Path | str | None = None) -> Plan:

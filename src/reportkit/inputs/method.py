@@ -27,7 +27,7 @@ from reportkit.vocab import GRADE_CODES, INTERNATIONAL_CODES, JUDGEMENTS, STATUS
 EXTENSIONS: tuple[str, ...] = (
     "no_target", "annex_target", "baseline", "month_as_of", "level_latest", "hold_level", "growth", "ceiling_floor",
     "qualitative", "precedence", "warning", "grades_other_kinds", "final_stage", "pace",
-    "composite", "reconciliation", "corrections", "international", "stock", "limits", "growth_display",
+    "composite", "reconciliation", "corrections", "international", "stock", "limits", "growth_display", "plan_inconsistency",
 )
 
 
@@ -167,6 +167,18 @@ def as_method(method: Method | Path | str | dict[str, Any] | None) -> Method:
         _validate(values, Path("<dict>"))
         return Method(values=values, source=DEFAULT_METHOD)
     return load_method(method)
+
+
+def agrees(city: float, total: float, method: Method | None = None) -> bool:
+    """The one reconciliation rule: |city − total| ≤ relative_tolerance × |city| (method file
+    ``reconciliation``; the default method's when none is given), up to float rounding (1e-9).
+
+    Used for the plan's own tables (city rows, main-table targets against annex totals), the
+    actuals reader's warning and the evaluation's reconciliation table alike.
+    """
+    values = method.values if method is not None else _default_values()
+    tol = float(values["reconciliation"]["relative_tolerance"])
+    return math.isclose(city, total, rel_tol=max(tol, 1e-9), abs_tol=1e-9)
 
 
 def fmt_threshold(value: float) -> str:

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from reportkit.config import PACKAGE_DIR
 from reportkit.i18n import t
-from reportkit.report.tables import fmt_num, fmt_pct, missing
+from reportkit.report.tables import differs_from_annex, fmt_num, fmt_pct, missing
 from reportkit.vocab import ATTENTION, GRADE_CODES, STATUS_CODES
 
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -114,6 +114,10 @@ def summary(ctx: Any, lang: str) -> Html:
         "n_all": len(city), "counts_all": _counts(city["status"], lang),
         "attention": attention, "behind": behind,
         "no_data": int((city["status"] == "no_data").sum()),
+        "inconsistencies": [{"name": row[f"indicator_{lang}"], "target": _text(row["target"], lang),
+                             "annex": ctx.plan.indicator(row["indicator"]).annex,
+                             "annex_total": _text(row["annex_target"], lang), "unit": row[f"unit_{lang}"]}
+                            for _, row in city.iterrows() if differs_from_annex(row)],
         "grades": _grades(main["grade"], lang) if ctx.stage == "final" and "grade" in main else [],
     }
     return Html(render("summary", lang, **values))
@@ -139,6 +143,8 @@ def programme(ctx: Any, indicator_id: str, lang: str) -> Html:
         "missing_years": "" if row is None or missing(row["missing_years"]) else str(row["missing_years"]),
         "n_districts": len(districts), "counts": _counts(districts["status"], lang),
         "required": v("required_pace"), "so_far": v("pace_so_far"),
+        "annex": ind.annex, "annex_total": v("annex_target") if row is not None and differs_from_annex(row) else "",
+        "completion_annex": v("completion_annex", True),
     }
     return Html(render("programme", lang, **values))
 

@@ -200,8 +200,21 @@ def _indicator_cells(ind: Any, row: Any, lang: str) -> list[Any]:
         # the judgement the status comes from (with the proxy figure of its year, if any)
         words = t(f"status.judgement.{row['judgement']}", lang)
         actual = words if missing(row["actual"]) else Markup("{} ({})").format(words, actual)
-    return [ind.reported_unit[lang], fmt_num(row["baseline"], lang), _target(ind, row, lang),
-            fmt_num(row["expected"], lang), actual, fmt_pct(row["completion"], lang)]
+    target, completion = _target(ind, row, lang), fmt_pct(row["completion"], lang)
+    if differs_from_annex(row):
+        # the plan disagrees with itself: both figures, and completion against both
+        target = Markup("{}<br>{}").format(target, t("report.indicators.annex_figure", lang, annex=ind.annex,
+                                                                value=fmt_num(row["annex_target"], lang)))
+        completion = Markup("{}<br>{}").format(completion, t("report.indicators.annex_figure", lang, annex=ind.annex,
+                                                                    value=fmt_pct(row["completion_annex"], lang)))
+    return [ind.reported_unit[lang], fmt_num(row["baseline"], lang), target,
+            fmt_num(row["expected"], lang), actual, completion]
+
+
+def differs_from_annex(row: Any) -> bool:
+    """True where a target and its annex's city total disagree (the plan disagrees with itself)."""
+    a, b = row.get("annex_target"), row.get("target")
+    return not missing(a) and not missing(b) and float(a) != float(b)
 
 
 def readings_table(ctx: Any, lang: str) -> HtmlTable:
