@@ -25,6 +25,7 @@ import pandas as pd
 from reportkit.errors import Location, ReportkitError
 from reportkit.files import atomic_write
 from reportkit.i18n import t
+from reportkit.inputs.actuals import superseded
 from reportkit.inputs.catalogue import Indicator, Plan
 from reportkit.inputs.method import (
     Method,
@@ -108,7 +109,7 @@ def prepare_actuals(actuals: pd.DataFrame | None) -> tuple[dict[tuple[str, str, 
             frame[col] = None
     records = frame[TIDY_COLUMNS].to_dict("records")
     locations = {_text(r["location"]) for r in records}
-    replaced = {_text(r["replaces"]) for r in records} - {""}
+    replaced = superseded(frame)   # the same rule as the report's tables (inputs.actuals.current)
     for r in records:
         target = _text(r["replaces"])
         if target:

@@ -105,10 +105,17 @@ def _pair(names: dict[str, str]) -> str:
 
 
 
+def superseded(table: pd.DataFrame) -> set[str]:
+    """The one corrections rule: the locations that a correction row (``replaces``) supersedes.
+
+    Chains need nothing more: a corrected correction is itself named by the next one.
+    """
+    return {str(x).strip() for x in table["replaces"] if x is not None and x == x and str(x).strip()}
+
+
 def current(table: pd.DataFrame) -> pd.DataFrame:
     """The rows in force: without the rows that a correction (``replaces``) supersedes."""
-    replaced = set(table["replaces"][table["replaces"] != ""])
-    return table[~table["location"].isin(replaced)]
+    return table[~table["location"].isin(superseded(table))]
 
 
 # ---- reading the file ------------------------------------------------------------------------
