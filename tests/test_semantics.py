@@ -84,3 +84,38 @@ def test_band_in_results_contract():
     ev = run_evaluation(make_plan(ind("ratio", "band", 85, tier="secondary")), frame([]), "midterm", 2028)
     r = row(ev.results, "ratio")
     assert (r["status"], r["reason"]) == ("no_data", "no_value") and r["band_lower"] == pytest.approx(80.75)
+
+
+# ---- what the status is measured against is what the reader sees -----------------------------------
+def test_planned_progress_is_the_annex_schedule_share():
+    # Annex schedule 100, 300, 300, 200, 100 (T = 1000): by 2028 E = 700 → 计划进度 E/T = 0.70,
+    # not τ = 0.60. A = 660 → c = 0.66 (above τ) but R = 660 / 700 = 0.943 < 0.95 → lagging:
+    # the table shows 70 % beside 66 %, so the status is readable from the row itself.
+    plan = make_plan(ind("rooms", "cumulative", 1000, schedule={CITY: [100, 300, 300, 200, 100]}),
+                     ind("cover", "level", 80, baseline=50))
+    acts = frame([("rooms", CITY, 2026, 100), ("rooms", CITY, 2027, 280), ("rooms", CITY, 2028, 280),
+                  ("cover", CITY, 2028, 68)])
+    res = evaluate(plan, acts, "midterm", 2028)
+    r = row(res, "rooms")
+    assert r["planned_progress"] == pytest.approx(0.7) and r["time_progress"] == pytest.approx(0.6)
+    assert r["completion"] == pytest.approx(0.66) and r["status"] == "lagging"
+    # a level: (E − B)/(T − B) = τ = 0.6 (E = 50 + 30 · 0.6 = 68); limits have none
+    assert row(res, "cover")["planned_progress"] == pytest.approx(0.6)
+
+
+def test_headline_chart_plots_the_schedule_ratio():
+    from types import SimpleNamespace
+
+    from reportkit.inputs.method import as_method
+    from reportkit.report.charts import main_completion_figure
+
+    rooms = ind("rooms", "cumulative", 1000, schedule={CITY: [100, 300, 300, 200, 100]})
+    rooms.tier = "main"   # a main indicator with an annex schedule (as 老旧小区改造)
+    plan = make_plan(rooms)
+    ev = run_evaluation(plan, frame([("rooms", CITY, y, v) for y, v in ((2026, 100), (2027, 280), (2028, 280))]),
+                        "midterm", 2028)
+    ctx = SimpleNamespace(results=ev.results, plan=plan, method=as_method(None), meta=ev.meta)
+    fig = main_completion_figure(ctx, "en")
+    # the bar is R = 0.943 (what "lagging" comes from), with E/T = 0.70 in the data table
+    assert list(fig.table["Schedule ratio"]) == [pytest.approx(660 / 700)]
+    assert list(fig.table["Planned progress (E/T)"]) == [pytest.approx(0.7)]

@@ -63,7 +63,7 @@ TIDY_COLUMNS: list[str] = ["indicator", "district", "year", "value", "judgement"
 RESULT_COLUMNS: list[str] = [
     "indicator", "indicator_zh", "indicator_en", "district", "district_zh", "district_en",
     "is_city", "tier", "kind", "attribute", "unit_zh", "unit_en", "value_unit_zh", "value_unit_en",
-    "stage", "as_of", "time_progress", "baseline", "baseline_year", "baseline_from", "target",
+    "stage", "as_of", "time_progress", "planned_progress", "baseline", "baseline_year", "baseline_from", "target",
     "annex_target", "target_value", "band_lower", "band_upper", "expected", "actual", "actual_year",
     "actual_partial", "completion", "completion_annex",
     "schedule_ratio", "status", "reason", "warning", "grade", "required_pace", "pace_so_far",

@@ -579,7 +579,21 @@ def _label(plan: Plan, district: str, lang: str) -> str:
     return plan.districts.get(district, {}).get(lang, district)
 
 
+def _planned_progress(row: _Row) -> float | None:
+    """计划进度: the share of the target due by as_of, the benchmark the status is measured
+    against — E/T for cumulative indicators (the annex schedule's share, e.g. 63.75 %), the
+    straight-line share (E − B)/(T − B) = τ for levels and stocks; none for growth rates (judged
+    on observed against target rate), limits and judgements (held or not)."""
+    kind, e, t_, b = row.get("kind"), row.get("expected"), row.get("target"), row.get("baseline")
+    if kind == "cumulative" and e is not None and t_:
+        return e / t_
+    if kind in ("level", "stock") and e is not None and t_ is not None and b is not None and t_ != b:
+        return (e - b) / (t_ - b)
+    return None
+
+
 def _finish(row: _Row) -> dict[str, Any]:
+    row["planned_progress"] = _planned_progress(row)
     used: list[_Value] = row.pop("_used", [])
     if row.get("warning") is not None:
         row["warning"] = bool(row["warning"])  # a plain bool, not numpy's
@@ -676,7 +690,7 @@ def _reconcile(ctx: _Ctx) -> pd.DataFrame:
 
 
 _INT_COLUMNS = ("baseline_year", "actual_year", "district_rank")
-_FLOAT_COLUMNS = ("time_progress", "baseline", "target", "annex_target", "completion_annex", "target_value",
+_FLOAT_COLUMNS = ("time_progress", "planned_progress", "baseline", "target", "annex_target", "completion_annex", "target_value",
                   "band_lower", "band_upper", "expected", "actual", "actual_partial",
                   "completion", "schedule_ratio", "required_pace", "pace_so_far", "acceleration", "projection",
                   "projected_completion", "observed_rate", "required_rate", "international_ratio",

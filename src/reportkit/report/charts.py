@@ -162,14 +162,16 @@ def _finite(x: Any) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x)) and not pd.isna(x)
 
 
-def completion_vs_time(rows: pd.DataFrame, lang: str, time_progress: float) -> alt.Chart:
-    """Bars of completion per indicator with a rule at time progress (序时进度).
+def schedule_ratio_bands(rows: pd.DataFrame, lang: str, cuts: dict[str, float]) -> alt.Chart:
+    """Bars of the schedule ratio R per indicator against 1, with the status cut-offs as rules.
 
-    ``rows``: columns ``label`` (indicator name), ``completion`` (fraction), ``status_label``,
-    ``status``. Rows without a completion are left out of the bars (they are in the table).
+    What the status is computed from is what is drawn (R = A / E, with E from each indicator's
+    own schedule), so a longer bar never means a worse progress status. ``rows``: ``label``,
+    ``ratio``, ``status``, ``status_label``; rows without R (limits, judgements, no data) are
+    left out (the table states them). ``cuts``: {label: value} of the rules to draw.
     """
-    data = rows[rows["completion"].map(_finite)].copy()
-    data["completion"] = data["completion"].astype(float)
+    data = rows[rows["ratio"].map(_finite).astype(bool)].copy()   # (an empty mask stays a mask)
+    data["ratio"] = data["ratio"].astype(float)
     codes = list(dict.fromkeys(data["status"]))
     labels = [data.loc[data["status"] == c, "status_label"].iloc[0] for c in codes]
     colour = alt.Color("status_label:N", title=t("report.col.status", lang),
@@ -177,18 +179,17 @@ def completion_vs_time(rows: pd.DataFrame, lang: str, time_progress: float) -> a
                        scale=alt.Scale(domain=labels, range=[STATUS_COLOURS.get(c, "#999") for c in codes]))
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=300)),
-        x=alt.X("completion:Q", title=t("report.col.completion", lang), axis=alt.Axis(format="%")),
+        x=alt.X("ratio:Q", title=t("report.col.schedule_ratio", lang), axis=alt.Axis(format=".2f")),
         color=colour,
         tooltip=[alt.Tooltip("label:N", title=t("report.col.indicator", lang)),
-                 alt.Tooltip("completion:Q", title=t("report.col.completion", lang), format=".1%"),
+                 alt.Tooltip("ratio:Q", title=t("report.col.schedule_ratio", lang), format=".2f"),
                  alt.Tooltip("status_label:N", title=t("report.col.status", lang))],
     )
-    rule = alt.Chart(pd.DataFrame({"tp": [time_progress]})).mark_rule(
-        color="#333", strokeDash=[4, 3], size=2).encode(x="tp:Q")
-    label = alt.Chart(pd.DataFrame({"tp": [time_progress], "text": [t("report.col.time_progress", lang)]})
-                      ).mark_text(align="left", dx=4, dy=-6, color="#333").encode(
-        x="tp:Q", y=alt.value(0), text="text:N")
-    return (bars + rule + label).properties(width=380, height=max(60, 28 * len(data)))
+    lines = pd.DataFrame({"x": list(cuts.values()), "text": list(cuts.keys())})
+    rule = alt.Chart(lines).mark_rule(color="#333", strokeDash=[4, 3]).encode(x="x:Q")
+    text = alt.Chart(lines).mark_text(align="left", dx=3, dy=-6, color="#333", fontSize=10).encode(
+        x="x:Q", y=alt.value(0), text="text:N")
+    return (bars + rule + text).properties(width=380, height=max(60, 28 * len(data)))
 
 
 def cumulative_planned_vs_actual(data: pd.DataFrame, lang: str, unit: str) -> alt.Chart:
@@ -253,24 +254,31 @@ def escape_text(text: str) -> str:
 
 # ---- page figures (one function per figure; the same ids in every language) -----------------
 def main_completion_figure(ctx: Any, lang: str) -> Figure:
-    """Main indicators: completion against time progress."""
+    """Main indicators: the schedule ratio R (what the status is computed from) against the
+    status cut-offs of the method file; completion and planned progress (E/T) in the data table."""
     from reportkit.report.tables import status_label
 
     r = ctx.results
     rows = r[(r["district"] == ctx.plan.city) & (r["tier"] == "main")]
     data = pd.DataFrame({
         "label": [ctx.plan.indicator(i).label(lang) for i in rows["indicator"]],
+        "ratio": rows["schedule_ratio"].astype(float).to_numpy(),
         "completion": rows["completion"].astype(float).to_numpy(),
+        "planned": rows["planned_progress"].astype(float).to_numpy(),
         "status": rows["status"].fillna("no_data").to_numpy(),
     })
     data["status_label"] = [status_label(c, lang) for c in data["status"]]
-    tp = float(ctx.meta["time_progress"])
-    chart = completion_vs_time(data, lang, tp).properties(title=t("report.indicators.chart_title", lang))
-    table = data[["label", "completion", "status_label"]].rename(columns={
-        "label": t("report.col.indicator", lang), "completion": t("report.col.completion", lang),
+    status = ctx.method["status"]
+    # the rules carry their values only (their meaning is in the description): labels fit
+    cuts = {f"{float(status[code]):.2f}": float(status[code]) for code in ("ahead", "on_track", "lagging")}
+    chart = schedule_ratio_bands(data, lang, cuts).properties(title=t("report.indicators.chart_title", lang))
+    table = data[["label", "ratio", "completion", "planned", "status_label"]].rename(columns={
+        "label": t("report.col.indicator", lang), "ratio": t("report.col.schedule_ratio", lang),
+        "completion": t("report.col.completion", lang), "planned": t("report.col.planned_progress", lang),
         "status_label": t("report.col.status", lang)})
-    return Figure(chart, "fig-main-completion", t("report.indicators.chart_title", lang),
-                  t("report.indicators.chart_desc", lang, tp=f"{tp:.0%}"), table, lang)
+    desc = t("report.indicators.chart_desc", lang, ahead=f"{float(status['ahead']):.2f}",
+             on_track=f"{float(status['on_track']):.2f}", lagging=f"{float(status['lagging']):.2f}")
+    return Figure(chart, "fig-main-completion", t("report.indicators.chart_title", lang), desc, table, lang)
 
 
 def _current_values(ctx: Any, indicator_id: str) -> pd.DataFrame:

@@ -231,13 +231,13 @@ def indicator_table(ctx: Any, lang: str, tier: str | tuple[str, ...] = "main") -
     rows = r[(r["district"] == ctx.plan.city) & r["tier"].isin(tiers)]
     final = ctx.stage == "final"
     cols = ["indicator", "unit", "attribute", "baseline", "target", "expected", "actual", "completion",
-            "time_progress", "schedule_ratio", "status"] + (["grade"] if final else [])
+            "planned_progress", "schedule_ratio", "status"] + (["grade"] if final else [])
     out = []
     for _, row in rows.iterrows():
         ind = ctx.plan.indicator(row["indicator"])
         unit, base, target, expected, actual, completion = _indicator_cells(ind, row, lang)
         cells = [ind.label(lang), unit, attribute_label(row["attribute"], lang), base, target,
-                 expected, actual, completion, fmt_pct(row["time_progress"], lang),
+                 expected, actual, completion, fmt_pct(row["planned_progress"], lang),
                  fmt_num(row["schedule_ratio"], lang, 2), _status_cell(row, lang)]
         if final:
             cells.append(grade_badge(row["grade"], lang))
@@ -264,16 +264,17 @@ def programme_district_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTabl
     city = rows[rows["district"] == ctx.plan.city]
     rest = rows[rows["district"] != ctx.plan.city].sort_values(
         ["district_rank"], na_position="last", kind="stable")
-    cols = ["rank", "district", "target", "expected", "actual", "completion", "schedule_ratio", "status",
-            "missing_years"]
+    cols = ["rank", "district", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio",
+            "status", "missing_years"]
     out = []
     for _, row in pd.concat([city, rest]).iterrows():
         rank = "" if missing(row["district_rank"]) else str(int(row["district_rank"]))
         out.append([rank, ctx.plan.district_label(row["district"], lang), fmt_num(row["target"], lang),
                     fmt_num(row["expected"], lang), fmt_num(row["actual"], lang),
-                    fmt_pct(row["completion"], lang), fmt_num(row["schedule_ratio"], lang, 2),
+                    fmt_pct(row["completion"], lang), fmt_pct(row["planned_progress"], lang),
+                    fmt_num(row["schedule_ratio"], lang, 2),
                     _status_cell(row, lang), "" if missing(row["missing_years"]) else str(row["missing_years"])])
-    return HtmlTable([col(c, lang) for c in cols], out, numeric=range(2, 7))
+    return HtmlTable([col(c, lang) for c in cols], out, numeric=range(2, 8))
 
 
 def pace_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTable:
@@ -307,11 +308,12 @@ def scorecard(ctx: Any, district: str, lang: str) -> HtmlTable:
     """One district across the plan's programmes (the indicators with a district schedule)."""
     r = ctx.results
     rows = r[(r["district"] == district)]
-    cols = ["indicator", "target", "expected", "actual", "completion", "schedule_ratio", "status"]
+    cols = ["indicator", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio", "status"]
     out = [[ctx.plan.indicator(row["indicator"]).label(lang), fmt_num(row["target"], lang),
             fmt_num(row["expected"], lang), fmt_num(row["actual"], lang), fmt_pct(row["completion"], lang),
-            fmt_num(row["schedule_ratio"], lang, 2), _status_cell(row, lang)] for _, row in rows.iterrows()]
-    return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 6))
+            fmt_pct(row["planned_progress"], lang), fmt_num(row["schedule_ratio"], lang, 2),
+            _status_cell(row, lang)] for _, row in rows.iterrows()]
+    return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 7))
 
 
 def scorecards(ctx: Any, lang: str) -> str:
