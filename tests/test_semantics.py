@@ -119,3 +119,48 @@ def test_headline_chart_plots_the_schedule_ratio():
     # the bar is R = 0.943 (what "lagging" comes from), with E/T = 0.70 in the data table
     assert list(fig.table["Schedule ratio"]) == [pytest.approx(660 / 700)]
     assert list(fig.table["Planned progress (E/T)"]) == [pytest.approx(0.7)]
+
+
+# ---- districts: missing data never improves a rank ---------------------------------------------------
+def test_district_with_missing_due_data_ranks_after_complete_ones():
+    housing = ind("housing", "cumulative", 1000, schedule={
+        CITY: [100, 200, 300, 200, 200], "A": [60, 120, 180, 120, 120], "B": [40, 80, 120, 80, 80],
+        "C": [0, 0, 0, 0, 0]})
+    rooms = ind("rooms", "cumulative", 50, schedule={
+        CITY: [10, 10, 10, 10, 10], "A": [5, 5, 5, 5, 5], "B": [5, 5, 5, 5, 5], "C": [0, 0, 0, 0, 0]})
+    acts = frame([
+        # A: housing 180 of E = 360 → R = 0.5; rooms 9 of 15 → R = 0.6; score (0.5 + 0.6) / 2 = 0.55
+        ("housing", "A", 2026, 60), ("housing", "A", 2027, 60), ("housing", "A", 2028, 60),
+        ("rooms", "A", 2026, 3), ("rooms", "A", 2027, 3), ("rooms", "A", 2028, 3),
+        # B: housing 2027 not reported (due: 80 planned) → no data; rooms 24 of 15 → R = 1.6 → 1.2
+        ("housing", "B", 2026, 40), ("housing", "B", 2028, 120),
+        ("rooms", "B", 2026, 8), ("rooms", "B", 2027, 8), ("rooms", "B", 2028, 8),
+    ])
+    comp = run_evaluation(make_plan(housing, rooms), acts, "midterm", 2028).composite.set_index("district")
+    assert comp.loc["A", "composite_score"] == pytest.approx(0.55)
+    # B scores 1.2 on the one programme it reported, but its housing task is due and unreported:
+    # provisional, ranked after A (never 1st because of what it did not report)
+    assert comp.loc["B", "composite_score"] == pytest.approx(1.2) and bool(comp.loc["B", "provisional"])
+    assert comp.loc["B", "excluded_because"] == "housing:no_data"
+    assert (comp.loc["A", "composite_rank"], comp.loc["B", "composite_rank"]) == (1, 2)
+    assert not bool(comp.loc["A", "provisional"]) and comp.loc["A", "indicators_used"] == "housing,rooms"
+
+
+def test_district_set_is_named_from_the_catalogue_types():
+    from reportkit.report.narrative import district_set
+
+    plan = make_plan()
+    plan.district_types = {"A": "district", "B": "county", "C": "development_zone"}
+    assert district_set(plan, ["A", "B", "C"], "zh") == "2个县（市、区）和1个功能区"
+    assert district_set(plan, ["A", "B", "C"], "en") == "2 counties, cities and districts and 1 development zone"
+    assert district_set(plan, ["C"], "zh") == "1个功能区"
+    plan.district_types = {}   # a catalogue without types: every unit is a county, city or district
+    assert district_set(plan, ["A", "B", "C"], "en") == "3 counties, cities and districts"
+
+
+def test_default_catalogue_names_seven_units_and_two_zones(dazhou_plan):
+    from reportkit.report.narrative import district_set
+
+    districts = [d for d in dazhou_plan.districts if d != dazhou_plan.city]
+    assert district_set(dazhou_plan, districts, "zh") == "7个县（市、区）和2个功能区"
+    assert district_set(dazhou_plan, districts, "en") == "7 counties, cities and districts and 2 development zones"

@@ -236,10 +236,17 @@ def district_year_heatmap(data: pd.DataFrame, lang: str, districts: Sequence[str
 
 
 def district_scores(data: pd.DataFrame, lang: str, cap: float = 1.2) -> alt.Chart:
-    """Horizontal bars of the composite score per district (``district``, ``score``), axis up to the cap."""
-    data = data[data["score"].map(_finite)].copy()
-    return alt.Chart(data).mark_bar(color="#2166ac").encode(
-        y=alt.Y("district:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+    """Horizontal bars of the composite score per district (``district``, ``score``), axis up to the cap.
+
+    Bars keep the order of ``data`` (the ranking: provisional districts, whose data are
+    incomplete, after the complete ones, drawn lighter when ``provisional`` is given).
+    """
+    data = data[data["score"].map(_finite).astype(bool)].copy()
+    if "provisional" not in data:
+        data["provisional"] = False
+    return alt.Chart(data).mark_bar().encode(
+        y=alt.Y("district:N", sort=list(data["district"]), title=None, axis=alt.Axis(labelLimit=260)),
+        color=alt.condition("datum.provisional", alt.value("#9ecae1"), alt.value("#2166ac")),
         x=alt.X("score:Q", title=t("report.col.score", lang),
                 scale=alt.Scale(domain=[0, max(cap, float(data["score"].max()) if len(data) else cap)])),
         tooltip=[alt.Tooltip("district:N", title=t("report.col.district", lang)),
@@ -349,13 +356,20 @@ def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
 
 
 def composite_figure(ctx: Any, lang: str) -> Figure:
-    """Composite score by district."""
-    comp = ctx.evaluation.composite
-    data = pd.DataFrame({"district": [ctx.plan.district_label(d, lang) for d in comp["district"]],
-                         "score": comp["composite_score"].astype(float).to_numpy()})
+    """Composite score by district, in rank order (provisional districts last, drawn lighter)."""
+    from reportkit.report.tables import district_name
+
+    comp = ctx.evaluation.composite.sort_values("composite_rank", na_position="last", kind="stable")
+    provisional = comp["provisional"].astype(bool).to_numpy() if "provisional" in comp else [False] * len(comp)
+    data = pd.DataFrame({"district": [district_name(ctx, d, p, lang) for d, p in zip(comp["district"], provisional,
+                                                                                      strict=True)],
+                         "score": comp["composite_score"].astype(float).to_numpy(), "provisional": provisional})
     title = t("report.districts.score_title", lang)
     cap = float(ctx.method["composite"]["cap"])
     chart = district_scores(data, lang, cap).properties(title=title)
-    table = data.rename(columns={"district": t("report.col.district", lang), "score": t("report.col.score", lang)})
-    return Figure(chart, "fig-district-scores", title, t("report.districts.score_desc", lang, cap=f"{cap:.2f}"),
-                  table, lang)
+    table = data[["district", "score"]].rename(columns={"district": t("report.col.district", lang),
+                                                        "score": t("report.col.score", lang)})
+    desc = t("report.districts.score_desc", lang, cap=f"{cap:.2f}")
+    if any(provisional):
+        desc = f"{desc} {t('report.districts.provisional_note', lang)}"
+    return Figure(chart, "fig-district-scores", title, desc, table, lang)

@@ -289,19 +289,29 @@ def pace_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTable:
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 6))
 
 
+def district_name(ctx: Any, district: str, provisional: bool, lang: str) -> str:
+    """A district's name, marked (暂列 / provisional) when its score misses data that were due."""
+    name = ctx.plan.district_label(district, lang)
+    return t("report.districts.provisional_name", lang, name=name) if provisional else name
+
+
 def composite_table(ctx: Any, lang: str) -> HtmlTable:
     """Composite score per district with its rank and the programmes it averages."""
     comp = ctx.evaluation.composite.sort_values("composite_rank", na_position="last", kind="stable")
+    sep = "、" if lang == "zh" else ", "
     out = []
     for _, row in comp.iterrows():
         used = [] if missing(row["indicators_used"]) else str(row["indicators_used"]).split(",")
-        names = "、".join(ctx.plan.indicator(i).label(lang) for i in used) if lang == "zh" else \
-            ", ".join(ctx.plan.indicator(i).label(lang) for i in used)
+        names = sep.join(ctx.plan.indicator(i).label(lang) for i in used)
+        left = [] if missing(row.get("excluded_because")) else str(row["excluded_because"]).split(",")
+        why = sep.join(t("report.districts.excluded_item", lang, name=ctx.plan.indicator(i).label(lang),
+                         why=t(f"status.status.{code}", lang)) for i, code in (x.split(":", 1) for x in left))
         out.append(["" if missing(row["composite_rank"]) else str(int(row["composite_rank"])),
-                    ctx.plan.district_label(row["district"], lang),
-                    fmt_num(row["composite_score"], lang, 2), names or t("report.districts.no_score", lang)])
-    return HtmlTable([col("rank", lang), col("district", lang), col("score", lang), col("programmes", lang)],
-                     out, numeric=(2,))
+                    district_name(ctx, row["district"], bool(row.get("provisional")), lang),
+                    fmt_num(row["composite_score"], lang, 2), names or t("report.districts.no_score", lang),
+                    why or dash(lang)])
+    return HtmlTable([col("rank", lang), col("district", lang), col("score", lang), col("programmes", lang),
+                      col("excluded", lang)], out, numeric=(2,))
 
 
 def scorecard(ctx: Any, district: str, lang: str) -> HtmlTable:
@@ -326,10 +336,13 @@ def scorecards(ctx: Any, lang: str) -> str:
         if district == ctx.plan.city or district not in comp.index:
             continue
         score = comp.loc[district, "composite_score"]
+        provisional = bool(comp.loc[district, "provisional"]) if "provisional" in comp else False
         blocks.append(Markup(
             '<section class="rk-scorecard" id="{sid}"><h3>{name}</h3><p>{label}: <strong>{score}</strong></p>'
             "{table}</section>").format(sid=figure_id("district", district), name=ctx.plan.district_label(district, lang),
-                                        label=col("score", lang), score=fmt_num(score, lang, 2),
+                                        label=col("score", lang),
+                                        score=t("report.districts.provisional_name", lang, name=fmt_num(score, lang, 2))
+                                        if provisional else fmt_num(score, lang, 2),
                                         table=Markup(scorecard(ctx, district, lang).html())))
     return str(Markup("").join(blocks))
 
