@@ -164,3 +164,23 @@ def test_default_catalogue_names_seven_units_and_two_zones(dazhou_plan):
     districts = [d for d in dazhou_plan.districts if d != dazhou_plan.city]
     assert district_set(dazhou_plan, districts, "zh") == "7个县（市、区）和2个功能区"
     assert district_set(dazhou_plan, districts, "en") == "7 counties, cities and districts and 2 development zones"
+
+
+# ---- dates: a report uses and publishes only values up to its evaluation date --------------------
+def test_values_after_as_of_are_left_out():
+    from reportkit.evaluation.engine import AsOf, values_up_to
+
+    housing = ind("housing", "cumulative", 1000, schedule={CITY: [100, 200, 300, 200, 200],
+                                                          "A": [100, 200, 300, 200, 200]})
+    acts = frame([("housing", CITY, y, 100) for y in (2026, 2027, 2028, 2029, 2030)]
+                 + [("housing", "A", y, 90) for y in (2026, 2027, 2028, 2029, 2030)])
+    ev = run_evaluation(make_plan(housing), acts, "midterm", 2028)
+    # 2 × 2 rows of 2029–2030 are left out; the reconciliation covers 2026–2028 only
+    assert ev.meta["values_after_as_of"] == 4
+    rec = ev.reconciliation[ev.reconciliation["check"] == "actual_city_vs_districts"]
+    assert sorted(rec["year"]) == [2026, 2027, 2028]
+    # what the report publishes (downloads, data page): the same 6 rows, none after 2028
+    kept = values_up_to(acts, AsOf(2028))
+    assert len(kept) == 6 and kept["year"].max() == 2028
+    # a month as_of keeps its own year (the year-to-date figure)
+    assert values_up_to(acts, AsOf(2028, 6))["year"].max() == 2028

@@ -80,6 +80,18 @@ def parse_as_of(value: AsOf | int | str | None, plan: Plan, stage: str = "midter
 
 
 # --------------------------------------------------------------------------- actuals
+def values_up_to(actuals: pd.DataFrame | None, as_of: AsOf) -> pd.DataFrame | None:
+    """The reported rows an evaluation at ``as_of`` may use and publish: years up to as_of's year.
+
+    A mid-term report never uses, shows or offers for download a 2024 or 2025 "actual"
+    (METHOD.md, Data rules). For a month as_of the year's own row is its year-to-date figure.
+    """
+    if actuals is None or len(actuals) == 0 or "year" not in actuals:
+        return actuals
+    years = pd.to_numeric(actuals["year"], errors="coerce")
+    return actuals[years.isna() | (years <= as_of.year)].copy()
+
+
 @dataclass
 class _Value:
     value: float | None
@@ -745,6 +757,9 @@ def run_evaluation(plan: Plan, actuals: pd.DataFrame | None, stage: str = "midte
     """Evaluate ``plan`` against tidy ``actuals`` at ``as_of`` (default: the stage's year)."""
     m = as_method(method)
     when = parse_as_of(as_of, plan, stage, m)
+    later = 0 if actuals is None else len(actuals)
+    actuals = values_up_to(actuals, when)
+    later -= 0 if actuals is None else len(actuals)
     index, log = prepare_actuals(actuals)
     ctx = _Ctx(plan, m, stage, when, index)
     rows = []
@@ -779,6 +794,7 @@ def run_evaluation(plan: Plan, actuals: pd.DataFrame | None, stage: str = "midte
         "baseline_year": plan.baseline_year, "method": m.as_dict(),
         "method_file": str(m.overrides) if m.overrides else str(m.source),
         "corrections": log["corrections"], "unmatched_corrections": log["unmatched_corrections"],
+        "values_after_as_of": later,   # rows of later years, left out (never used or published)
         "unknown_indicators": sorted({i for (i, _d, _y) in index} - {x.id for x in plan.indicators}),
         "illustrative": bool(actuals is not None and "illustrative" in actuals
                              and actuals["illustrative"].fillna(False).astype(bool).any()),
