@@ -184,3 +184,19 @@ def test_values_after_as_of_are_left_out():
     assert len(kept) == 6 and kept["year"].max() == 2028
     # a month as_of keeps its own year (the year-to-date figure)
     assert values_up_to(acts, AsOf(2028, 6))["year"].max() == 2028
+
+
+# ---- numbers: half up from the exact value, counts whole ---------------------------------------------
+def test_numbers_round_half_up_and_counts_are_whole():
+    from reportkit.report.tables import fmt_num, fmt_pair, fmt_pct, fmt_value, is_count
+
+    # 107.75 % → 107.8 % (binary rounding of 1.0775 × 100 gives 107.7); 2.675 → 2.68; 0.125 → 0.13
+    assert (fmt_pct(1.0775, "zh"), fmt_num(2.675, "zh", 2), fmt_num(0.125, "en", 2)) == ("107.8%", "2.68", "0.13")
+    assert fmt_num(-0.001, "zh", 2) == "0.00"   # never "-0.00"
+    # households and units are counts: 55,279.5 户 → 55,280; 万户 and 万人 are not counts
+    assert fmt_value(55279.5, "户", "zh") == "55,280" and fmt_value(33047.5, "套（间）", "zh") == "33,048"
+    assert not is_count("万户") and not is_count("万人") and is_count("户（套）")
+    assert fmt_value(23.45, "万人", "zh") == "23.5"
+    # expected 23.04 and actual 23.01 are never both "23.0": one more decimal separates them
+    assert fmt_pair(23.04, 23.01, "万人", "zh") == ("23.04", "23.01")
+    assert fmt_pair(23.04, 23.16, "万人", "zh") == ("23.0", "23.2")

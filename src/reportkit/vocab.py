@@ -19,6 +19,11 @@ LIMIT_KINDS: tuple[str, ...] = ("ceiling", "floor", "band")
 ATTRIBUTES: tuple[str, ...] = ("anticipatory", "binding")
 ATTRIBUTE_ZH: dict[str, str] = {"预期性": "anticipatory", "约束性": "binding"}
 TIERS: tuple[str, ...] = ("main", "annex", "secondary")
+# Units whose values are counts (households, units, rooms, loans, people): shown as whole
+# numbers everywhere (never 55,279.5户). A unit counts when, without brackets, it is made of these
+# characters only (户, 套（间）, 户（套）; not 万户 or 万笔, which are scaled).
+COUNT_UNIT_CHARS: frozenset[str] = frozenset("户套间笔人个处栋")
+
 # District types (catalogue `districts[].type`): the whole city, the administrative units
 # (区, 县, 县级市) and functional zones (高新区, 经开区), which are not counties, cities or districts.
 DISTRICT_TYPES: tuple[str, ...] = ("city", "district", "county", "county_city", "development_zone")

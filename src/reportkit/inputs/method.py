@@ -27,7 +27,7 @@ from reportkit.vocab import GRADE_CODES, INTERNATIONAL_CODES, JUDGEMENTS, STATUS
 EXTENSIONS: tuple[str, ...] = (
     "no_target", "annex_target", "baseline", "month_as_of", "level_latest", "hold_level", "growth", "ceiling_floor",
     "qualitative", "precedence", "warning", "grades_other_kinds", "final_stage", "pace",
-    "composite", "reconciliation", "corrections", "international", "stock", "limits", "growth_display", "plan_inconsistency", "planned_progress", "district_types", "values_up_to",
+    "composite", "reconciliation", "corrections", "international", "stock", "limits", "growth_display", "plan_inconsistency", "planned_progress", "district_types", "values_up_to", "numbers",
 )
 
 

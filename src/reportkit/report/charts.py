@@ -328,6 +328,8 @@ def programme_cumulative_figure(ctx: Any, indicator_id: str, lang: str) -> Figur
 
 def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
     """District × year: actual / planned of each year up to the evaluation year."""
+    from reportkit.report.tables import fmt_num, fmt_pct
+
     ind = ctx.plan.indicator(indicator_id)
     values = _current_values(ctx, indicator_id)
     got = {(d, int(y)): v for d, y, v in zip(values["district"], values["year"], values["value"], strict=True)
@@ -341,7 +343,7 @@ def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
             plan_v = ind.schedule[d].get(y, 0.0)
             act = got.get((d, y))
             ratio = act / plan_v if act is not None and plan_v > 0 else None
-            text = "—" if act is None else (f"{ratio:.0%}" if ratio is not None else f"{act:,.0f}")
+            text = "—" if act is None else str(fmt_pct(ratio, lang, 0) if ratio is not None else fmt_num(act, lang, 0))
             rows.append({"district": label, "year": y, "ratio": ratio, "text": text,
                          "planned": plan_v, "actual": act})
     data = pd.DataFrame(rows)

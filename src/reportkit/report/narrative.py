@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from reportkit.config import PACKAGE_DIR
 from reportkit.i18n import t
-from reportkit.report.tables import differs_from_annex, district_name, fmt_num, fmt_pct, missing
+from reportkit.report.tables import differs_from_annex, district_name, fmt_pct, fmt_value, missing
 from reportkit.vocab import ADMINISTRATIVE_TYPES
 from reportkit.vocab import ATTENTION, GRADE_CODES, STATUS_CODES
 
@@ -68,11 +68,12 @@ def as_of_text(as_of: str, lang: str) -> str:
     return f"end of {MONTHS_EN[int(month) - 1]} {year}" if month else f"end of {year}"
 
 
-def _text(x: Any, lang: str, pct: bool = False) -> str:
-    """Plain text of a number for a sentence ('' when missing, so templates can test it)."""
+def _text(x: Any, lang: str, pct: bool = False, unit_zh: str = "") -> str:
+    """Plain text of a number for a sentence ('' when missing, so templates can test it);
+    counts (unit 户, 套…) as whole numbers."""
     if missing(x):
         return ""
-    return str(fmt_pct(x, lang) if pct else fmt_num(x, lang))
+    return str(fmt_pct(x, lang) if pct else fmt_value(x, unit_zh, lang))
 
 
 def _counts(codes: pd.Series, lang: str) -> list[dict[str, Any]]:
@@ -116,9 +117,10 @@ def summary(ctx: Any, lang: str) -> Html:
         "n_all": len(city), "counts_all": _counts(city["status"], lang),
         "attention": attention, "behind": behind,
         "no_data": int((city["status"] == "no_data").sum()),
-        "inconsistencies": [{"name": row[f"indicator_{lang}"], "target": _text(row["target"], lang),
+        "inconsistencies": [{"name": row[f"indicator_{lang}"], "target": _text(row["target"], lang, False, row["unit_zh"]),
                              "annex": ctx.plan.indicator(row["indicator"]).annex,
-                             "annex_total": _text(row["annex_target"], lang), "unit": row[f"unit_{lang}"]}
+                             "annex_total": _text(row["annex_target"], lang, False, row["unit_zh"]),
+                             "unit": row[f"unit_{lang}"]}
                             for _, row in city.iterrows() if differs_from_annex(row)],
         "grades": _grades(main["grade"], lang) if ctx.stage == "final" and "grade" in main else [],
     }
@@ -148,7 +150,7 @@ def programme(ctx: Any, indicator_id: str, lang: str) -> Html:
     districts = rows[rows["district"] != ctx.plan.city]
 
     def v(col: str, pct: bool = False) -> str:
-        return "" if row is None else _text(row[col], lang, pct)
+        return "" if row is None else _text(row[col], lang, pct, ind.reported_unit["zh"])
 
     values = {
         "as_of": as_of_text(ctx.as_of, lang), "name": ind.label(lang), "unit": ind.unit[lang],

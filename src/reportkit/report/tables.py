@@ -8,14 +8,16 @@ Missing values are shown as a dash with a hover text, never as 0.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
 from markupsafe import Markup, escape
 
 from reportkit.i18n import has, t
-from reportkit.vocab import STATUS_CODES
+from reportkit.vocab import COUNT_UNIT_CHARS, STATUS_CODES
 
 
 def missing(x: Any) -> bool:
@@ -35,21 +37,60 @@ def dash(lang: str) -> Markup:
     return Markup('<span class="rk-missing" title="{}">—</span>').format(t("report.missing", lang))
 
 
+def half_up(x: Any, digits: int) -> Decimal:
+    """``x`` rounded half up (四舍五入) to ``digits`` decimals from its exact decimal value.
+
+    A float is taken at its shortest repr (1.0775 is "1.0775", not 1.07749999…), so 107.75 %
+    shows as 107.8 %, never 107.7 % as binary rounding gives.
+    """
+    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def default_digits(v: float) -> int:
+    """Decimals shown by default: none for whole numbers, 1 from 10 up, 2 below."""
+    return 0 if float(v).is_integer() else (1 if abs(v) >= 10 else 2)
+
+
 def fmt_num(x: Any, lang: str, digits: int | None = None) -> Markup | str:
-    """A number with thousands separators; integers without decimals; missing → dash."""
-    if missing(x):
+    """A number with thousands separators, rounded half up; integers without decimals; missing → dash."""
+    if missing(x) or (isinstance(x, float) and math.isinf(x)):
         return dash(lang)
     v = float(x)
     if digits is None:
-        digits = 0 if v.is_integer() else (1 if abs(v) >= 10 else 2)
-    return f"{v:,.{digits}f}"
+        digits = default_digits(v)
+    d = half_up(v, digits)
+    return f"{d + 0:,.{digits}f}"   # + 0: no "-0"
 
 
 def fmt_pct(x: Any, lang: str, digits: int = 1) -> Markup | str:
-    """A fraction as a percentage (0.873 → 87.3%); missing → dash."""
+    """A fraction as a percentage rounded half up (0.10775 → 10.8%); missing → dash."""
     if missing(x) or (isinstance(x, float) and math.isinf(x)):
         return dash(lang)
-    return f"{float(x) * 100:.{digits}f}%"
+    d = (Decimal(repr(float(x))) * 100).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"{d + 0:.{digits}f}%"
+
+
+def is_count(unit_zh: str) -> bool:
+    """True for units of counts (户, 套（间）, 户（套）): their values are whole numbers."""
+    core = re.sub(r"[（(].*?[）)]", "", str(unit_zh or "")).strip()
+    inner = "".join(re.findall(r"[（(](.*?)[）)]", str(unit_zh or "")))
+    return bool(core) and set(core + inner) <= COUNT_UNIT_CHARS
+
+
+def fmt_value(x: Any, unit_zh: str, lang: str, digits: int | None = None) -> Markup | str:
+    """A value in an indicator's unit: counts as whole numbers, others as :func:`fmt_num`."""
+    return fmt_num(x, lang, 0 if is_count(unit_zh) else digits)
+
+
+def fmt_pair(a: Any, b: Any, unit_zh: str, lang: str) -> tuple[Markup | str, Markup | str]:
+    """Two values shown side by side (expected and actual) with the precision that separates
+    them: 23.04 and 23.01 are never both "23.0" (counts stay whole numbers)."""
+    if is_count(unit_zh) or missing(a) or missing(b):
+        return fmt_value(a, unit_zh, lang), fmt_value(b, unit_zh, lang)
+    digits = max(default_digits(float(a)), default_digits(float(b)))
+    while fmt_num(a, lang, digits) == fmt_num(b, lang, digits) and float(a) != float(b) and digits < 6:
+        digits += 1
+    return fmt_num(a, lang, digits), fmt_num(b, lang, digits)
 
 
 def status_label(code: Any, lang: str) -> str:
@@ -174,7 +215,7 @@ def _target(ind: Any, row: Any, lang: str) -> Markup | str:
         return Markup("{} ({}–{})").format(fmt_num(row["target"], lang), fmt_num(row["band_lower"], lang, 2),
                                           fmt_num(row["band_upper"], lang, 2))
     if ind.kind != "qualitative" and not missing(row["target"]):
-        return fmt_num(row["target"], lang)
+        return fmt_value(row["target"], ind.reported_unit["zh"], lang)
     return ind.target_text.get(lang) or dash(lang)
 
 
@@ -182,7 +223,7 @@ def _rate(x: Any, lang: str) -> Markup | str:
     """An annual growth rate (fraction) as "2.1%/年" / "2.1 % a year"; missing → dash."""
     if missing(x):
         return dash(lang)
-    return t("report.indicators.rate", lang, rate=f"{float(x) * 100:.1f}")
+    return t("report.indicators.rate", lang, rate=str(fmt_pct(x, lang)).rstrip("%"))
 
 
 def _indicator_cells(ind: Any, row: Any, lang: str) -> list[Any]:
@@ -195,7 +236,8 @@ def _indicator_cells(ind: Any, row: Any, lang: str) -> list[Any]:
     if ind.kind == "growth":
         return [ind.unit[lang], dash(lang), _target(ind, row, lang), dash(lang),
                 _rate(row["observed_rate"], lang), dash(lang)]
-    actual = fmt_num(row["actual"], lang)
+    unit = ind.reported_unit["zh"]
+    expected, actual = fmt_pair(row["expected"], row["actual"], unit, lang)
     if ind.kind == "qualitative" and not missing(row.get("judgement")):
         # the judgement the status comes from (with the proxy figure of its year, if any)
         words = t(f"status.judgement.{row['judgement']}", lang)
@@ -204,11 +246,10 @@ def _indicator_cells(ind: Any, row: Any, lang: str) -> list[Any]:
     if differs_from_annex(row):
         # the plan disagrees with itself: both figures, and completion against both
         target = Markup("{}<br>{}").format(target, t("report.indicators.annex_figure", lang, annex=ind.annex,
-                                                                value=fmt_num(row["annex_target"], lang)))
+                                                                value=fmt_value(row["annex_target"], unit, lang)))
         completion = Markup("{}<br>{}").format(completion, t("report.indicators.annex_figure", lang, annex=ind.annex,
                                                                     value=fmt_pct(row["completion_annex"], lang)))
-    return [ind.reported_unit[lang], fmt_num(row["baseline"], lang), target,
-            fmt_num(row["expected"], lang), actual, completion]
+    return [ind.reported_unit[lang], fmt_value(row["baseline"], unit, lang), target, expected, actual, completion]
 
 
 def differs_from_annex(row: Any) -> bool:
@@ -267,10 +308,12 @@ def programme_district_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTabl
     cols = ["rank", "district", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio",
             "status", "missing_years"]
     out = []
+    unit = ctx.plan.indicator(indicator_id).reported_unit["zh"]
     for _, row in pd.concat([city, rest]).iterrows():
         rank = "" if missing(row["district_rank"]) else str(int(row["district_rank"]))
-        out.append([rank, ctx.plan.district_label(row["district"], lang), fmt_num(row["target"], lang),
-                    fmt_num(row["expected"], lang), fmt_num(row["actual"], lang),
+        expected, actual = fmt_pair(row["expected"], row["actual"], unit, lang)
+        out.append([rank, ctx.plan.district_label(row["district"], lang), fmt_value(row["target"], unit, lang),
+                    expected, actual,
                     fmt_pct(row["completion"], lang), fmt_pct(row["planned_progress"], lang),
                     fmt_num(row["schedule_ratio"], lang, 2),
                     _status_cell(row, lang), "" if missing(row["missing_years"]) else str(row["missing_years"])])
@@ -282,9 +325,10 @@ def pace_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTable:
     r = ctx.results
     rows = r[r["indicator"] == indicator_id]
     cols = ["district", "required_pace", "pace_so_far", "acceleration", "projection", "projected_completion"]
-    out = [[ctx.plan.district_label(row["district"], lang), fmt_num(row["required_pace"], lang),
-            fmt_num(row["pace_so_far"], lang), fmt_num(row["acceleration"], lang, 2),
-            fmt_num(row["projection"], lang), fmt_pct(row["projected_completion"], lang)]
+    unit = ctx.plan.indicator(indicator_id).reported_unit["zh"]
+    out = [[ctx.plan.district_label(row["district"], lang), fmt_value(row["required_pace"], unit, lang),
+            fmt_value(row["pace_so_far"], unit, lang), fmt_num(row["acceleration"], lang, 2),
+            fmt_value(row["projection"], unit, lang), fmt_pct(row["projected_completion"], lang)]
            for _, row in rows.iterrows()]
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 6))
 
@@ -319,8 +363,11 @@ def scorecard(ctx: Any, district: str, lang: str) -> HtmlTable:
     r = ctx.results
     rows = r[(r["district"] == district)]
     cols = ["indicator", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio", "status"]
-    out = [[ctx.plan.indicator(row["indicator"]).label(lang), fmt_num(row["target"], lang),
-            fmt_num(row["expected"], lang), fmt_num(row["actual"], lang), fmt_pct(row["completion"], lang),
+    def unit(iid: str) -> str:
+        return ctx.plan.indicator(iid).reported_unit["zh"]
+
+    out = [[ctx.plan.indicator(row["indicator"]).label(lang), fmt_value(row["target"], unit(row["indicator"]), lang),
+            *fmt_pair(row["expected"], row["actual"], unit(row["indicator"]), lang), fmt_pct(row["completion"], lang),
             fmt_pct(row["planned_progress"], lang), fmt_num(row["schedule_ratio"], lang, 2),
             _status_cell(row, lang)] for _, row in rows.iterrows()]
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 7))
