@@ -103,7 +103,9 @@ def summary(ctx: Any, lang: str) -> Html:
     for _, row in city.iterrows():
         if row["status"] in ATTENTION or row["warning"] is True:
             attention.append({"name": row[f"indicator_{lang}"], "status": t(f"status.status.{row['status']}", lang),
-                              "completion": _text(row["completion"], lang, pct=True),
+                              # growth rates are judged on rates, limits hold or not: no completion %
+                              "completion": "" if row["kind"] in ("growth", "ceiling", "floor", "band")
+                              else _text(row["completion"], lang, pct=True),
                               "warning": row["warning"] is True})
     comp = ctx.evaluation.composite
     comp = comp[comp["composite_score"].notna()].sort_values("composite_score", kind="stable")
