@@ -104,7 +104,7 @@ def summary(ctx: Any, lang: str) -> Html:
         if row["status"] in ATTENTION or row["warning"] is True:
             attention.append({"name": row[f"indicator_{lang}"], "status": t(f"status.status.{row['status']}", lang),
                               # growth rates are judged on rates, limits hold or not: no completion %
-                              "completion": "" if row["kind"] in ("growth", "ceiling", "floor", "band")
+                              "completion": "" if row.get("kind") in ("growth", "ceiling", "floor", "band")
                               else _text(row["completion"], lang, pct=True),
                               "warning": row["warning"] is True})
     comp = ctx.evaluation.composite
