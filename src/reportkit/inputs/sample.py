@@ -203,6 +203,12 @@ def generate(plan: Plan, seed: int = SEED) -> tuple[list[Value], dict]:
                 series: dict[int, float | str] = _cumulative(plan, ind, d, profile, rng)
             elif ind.kind in ("level", "stock"):
                 series = _level(plan, ind, profile, rng)
+                if ind.kind == "stock":
+                    # Stocks were once read as five-year flows, whose series took one draw per
+                    # year more: the same draws are taken, so the sample values of the indicators
+                    # after a stock stay what they were.
+                    for _ in plan.years:
+                        rng.random()
             elif ind.kind == "band":
                 series = _band(plan, ind, profile, rng)
             elif ind.kind == "growth":

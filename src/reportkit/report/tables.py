@@ -260,8 +260,15 @@ def differs_from_annex(row: Any) -> bool:
 
 def readings_table(ctx: Any, lang: str) -> HtmlTable:
     """How each target is read (the catalogue's ``reading``): kind, the plan's target, the note."""
-    out = [[ind.label(lang), t(f"status.kind.{ind.kind}", lang), ind.target_text.get(lang) or dash(lang),
-            ind.reading.get(lang) or dash(lang)] for ind in ctx.plan.indicators]
+    def target(ind: Any) -> Any:
+        # main-table figures in the reader's language (their resolved text keeps the plan's unit)
+        if ind.main_row and ind.target is not None and ind.kind not in ("qualitative", "growth"):
+            sep = "" if lang == "zh" else " "
+            return f"{fmt_value(ind.target, ind.unit['zh'], lang)}{sep}{ind.unit[lang]}"
+        return ind.target_text.get(lang) or dash(lang)
+
+    out = [[ind.label(lang), t(f"status.kind.{ind.kind}", lang), target(ind), ind.reading.get(lang) or dash(lang)]
+           for ind in ctx.plan.indicators]
     return HtmlTable([col("indicator", lang), col("kind", lang), col("target", lang), col("reading", lang)], out)
 
 
