@@ -757,9 +757,7 @@ def run_evaluation(plan: Plan, actuals: pd.DataFrame | None, stage: str = "midte
     """Evaluate ``plan`` against tidy ``actuals`` at ``as_of`` (default: the stage's year)."""
     m = as_method(method)
     when = parse_as_of(as_of, plan, stage, m)
-    later = 0 if actuals is None else len(actuals)
     actuals = values_up_to(actuals, when)
-    later -= 0 if actuals is None else len(actuals)
     index, log = prepare_actuals(actuals)
     ctx = _Ctx(plan, m, stage, when, index)
     rows = []
@@ -794,7 +792,6 @@ def run_evaluation(plan: Plan, actuals: pd.DataFrame | None, stage: str = "midte
         "baseline_year": plan.baseline_year, "method": m.as_dict(),
         "method_file": str(m.overrides) if m.overrides else str(m.source),
         "corrections": log["corrections"], "unmatched_corrections": log["unmatched_corrections"],
-        "values_after_as_of": later,   # rows of later years, left out (never used or published)
         "unknown_indicators": sorted({i for (i, _d, _y) in index} - {x.id for x in plan.indicators}),
         "illustrative": bool(actuals is not None and "illustrative" in actuals
                              and actuals["illustrative"].fillna(False).astype(bool).any()),

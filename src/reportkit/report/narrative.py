@@ -19,8 +19,7 @@ from markupsafe import Markup
 from reportkit.config import PACKAGE_DIR
 from reportkit.i18n import t
 from reportkit.report.tables import differs_from_annex, district_name, fmt_pct, fmt_value, missing
-from reportkit.vocab import ADMINISTRATIVE_TYPES
-from reportkit.vocab import ATTENTION, GRADE_CODES, STATUS_CODES
+from reportkit.vocab import ADMINISTRATIVE_TYPES, ATTENTION, GRADE_CODES, LIMIT_KINDS, STATUS_CODES
 
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 
@@ -104,7 +103,7 @@ def summary(ctx: Any, lang: str) -> Html:
         if row["status"] in ATTENTION or row["warning"] is True:
             attention.append({"name": row[f"indicator_{lang}"], "status": t(f"status.status.{row['status']}", lang),
                               # growth rates are judged on rates, limits hold or not: no completion %
-                              "completion": "" if row.get("kind") in ("growth", "ceiling", "floor", "band")
+                              "completion": "" if row.get("kind") in ("growth", *LIMIT_KINDS)
                               else _text(row["completion"], lang, pct=True),
                               "warning": row["warning"] is True})
     comp = ctx.evaluation.composite
