@@ -87,7 +87,8 @@ def _broken_copy(tmp_path: Path, old: str, new: str) -> Path:
     ("annex: 3", "annex: 9", "annex 9 does not exist in the plan (annexes: 1、2、3、4)"),
     ("attribute: binding", "attribute: anticipatory", "the plan's main table says 约束性"),
     ("kind: level", "kind: levels", "kind has a wrong value; expected one of cumulative"),
-    ("{name: 渠县, en: Qu County}", "{name: 渠 县, en: Qu County}", "has a row “渠县” that is not in districts"),
+    ("{name: 渠县, en: Qu County, type: county}", "{name: 渠 县, en: Qu County, type: county}",
+     "has a row “渠县” that is not in districts"),
 ])
 def test_catalogue_disagreeing_with_the_tables_fails(tmp_path, dazhou_tables, old, new, needle):
     path = _broken_copy(tmp_path, old, new)

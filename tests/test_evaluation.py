@@ -285,10 +285,10 @@ def test_baseline_equal_to_target():
 def test_ceiling_and_floor():
     plan = make_plan(ind("overdue", "ceiling", 2, attribute="binding"), ind("share", "floor", 90))
     res = evaluate(plan, frame([("overdue", CITY, 2028, 2.5), ("share", CITY, 2028, 95)]), "midterm", 2028)
-    assert row(res, "overdue")["status"] == "lagging" and row(res, "overdue")["warning"] is True  # 2.5 > 2
-    assert row(res, "share")["status"] == "achieved" and empty(row(res, "share")["warning"])       # 95 ≥ 90
+    assert row(res, "overdue")["status"] == "breached" and row(res, "overdue")["warning"] is True  # 2.5 > 2
+    assert row(res, "share")["status"] == "held" and empty(row(res, "share")["warning"])           # 95 ≥ 90
     res = evaluate(plan, frame([("overdue", CITY, 2030, 2.0), ("share", CITY, 2030, 89)]), "final")
-    assert row(res, "overdue")["status"] == "achieved" and row(res, "overdue")["grade"] == "completed"  # 2 ≤ 2
+    assert row(res, "overdue")["status"] == "held" and row(res, "overdue")["grade"] == "completed"  # 2 ≤ 2
     assert row(res, "share")["grade"] == "not_completed"                                            # 89 < 90
     assert empty(row(res, "share")["completion"])
 
@@ -324,11 +324,14 @@ def test_qualitative_judgement_and_proxy():
     r = row(evaluate(plan, frame([("cover_all", CITY, 2027, None, "partly"), ("cover_all", CITY, 2028, 98)]),
                      "midterm", 2028), "cover_all")
     assert r["status"] == "lagging" and r["judged_on"] == "judgement" and r["warning"] is True
-    # proxy alone: 98 < 100 → lagging; 100 → achieved
+    # proxy alone reads as the judgement it stands for: 98 < 100 → partly met → lagging;
+    # 100 → met → on track at mid-term (the same words as a "met" judgement, never 已提前实现)
     r = row(evaluate(plan, frame([("cover_all", CITY, 2028, 98)]), "midterm", 2028), "cover_all")
     assert (r["status"], r["judged_on"], r["warning"]) == ("lagging", "value", True)
     r = row(evaluate(plan, frame([("cover_all", CITY, 2028, 100)]), "midterm", 2028), "cover_all")
-    assert r["status"] == "achieved" and r["warning"] is False
+    assert r["status"] == "on_track" and r["warning"] is False
+    r = row(evaluate(plan, frame([("cover_all", CITY, 2030, 100)]), "final"), "cover_all")
+    assert (r["status"], r["grade"]) == ("achieved", "completed")
     # met → on track at mid-term, achieved and completed at the end of term; not met → limited
     r = row(evaluate(plan, frame([("cover_all", CITY, 2028, None, "met")]), "midterm", 2028), "cover_all")
     assert r["status"] == "on_track"

@@ -20,17 +20,36 @@ from reportkit.evaluation.engine import evaluate
 # judged. Ceilings and judgements already gave False; cumulative and level rows gave None.
 
 
-def test_binding_achieved_has_warning_false_even_when_r_below_one():
+def test_target_below_its_annex_is_judged_on_the_larger_figure():
     # Main-table target T = 900 below the annex schedule (sum 1000, as 老旧小区改造 20万户 vs
-    # 205,987 户): at 2030, E = 1000, A = 950 → c = 950 / 900 = 1.056 ≥ 1 → achieved, although
-    # R = 950 / 1000 = 0.95 < 1. Achieved is not a warning: False, not empty.
+    # 205,987 户): at 2030, E = 1000, A = 950. Completion is shown against both figures:
+    # c = 950 / 900 = 1.056 and 950 / 1000 = 0.95. The plan's own annex still has 50 due, so it is
+    # not achieved (issue 12, docs/method-extensions.md `plan_inconsistency`): R = 0.95 → on
+    # track, binding and R < 1 → warning; the grade is on 950 / 1000 = 0.95 → not completed
+    # (binding), never "exceeded".
     housing = ind("housing", "cumulative", 900, attribute="binding",
                   schedule={CITY: [100, 200, 300, 200, 200]})
     acts = frame([("housing", CITY, y, 190) for y in range(2026, 2031)])  # 5 × 190 = 950
     r = row(evaluate(make_plan(housing), acts, "final", 2030), "housing")
     assert r["completion"] == pytest.approx(950 / 900) and r["schedule_ratio"] == pytest.approx(0.95)
-    assert r["status"] == "achieved" and r["warning"] is False
-    assert r["grade"] == "exceeded"  # c = 1.056 ≥ 1.05
+    assert (r["annex_target"], r["completion_annex"]) == (1000, pytest.approx(0.95))
+    assert r["status"] == "on_track" and r["warning"] is True
+    assert r["grade"] == "not_completed"
+    # At mid-term (2028): A = 3 × 190 = 570, E = 600; required pace towards the larger figure:
+    # (1000 − 570) / 2 = 215 a year (towards 900 it would be 165)
+    r = row(evaluate(make_plan(housing), acts, "midterm", 2028), "housing")
+    assert r["required_pace"] == pytest.approx(215)
+
+
+def test_binding_achieved_has_warning_false_even_when_r_below_one():
+    # Achieved (c ≥ 1 on a target with no annex disagreement) is not a warning: False, not empty.
+    # T = 1000 = annex total, schedule back-loaded; A = 1000 by 2029 → achieved at mid-term 2029
+    # although R = 1000 / 800 > 1 — and with E = 1000 at 2030 and A = 1000, R = 1: still False.
+    housing = ind("housing", "cumulative", 1000, attribute="binding",
+                  schedule={CITY: [100, 200, 300, 200, 200]})
+    acts = frame([("housing", CITY, y, 250) for y in range(2026, 2030)])  # 4 × 250 = 1000
+    r = row(evaluate(make_plan(housing), acts, "midterm", 2029), "housing")
+    assert r["completion"] == pytest.approx(1.0) and r["status"] == "achieved" and r["warning"] is False
 
 
 def test_binding_level_achieved_and_lagging_warning():
@@ -62,9 +81,10 @@ def test_qualitative_actual_year_matches_the_value_shown():
     acts = frame([("cover", CITY, 2026, 100), ("cover", CITY, 2027, 97, "partly")])
     r = row(evaluate(make_plan(q), acts, "midterm", 2028), "cover")
     assert (r["actual"], r["actual_year"], r["status"], r["warning"]) == (97, 2027, "lagging", True)
-    # Without any judgement the proxy decides (floor 100 %): 2026's 100 → achieved, year 2026
+    # Without any judgement the proxy decides (floor 100 %): 2026's 100 holds → read as "met" →
+    # on track at mid-term (the status a "met" judgement gets), year 2026
     r = row(evaluate(make_plan(q), frame([("cover", CITY, 2026, 100)]), "midterm", 2028), "cover")
-    assert (r["judged_on"], r["actual"], r["actual_year"], r["status"]) == ("value", 100, 2026, "achieved")
+    assert (r["judged_on"], r["actual"], r["actual_year"], r["status"]) == ("value", 100, 2026, "on_track")
 
 
 # ---- bug 3: level acceleration factor negative once the target was reached -----------------------
@@ -111,10 +131,13 @@ def test_dazhou_month_as_of_annex_target_and_missing_year(dazhou_plan):
     # A = 90000 → c = 0.45, R = 90000 / 111578 = 0.8066 → lagging
     assert city["completion"] == pytest.approx(0.45)
     assert city["schedule_ratio"] == pytest.approx(0.8066106, rel=1e-6) and city["status"] == "lagging"
-    # 2.5 years elapsed and remaining: pace 36000, required (200000 − 90000) / 2.5 = 44000,
-    # acceleration 1.2222; projection 90000 + 36000 · 2.5 = 180000 → projected completion 0.9
-    assert (city["pace_so_far"], city["required_pace"]) == (pytest.approx(36000), pytest.approx(44000))
-    assert city["acceleration"] == pytest.approx(44000 / 36000)
+    # Completion against annex 2's city total too: 90000 / 205987 = 0.43692
+    assert (city["annex_target"], city["completion_annex"]) == (205987, pytest.approx(90000 / 205987))
+    # 2.5 years elapsed and remaining: pace 36000; required towards the plan's larger figure (the
+    # annex total, issue 12): (205987 − 90000) / 2.5 = 46394.8, acceleration 1.28874;
+    # projection 90000 + 36000 · 2.5 = 180000 → projected completion 180000 / 200000 = 0.9
+    assert (city["pace_so_far"], city["required_pace"]) == (pytest.approx(36000), pytest.approx(46394.8))
+    assert city["acceleration"] == pytest.approx(46394.8 / 36000)
     assert city["projection"] == pytest.approx(180000) and city["projected_completion"] == pytest.approx(0.9)
     # 通川区: 16004 + 10688 + 12711 / 2 = 33047.5; its 2023 figure is missing → no_data, never 0
     d = row(res, "old_residential_renovation", "通川区")

@@ -32,18 +32,18 @@ def _texts(items, lang):
 
 
 def test_problems_are_drafted_from_the_figures():
-    # City: 390 / 1,000 = 39.0 % against τ 60.0 %: 0.39 / 0.6 = 0.65 of schedule → lagging.
+    # City: 390 / 1,000 = 39.0 % against E/T = 600 / 1,000 = 60.0 %: R = 0.65 → lagging.
     # B: 60 / 300 = 20.0 % (0.33 of schedule → limited); A: 300 / 500 = 60 % → on track; C: no data.
     zh = _texts(findings.problems(_ctx()), "zh")
     assert zh == [
-        "指标prog完成39.0%，低于序时进度60.0%，评估为“滞后”。",
+        "指标prog完成39.0%，低于计划进度60.0%，评估为“滞后”。",
         "乙县有1项目标进度需要关注：指标prog（20.0%）。",
         "1项应报数据缺失，相应目标未能评估（缺失数据未按零计算）：指标prog（丙县）。",
         "指标prog的全市数与各县（市、区）合计不一致：2026年全市130（合计120）、2027年全市130（合计120）、"
         "2028年全市130（合计120）；丙县未报送数据。",
     ]
     en = _texts(findings.problems(_ctx()), "en")
-    assert en[0].startswith("Indicator prog: 39.0% complete against 60.0% of the plan period elapsed")
+    assert en[0].startswith("Indicator prog: 39.0% complete against planned progress of 60.0%")
     assert en[3] == ("Indicator prog: the city figure differs from the districts' total (2026: 130 against 120, "
                      "2027: 130 against 120, 2028: 130 against 120); C County did not report.")
 

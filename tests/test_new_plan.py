@@ -139,9 +139,9 @@ def test_the_commentary_is_the_catalogues_never_the_default_plans(other_plan):
 # ---- reportkit init ------------------------------------------------------------------------
 def test_district_types_are_guessed_from_their_names():
     guessed = {n: draft.district_type(n) for n in NAMES}
-    assert guessed == {"东湖区": "district", "西山县": "county", "南岭市": "city", "青山高新区": "hightech_zone",
-                       "北坡经开区": "economic_zone", "临江新区": "new_area"}
-    assert draft.district_type("青山市", is_city=True) == "city_total"
+    assert guessed == {"东湖区": "district", "西山县": "county", "南岭市": "county_city",
+                       "青山高新区": "development_zone", "北坡经开区": "development_zone", "临江新区": "development_zone"}
+    assert draft.district_type("青山市", is_city=True) == "city"
 
 
 @pytest.mark.parametrize("name,target,kind", [
@@ -165,7 +165,7 @@ def test_init_makes_an_evaluation_folder_whose_draft_loads_against_the_plan(tmp_
     assert raw["plan"]["id"] == "qingshan-2026" and raw["plan"]["first_year"] == 2026 and raw["plan"]["last_year"] == 2030
     assert raw["plan"]["city"] == "青山市"
     assert [d["name"] for d in raw["districts"]] == ["青山市", *NAMES]
-    assert [d["type"] for d in raw["districts"]][:4] == ["city_total", "district", "county", "city"]
+    assert [d["type"] for d in raw["districts"]][:4] == ["city", "district", "county", "county_city"]
     inds = {i["id"]: i for i in raw["indicators"]}
     assert set(inds) == {"main_1", "main_2", "annex_1", "annex_2", "annex_3"}
     assert inds["main_2"]["kind"] == "cumulative" and inds["main_1"]["kind"] == "level"

@@ -93,6 +93,18 @@ def test_dazhou_audit_all_pass_and_is_complete(dazhou_tables):
     assert (row.expected, row.found) == (40389, 40389)
 
 
+def test_main_table_targets_against_their_annex_totals(dazhou_plan, dazhou_tables):
+    from reportkit.inputs.catalogue import audited
+
+    audit = audited(dazhou_plan, dazhou_tables).plan_audit
+    assert len(dazhou_tables.plan_audit) == 64   # the tables given are not changed
+    rows = audit[audit.check == "main_vs_annex"].set_index("annex")
+    # annex 2: main table [20] 万户 × 10000 = 200,000 against the city total 205,987 → a finding
+    assert (rows.loc[2, "expected"], rows.loc[2, "found"], bool(rows.loc[2, "passed"])) == (200000, 205987, False)
+    # annex 4: 8000 against 8000 → passed
+    assert (rows.loc[4, "expected"], rows.loc[4, "found"], bool(rows.loc[4, "passed"])) == (8000, 8000, True)
+
+
 def test_dazhou_truncated_last_row_warns_with_its_name(dazhou_tables):
     assert len(dazhou_tables.warnings) == 1
     warning = dazhou_tables.warnings[0]
@@ -229,7 +241,9 @@ def test_cli_extract_writes_four_files(tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["annex_targets.csv", "main_indicators.csv", "plan_audit.csv",
                                                           "tasks.csv"]
-    assert "64 consistency checks of the plan, 0 failed" in result.stdout
+    # 64 arithmetic checks of the annexes, all passed, and 2 main-table targets against their
+    # annex totals: 8000 = 8000 (annex 4) and [20]万户 = 200,000 ≠ 205,987 (annex 2), a finding
+    assert "66 consistency checks of the plan, 1 failed" in result.stdout
     assert "Task tree: 6 sections, 30 tasks, 37 items." in result.stdout
     tasks = pd.read_csv(tmp_path / "tasks.csv", dtype=str, keep_default_na=False)
     # The embedded plan's catalogue gives the English titles.

@@ -18,7 +18,8 @@ from reportkit.inputs.form import districts_for, workbook_bytes
 from reportkit.inputs.sample import SEED, fill, generate, source_text, write_sample
 from reportkit.inputs.synthetic import write_plan
 
-STATUSES = {"achieved", "ahead", "on_track", "lagging", "limited", "deteriorating", "not_scheduled", "no_data"}
+STATUSES = {"achieved", "ahead", "on_track", "lagging", "limited", "deteriorating", "not_scheduled", "no_data",
+            "held"}
 GRADES = {"exceeded", "completed", "basically_completed", "not_completed"}
 
 
@@ -74,14 +75,21 @@ def method_status(plan, vals, ind, district, as_of) -> tuple[str, float | None]:
         if a is None:
             return "no_data", None
         held = a <= ind.target if ind.kind == "ceiling" else a >= ind.target
-        return ("achieved" if held else "lagging"), (1.0 if held else 0.0)
+        return ("held" if held else "breached"), None
+    if ind.kind == "band":   # target ± 5 % of the target (method file default), edges inside
+        a = get(ind.id, as_of)
+        if a is None:
+            return "no_data", None
+        half = 0.05 * ind.target
+        return ("above_band" if a > ind.target + half else "below_band" if a < ind.target - half
+                else "held"), None
     if ind.kind == "qualitative":
         j = get(ind.id, as_of)
         if j is None:
             return "no_data", None
-        if not isinstance(j, str):
-            return ("achieved" if j >= ind.target else "lagging"), None
         end = as_of == y1
+        if not isinstance(j, str):   # a numeric proxy reads as the judgement met / partly
+            j = "met" if j >= ind.target else "partly"
         return {"met": "achieved" if end else "on_track", "partly": "lagging", "not_met": "limited"}[j], None
     src = plan.indicator(ind.values_from) if ind.values_from else ind
     base = src.baseline.value if src.baseline else get(src.id, y0)
@@ -148,7 +156,7 @@ def test_every_status_at_mid_term_and_every_grade_at_end(dazhou_plan, sample):
     end = statuses(dazhou_plan, sample.table, 2025)
     grades = {_grade(c, dazhou_plan.indicator(i).attribute == "binding")
               for (i, _), (s, c) in end.items() if c is not None and s != "no_data"
-              and dazhou_plan.indicator(i).kind in ("cumulative", "level")}
+              and dazhou_plan.indicator(i).kind in ("cumulative", "level", "stock")}
     assert grades == GRADES
 
 

@@ -53,10 +53,24 @@ def test_a_wrong_kind_lists_the_allowed_ones(tmp_path):
 def test_a_comma_in_an_unquoted_flow_mapping_is_caught(tmp_path):
     """``{zh: 约7万笔, en: about 70,000 loans}`` is YAML for en: "about 70" plus a key "000 loans":
     the first version of the default catalogue had it; the schema refuses it."""
-    path, line = _catalogue(tmp_path, 'en: "about 70,000 loans"', "en: about 70,000 loans")
+    path, line = _catalogue(tmp_path, 'en: "about 70,000 loans (running total at the end of the period)"',
+                            "en: about 70,000 loans (running total at the end of the period)")
     err = _problems(path)
     assert [p.key for p in err.problems] == ["extra_forbidden"]
     assert err.problems[0].location.line == line and "000 loans" in err.render("en")
+
+
+def test_district_type_and_new_kinds(tmp_path):
+    """District types come from a closed list; stock and band are kinds."""
+    path, line = _catalogue(tmp_path, "type: development_zone}", "type: zone}")
+    err = _problems(path)
+    assert [p.key for p in err.problems] == ["value_error"] and err.problems[0].location.line == line
+    assert "development_zone" in err.render("en")
+    plan = catalogue.load(DEFAULT_CATALOGUE)
+    kinds = {i.id: i.kind for i in plan.indicators}
+    assert kinds["housing_fund_contributions"] == "stock" and kinds["housing_fund_loan_ratio"] == "band"
+    assert all(i.reading.get("zh") and i.reading.get("en") for i in plan.indicators)
+    assert plan.district_types["达州经开区"] == "development_zone" and plan.district_types["万源市"] == "county_city"
 
 
 def test_a_number_that_is_text_and_a_missing_section(tmp_path):

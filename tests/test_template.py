@@ -33,15 +33,17 @@ def wb(dazhou_plan):
 def test_expected_cells_of_the_default_plan(dazhou_plan):
     cells = expected_cells(dazhou_plan)
     # Counted by hand from catalogue.yml: 4 annex indicators × 10 rows (city + 9 districts) × 5
-    # years = 200; 13 city-wide inputs × 5 years = 65, plus the baseline year 2020 for the 4
-    # level/growth indicators without a stated baseline; the derived growth rate is not asked.
-    assert len(cells) == 200 + 65 + 4
+    # years = 200; 13 city-wide inputs × 5 years = 65, plus the baseline year 2020 for the 3
+    # level/growth indicators and the 4 stocks (the end-2020 running total) without a stated
+    # baseline; not for the band (个贷率) nor the derived growth rate.
+    assert len(cells) == 200 + 65 + 3 + 4
     assert sum(c.optional for c in cells) == 4 * 5          # the annex city rows
     ids = {c.indicator for c in cells}
     assert "housing_fund_contributors_growth" not in ids
     base = {c.indicator for c in cells if c.year == 2020}
-    assert base == {"housing_fund_contributors", "housing_fund_loan_ratio", "flexible_workers_in_fund",
-                    "property_management_area_growth"}
+    assert base == {"housing_fund_contributors", "flexible_workers_in_fund", "property_management_area_growth",
+                    "housing_fund_contributions", "housing_fund_withdrawals", "housing_fund_loans_count",
+                    "housing_fund_loans_amount"}
 
 
 def test_sheets_one_per_annex_plus_city_guide_corrections_and_tasks(wb):

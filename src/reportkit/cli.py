@@ -115,7 +115,11 @@ def extract_cmd(ctx: click.Context, plan_path: Path | None, out: Path | None, ca
         cat_mod.load(cfg.DEFAULT_CATALOGUE) if Path(plan_path).resolve() == cfg.DEFAULT_PLAN.resolve() else None)
     tables = plan.extract(plan_path, cat.task_chapters or None if cat else None)
     if cat is not None:
-        tables.tasks = cat_mod.resolve(cat, tables).tasks
+        # the catalogue gives the tasks' English titles and says which main-table row an annex
+        # schedules: the audit then compares the two (the plan disagreeing with itself)
+        resolved = cat_mod.resolve(cat, tables)
+        tables = cat_mod.audited(resolved, tables)
+        tables.tasks = resolved.tasks
     for w in tables.warnings:
         click.echo(w.message(lang))
     written = plan.write_tables(tables, out)

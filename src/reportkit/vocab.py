@@ -12,25 +12,38 @@ STAGES: tuple[str, ...] = ("midterm", "final")
 LANGS: tuple[str, ...] = ("zh", "en")
 
 # Catalogue: how a target is read, its attribute in the plan, and where it comes from.
-KINDS: tuple[str, ...] = ("cumulative", "level", "ceiling", "floor", "growth", "qualitative")
+KINDS: tuple[str, ...] = ("cumulative", "level", "stock", "ceiling", "floor", "band", "growth", "qualitative")
+# Kinds whose target is a limit to keep (a ceiling, a floor, a band), not a distance to cover:
+# they are held or not, never "achieved ahead of time" or "exceeded".
+LIMIT_KINDS: tuple[str, ...] = ("ceiling", "floor", "band")
 ATTRIBUTES: tuple[str, ...] = ("anticipatory", "binding")
 ATTRIBUTE_ZH: dict[str, str] = {"预期性": "anticipatory", "约束性": "binding"}
 TIERS: tuple[str, ...] = ("main", "annex", "secondary")
-# A district's type (catalogue ``districts[].type``; `reportkit init` guesses it from the name).
-DISTRICT_TYPES: tuple[str, ...] = ("city_total", "district", "county", "city", "hightech_zone",
-                                   "economic_zone", "new_area", "other")
+# Units whose values are counts (households, units, rooms, loans, people): shown as whole
+# numbers everywhere (never 55,279.5户). A unit counts when, without brackets, it is made of these
+# characters only (户, 套（间）, 户（套）; not 万户 or 万笔, which are scaled).
+COUNT_UNIT_CHARS: frozenset[str] = frozenset("户套间笔人个处栋")
 
-# Status codes of METHOD.md §5 (plus the extension `no_target`), in display order.
+# District types (catalogue `districts[].type`; `reportkit init` guesses them from the names):
+# the whole city, the administrative units
+# (区, 县, 县级市) and functional zones (高新区, 经开区), which are not counties, cities or districts.
+DISTRICT_TYPES: tuple[str, ...] = ("city", "district", "county", "county_city", "development_zone")
+ADMINISTRATIVE_TYPES: tuple[str, ...] = ("district", "county", "county_city")
+
+# Status codes of METHOD.md §5 (plus the extensions `no_target` and the limit statuses `held`,
+# `breached`, `above_band`, `below_band` of docs/method-extensions.md `limits`), in display order.
 STATUS_CODES: tuple[str, ...] = (
-    "achieved", "ahead", "on_track", "lagging", "limited", "deteriorating",
-    "not_scheduled", "no_target", "no_data",
+    "achieved", "held", "ahead", "on_track", "lagging", "limited", "deteriorating",
+    "breached", "above_band", "below_band", "not_scheduled", "no_target", "no_data",
 )
+# Statuses of limits (ceilings, floors, bands): held, or a deviation (a risk).
+LIMIT_STATUSES: tuple[str, ...] = ("held", "breached", "above_band", "below_band")
 # Codes with a progress meaning, worst to best: "more actual never lowers the rank".
 STATUS_RANK: dict[str, int] = {
     "deteriorating": 0, "limited": 1, "lagging": 2, "on_track": 3, "ahead": 4, "achieved": 5,
 }
 # Statuses that need attention (the summary lists them first).
-ATTENTION: tuple[str, ...] = ("lagging", "limited", "deteriorating")
+ATTENTION: tuple[str, ...] = ("lagging", "limited", "deteriorating", "breached", "above_band", "below_band")
 GRADE_CODES: tuple[str, ...] = ("exceeded", "completed", "basically_completed", "not_completed")
 INTERNATIONAL_CODES: tuple[str, ...] = (
     "on_track", "acceleration_needed", "limited_progress", "deterioration",
@@ -56,8 +69,9 @@ TIDY_COLUMNS: list[str] = ["indicator", "district", "year", "value", "judgement"
 RESULT_COLUMNS: list[str] = [
     "indicator", "indicator_zh", "indicator_en", "district", "district_zh", "district_en",
     "is_city", "tier", "kind", "attribute", "unit_zh", "unit_en", "value_unit_zh", "value_unit_en",
-    "stage", "as_of", "time_progress", "baseline", "baseline_year", "baseline_from", "target",
-    "target_value", "expected", "actual", "actual_year", "actual_partial", "completion",
+    "stage", "as_of", "time_progress", "planned_progress", "baseline", "baseline_year", "baseline_from", "target",
+    "annex_target", "target_value", "band_lower", "band_upper", "expected", "actual", "actual_year",
+    "actual_partial", "completion", "completion_annex",
     "schedule_ratio", "status", "reason", "warning", "grade", "required_pace", "pace_so_far",
     "acceleration", "projection", "projected_completion", "observed_rate", "required_rate",
     "international_ratio", "international_status", "missing_years", "unplanned_output",

@@ -25,9 +25,11 @@ import pandas as pd
 from reportkit.errors import Location, ReportkitError
 from reportkit.files import atomic_write
 from reportkit.i18n import t
+from reportkit.inputs.actuals import superseded
 from reportkit.inputs.catalogue import Indicator, Plan
 from reportkit.inputs.method import (
     Method,
+    agrees,
     as_method,
     method_problem,
 )
@@ -78,6 +80,18 @@ def parse_as_of(value: AsOf | int | str | None, plan: Plan, stage: str = "midter
 
 
 # --------------------------------------------------------------------------- actuals
+def values_up_to(actuals: pd.DataFrame | None, as_of: AsOf) -> pd.DataFrame | None:
+    """The reported rows an evaluation at ``as_of`` may use and publish: years up to as_of's year.
+
+    A mid-term report never uses, shows or offers for download a 2024 or 2025 "actual"
+    (METHOD.md, Data rules). For a month as_of the year's own row is its year-to-date figure.
+    """
+    if actuals is None or len(actuals) == 0 or "year" not in actuals:
+        return actuals
+    years = pd.to_numeric(actuals["year"], errors="coerce")
+    return actuals[years.isna() | (years <= as_of.year)].copy()
+
+
 @dataclass
 class _Value:
     value: float | None
@@ -107,7 +121,7 @@ def prepare_actuals(actuals: pd.DataFrame | None) -> tuple[dict[tuple[str, str, 
             frame[col] = None
     records = frame[TIDY_COLUMNS].to_dict("records")
     locations = {_text(r["location"]) for r in records}
-    replaced = {_text(r["replaces"]) for r in records} - {""}
+    replaced = superseded(frame)   # the same rule as the report's tables (inputs.actuals.current)
     for r in records:
         target = _text(r["replaces"])
         if target:
@@ -281,6 +295,15 @@ def _cumulative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
     else:
         expected = None
     row.update(target=target, expected=expected)
+    # A main-table target whose annex schedules a different city total (老旧小区改造: 200,000 vs
+    # 205,987): both are shown, and the plan's larger figure decides whether the work is done
+    # (docs/method-extensions.md `plan_inconsistency`).
+    annex_total = ind.district_targets.get(city) if district == city and schedule else None
+    binding_target = target
+    if annex_total is not None and target:
+        row["annex_target"] = annex_total
+        if not _agrees(target, annex_total, ctx.method):
+            binding_target = max(target, annex_total)
     flows, missing = [], []
     for year in ctx.years_to_date:
         v = ctx.get(ind.id, district, year)
@@ -310,11 +333,16 @@ def _cumulative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
     pace = actual / ctx.elapsed
     row.update(completion=completion, schedule_ratio=ratio, pace_so_far=pace,
                projection=actual + pace * ctx.remaining)
+    if row.get("annex_target"):
+        row["completion_annex"] = actual / row["annex_target"]
     row["projected_completion"] = row["projection"] / target
     if ctx.remaining > 0:
-        row["required_pace"] = max(target - actual, 0.0) / ctx.remaining
+        # never a required pace of 0 while the plan's larger figure is not reached
+        row["required_pace"] = max(binding_target - actual, 0.0) / ctx.remaining
         row["acceleration"] = _ratio(row["required_pace"], pace) if pace > 0 else None
-    _status_from(ctx, ind, row, completion, ratio, expected_zero=expected == 0)
+    # "achieved" and the grade on the plan's larger figure: never achieved while the annex still
+    # has work due, never 200 % of a target that the plan's own schedule doubles
+    _status_from(ctx, ind, row, actual / binding_target, ratio, expected_zero=expected == 0)
 
 
 def _status_from(ctx: _Ctx, ind: Indicator, row: _Row, completion: float | None, ratio: float | None,
@@ -446,12 +474,47 @@ def _growth(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
 
 
 def _limit(ctx: _Ctx, ind: Indicator, row: _Row, kind: str, limit: float, actual: float) -> None:
+    """A ceiling or floor is a limit to keep: held (符合控制要求) or breached, never "achieved"."""
     holds = actual <= limit if kind == "ceiling" else actual >= limit
-    row["status"] = "achieved" if holds else "lagging"
+    _held(ctx, ind, row, "held" if holds else "breached")
+
+
+def _held(ctx: _Ctx, ind: Indicator, row: _Row, status: str) -> None:
+    """Status, warning and grade of a limit (docs/method-extensions.md `limits`)."""
+    holds = status == "held"
+    row["status"] = status
     if ind.attribute == "binding":
         row["warning"] = not holds
     if ctx.stage == "final":
+        # A limit cannot be exceeded: held is completed, any deviation not completed.
         row["grade"] = "completed" if holds else "not_completed"
+
+
+def band_limits(target: float, method: Method) -> tuple[float, float]:
+    """The band target ± relative_tolerance × |target| (method file ``band``)."""
+    half = float(method["band"]["relative_tolerance"]) * abs(target)
+    return target - half, target + half
+
+
+def _band(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
+    """"控制在85%左右": held inside the band, a deviation above or below it (a risk)."""
+    target = ind.target if district == ctx.plan.city else None
+    row["target"] = target
+    v, _year = _take_latest(ctx, ind.id, district, row)
+    if target is None:
+        row.update(status="no_target", reason="no_target")
+        return
+    lower, upper = band_limits(target, ctx.method)
+    row.update(band_lower=lower, band_upper=upper)
+    if v is None:
+        row.update(status="no_data", reason="no_value")
+        return
+    actual = float(v.value)
+    # A value on the edge is inside: compared with a margin far below any reported precision,
+    # so that 89.25 is held for 85 ± 4.25 whatever the binary rounding of 85 × 0.05.
+    eps = 1e-9 * max(1.0, abs(target))
+    status = "above_band" if actual > upper + eps else "below_band" if actual < lower - eps else "held"
+    _held(ctx, ind, row, status)
 
 
 def _ceiling_floor(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
@@ -464,6 +527,17 @@ def _ceiling_floor(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
         row.update(status="no_data", reason="no_value")
     else:
         _limit(ctx, ind, row, ind.kind, target, float(v.value))
+
+
+def _judged(ctx: _Ctx, ind: Indicator, row: _Row, judgement: str) -> None:
+    """Status, warning and grade of a qualitative indicator from a judgement (met/partly/not_met)."""
+    q = ctx.method["qualitative"]
+    row["status"] = q["met_final"] if (judgement == "met" and ctx.stage == "final") else q[judgement]
+    if ind.attribute == "binding":
+        row["warning"] = judgement != "met"
+    if ctx.stage == "final":
+        row["grade"] = {"met": "completed", "not_met": "not_completed"}.get(
+            judgement, "not_completed" if ind.attribute == "binding" else "basically_completed")
 
 
 def _qualitative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
@@ -484,22 +558,24 @@ def _qualitative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
     if judged:
         if j is not v:
             row.use(j)
-        code = q["met_final"] if (j.judgement == "met" and ctx.stage == "final") else q[j.judgement]
-        row.update(status=code, judgement=j.judgement, judged_on="judgement", actual_year=jyear)
-        if ind.attribute == "binding":
-            row["warning"] = j.judgement != "met"
-        if ctx.stage == "final":
-            row["grade"] = {"met": "completed", "not_met": "not_completed"}.get(
-                j.judgement, "not_completed" if ind.attribute == "binding" else "basically_completed")
+        row.update(judgement=j.judgement, judged_on="judgement", actual_year=jyear)
+        _judged(ctx, ind, row, j.judgement)
     elif v is not None and row["target"] is not None and proxy:
+        # The proxy stands in for the judgement, so the same situation gets the same words: a
+        # limit that holds reads as "met", one that does not as "partly met" (never a second
+        # label such as 已提前实现 beside a "met" judgement).
+        kind, limit = str(proxy.get("kind", "floor")), float(row["target"])
+        holds = float(v.value) <= limit if kind == "ceiling" else float(v.value) >= limit
         row["judged_on"] = "value"
-        _limit(ctx, ind, row, str(proxy.get("kind", "floor")), float(row["target"]), float(v.value))
+        _judged(ctx, ind, row, "met" if holds else "partly")
     else:
         row.update(status="no_data", reason="no_value")
 
 
-_KIND = {"cumulative": _cumulative, "level": _level, "growth": _growth, "ceiling": _ceiling_floor,
-         "floor": _ceiling_floor, "qualitative": _qualitative}
+# A stock (a running total since a fund or programme began) is a level: its year-end value
+# against the end-of-Y0 total, never a sum of yearly flows (docs/method-extensions.md `stock`).
+_KIND = {"cumulative": _cumulative, "level": _level, "stock": _level, "growth": _growth,
+         "ceiling": _ceiling_floor, "floor": _ceiling_floor, "band": _band, "qualitative": _qualitative}
 
 
 def _districts_for(ctx: _Ctx, ind: Indicator) -> list[str]:
@@ -515,7 +591,21 @@ def _label(plan: Plan, district: str, lang: str) -> str:
     return plan.districts.get(district, {}).get(lang, district)
 
 
+def _planned_progress(row: _Row) -> float | None:
+    """计划进度: the share of the target due by as_of, the benchmark the status is measured
+    against — E/T for cumulative indicators (the annex schedule's share, e.g. 63.75 %), the
+    straight-line share (E − B)/(T − B) = τ for levels and stocks; none for growth rates (judged
+    on observed against target rate), limits and judgements (held or not)."""
+    kind, e, t_, b = row.get("kind"), row.get("expected"), row.get("target"), row.get("baseline")
+    if kind == "cumulative" and e is not None and t_:
+        return e / t_
+    if kind in ("level", "stock") and e is not None and t_ is not None and b is not None and t_ != b:
+        return (e - b) / (t_ - b)
+    return None
+
+
 def _finish(row: _Row) -> dict[str, Any]:
+    row["planned_progress"] = _planned_progress(row)
     used: list[_Value] = row.pop("_used", [])
     if row.get("warning") is not None:
         row["warning"] = bool(row["warning"])  # a plain bool, not numpy's
@@ -539,13 +629,19 @@ def _rank(results: pd.DataFrame, city: str) -> pd.Series:
 
 
 def _composite(results: pd.DataFrame, plan: Plan, method: Method) -> pd.DataFrame:
-    """Mean of min(R, cap) over each district's annex indicators with a target (weighted)."""
+    """Mean of min(R, cap) over each district's annex indicators with a target (weighted).
+
+    Missing data never improves a rank (METHOD.md, Districts): a district with an indicator due
+    (E > 0) and no value is ``provisional`` and ranks after every district with complete data;
+    the indicators scored and left out are listed, each left-out one with its status (why).
+    """
     cap = float(method["composite"]["cap"])
     rows = []
     annex = results[results["has_schedule"] & (results["district"] != plan.city)]
     for district in [d for d in plan.districts if d in set(annex["district"])]:
         grp = annex[(annex["district"] == district) & (annex["target"].fillna(0) > 0)]
         used = grp[grp["schedule_ratio"].notna()]
+        left = grp[grp["schedule_ratio"].isna()]
         weights = [method.weight(i) for i in used["indicator"]]
         total = sum(weights)
         score = (sum(w * min(r, cap) for w, r in zip(weights, used["schedule_ratio"], strict=True)) / total
@@ -554,20 +650,29 @@ def _composite(results: pd.DataFrame, plan: Plan, method: Method) -> pd.DataFram
             "district": district, "district_zh": _label(plan, district, "zh"),
             "district_en": _label(plan, district, "en"), "composite_score": score,
             "indicators_used": ",".join(used["indicator"]) or None,
-            "indicators_excluded": ",".join(grp.loc[grp["schedule_ratio"].isna(), "indicator"]) or None,
+            "indicators_excluded": ",".join(left["indicator"]) or None,
+            "excluded_because": ",".join(f"{i}:{s}" for i, s in zip(left["indicator"], left["status"], strict=True))
+            or None,
+            # due and not reported (no_data with something expected): the score is incomplete
+            "provisional": bool(((left["status"] == "no_data") & (left["expected"].fillna(0) > 0)).any()),
             "weights": ",".join(f"{i}:{w:g}" for i, w in zip(used["indicator"], weights, strict=True)) or None,
             "cap": cap,
         })
     out = pd.DataFrame(rows, columns=["district", "district_zh", "district_en", "composite_score",
-                                      "indicators_used", "indicators_excluded", "weights", "cap"])
+                                      "indicators_used", "indicators_excluded", "excluded_because",
+                                      "provisional", "weights", "cap"])
     out["composite_score"] = out["composite_score"].astype(float)
-    out["composite_rank"] = out["composite_score"].rank(ascending=False, method="min").astype("Int64")
+    out["provisional"] = out["provisional"].astype(bool)
+    # complete districts first (1 = best, ties share the rank), provisional ones after them
+    complete = out["composite_score"].where(~out["provisional"]).rank(ascending=False, method="min")
+    later = out["composite_score"].where(out["provisional"]).rank(ascending=False, method="min")
+    n_complete = int(complete.notna().sum())
+    out["composite_rank"] = complete.fillna(later + n_complete).astype("Int64")
     return out
 
 
 def _agrees(city: float, total: float, method: Method) -> bool:
-    tol = float(method["reconciliation"]["relative_tolerance"])
-    return math.isclose(city, total, rel_tol=max(tol, 1e-9), abs_tol=1e-9)
+    return agrees(city, total, method)
 
 
 def _reconcile(ctx: _Ctx) -> pd.DataFrame:
@@ -613,7 +718,8 @@ def _reconcile(ctx: _Ctx) -> pd.DataFrame:
 
 
 _INT_COLUMNS = ("baseline_year", "actual_year", "district_rank")
-_FLOAT_COLUMNS = ("time_progress", "baseline", "target", "target_value", "expected", "actual", "actual_partial",
+_FLOAT_COLUMNS = ("time_progress", "planned_progress", "baseline", "target", "annex_target", "completion_annex", "target_value",
+                  "band_lower", "band_upper", "expected", "actual", "actual_partial",
                   "completion", "schedule_ratio", "required_pace", "pace_so_far", "acceleration", "projection",
                   "projected_completion", "observed_rate", "required_rate", "international_ratio",
                   "unplanned_output")
@@ -651,6 +757,7 @@ def run_evaluation(plan: Plan, actuals: pd.DataFrame | None, stage: str = "midte
     """Evaluate ``plan`` against tidy ``actuals`` at ``as_of`` (default: the stage's year)."""
     m = as_method(method)
     when = parse_as_of(as_of, plan, stage, m)
+    actuals = values_up_to(actuals, when)
     index, log = prepare_actuals(actuals)
     ctx = _Ctx(plan, m, stage, when, index)
     rows = []

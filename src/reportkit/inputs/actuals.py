@@ -34,6 +34,7 @@ from reportkit.inputs.form import (
     reported_tasks,
     years_for,
 )
+from reportkit.inputs.method import agrees
 from reportkit.inputs.plan import parse_number
 from reportkit.inputs.workbook import (
     CONTROL_CHARS,
@@ -111,10 +112,17 @@ def _pair(names: dict[str, str]) -> str:
 
 
 
+def superseded(table: pd.DataFrame) -> set[str]:
+    """The one corrections rule: the locations that a correction row (``replaces``) supersedes.
+
+    Chains need nothing more: a corrected correction is itself named by the next one.
+    """
+    return {str(x).strip() for x in table["replaces"] if x is not None and x == x and str(x).strip()}
+
+
 def current(table: pd.DataFrame) -> pd.DataFrame:
     """The rows in force: without the rows that a correction (``replaces``) supersedes."""
-    replaced = set(table["replaces"][table["replaces"] != ""])
-    return table[~table["location"].isin(replaced)]
+    return table[~table["location"].isin(superseded(table))]
 
 
 # ---- reading the file ------------------------------------------------------------------------
@@ -419,7 +427,7 @@ def _reconcile(plan: Plan, by_key: dict, warnings: list[Problem], lang: str) -> 
             if not city or any(v is None for v in vals):
                 continue
             total = sum(v[0]["value"] for v in vals)
-            if abs(total - city[0]["value"]) > 1e-6 * max(1.0, abs(total)):
+            if not agrees(city[0]["value"], total):   # the method file's one tolerance
                 warnings.append(actuals_problem("district_sum_mismatch", city[0]["_loc"], "warning",
                                    indicator=_pair(ind.name), year=year, city=f"{city[0]['value']:g}",
                                    total=f"{total:g}"))

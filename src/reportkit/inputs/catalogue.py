@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.inputs.method import agrees
 from reportkit.inputs.schema import parse_catalogue
 from reportkit.vocab import ATTRIBUTE_ZH, ATTRIBUTES, KINDS, TIERS
 
@@ -46,6 +47,7 @@ class Indicator:
     values_from: str | None = None
     proxy: dict[str, Any] | None = None
     value_unit: dict[str, str] | None = None
+    reading: dict[str, str] = field(default_factory=dict)   # how the target is read (zh, en)
     # Resolved from the annex table: {district: {year: planned}} and {district: total}.
     schedule: dict[str, dict[int, float]] = field(default_factory=dict)
     district_targets: dict[str, float] = field(default_factory=dict)
@@ -88,6 +90,7 @@ class Plan:
     task_chapters: tuple[str, ...] = ()          # headings of the task chapters (empty: the defaults)
     task_titles: dict[str, str] = field(default_factory=dict)   # task id → English title
     tasks: pd.DataFrame | None = None            # the task tree with title_en (resolved)
+    district_types: dict[str, str] = field(default_factory=dict)   # name → vocab.DISTRICT_TYPES
 
     @property
     def years(self) -> list[int]:
@@ -163,6 +166,7 @@ def load(path: Path, tables: Any | None = None) -> Plan:
     missing: list[Problem] = []
     problems: list[Problem] = []
     districts = {}
+    district_types: dict[str, str] = {}
     for k, d in enumerate(raw.get("districts") or []):
         if "id" in d and not safe_id(str(d["id"])):
             raise _unsafe(path, f"districts[{k}].id", str(d["id"]))
@@ -173,6 +177,8 @@ def load(path: Path, tables: Any | None = None) -> Plan:
             problems.append(Problem("duplicate_district", at("districts", k, "name"), {"name": name}, group="schema"))
         districts[name] = _pair({"zh": name, "en": d.get("en")}, f"districts[{k}].en", path, missing,
                                 at("districts", k, "name"))
+        if d.get("type"):
+            district_types[name] = str(d["type"])
     indicators = []
     seen: dict[str, int] = {}
     for pos, item in enumerate(raw["indicators"]):
@@ -198,7 +204,7 @@ def load(path: Path, tables: Any | None = None) -> Plan:
         b = item.get("baseline")
         baseline = Baseline(float(b["value"]), int(b["year"]), str(b["quote"])) if b else None
         pair = {f: _pair(item[f], f"indicators[{pos}].{f}", path, missing, at("indicators", pos, f))
-                for f in ("name", "unit", "target_text", "value_unit") if item.get(f)}
+                for f in ("name", "unit", "target_text", "value_unit", "reading") if item.get(f)}
         indicators.append(Indicator(
             id=iid, tier=tier, kind=kind, attribute=attribute,
             name=pair.get("name") or _pair(None, f"{where}.name", path),
@@ -213,6 +219,7 @@ def load(path: Path, tables: Any | None = None) -> Plan:
             values_from=item.get("values_from"),
             proxy=item.get("proxy"),
             value_unit=pair.get("value_unit"),
+            reading=pair.get("reading", {}),
             review=bool(item.get("review")), pos=pos,
         ))
     if problems:
@@ -226,7 +233,7 @@ def load(path: Path, tables: Any | None = None) -> Plan:
         region=_pair(p.get("region"), "plan.region", path, missing, at("plan", "region")), city=str(p["city"]),
         baseline_year=int(p["baseline_year"]), first_year=int(p["first_year"]),
         last_year=int(p["last_year"]), document=(path.parent / p["document"]).resolve(),
-        districts=districts, indicators=indicators, source=path,
+        districts=districts, indicators=indicators, source=path, district_types=district_types,
         commentary=(path.parent / p["commentary"]).resolve() if p.get("commentary") else None,
         missing_en=missing, lines=lines,
         task_chapters=tuple(str(h) for h in raw.get("task_chapters") or ()),
@@ -331,6 +338,32 @@ def _tasks(plan: Plan, tree: pd.DataFrame | None) -> pd.DataFrame | None:
     return tree
 
 
+def audited(plan: Plan, tables: Any) -> Any:
+    """``tables`` with the plan checked against itself: each main-table target against its annex's
+    city total (check ``main_vs_annex``, appended to a copy of ``plan_audit``).
+
+    A disagreement (老旧小区改造: [20]万户 = 200,000 against annex 2's 205,987) is a finding, not
+    passed. Only the catalogue knows which main-table row an annex schedules, so this runs once
+    the catalogue is resolved; the tables given are not changed.
+    """
+    from dataclasses import replace
+
+    rows = []
+    for ind in plan.indicators:
+        if not ind.main_row or ind.annex is None or ind.target is None:
+            continue
+        total = ind.district_targets.get(plan.city)
+        if total is None:  # no city row: the districts' sum is what the annex schedules
+            total = sum(ind.district_targets.values())
+        rows.append({"annex": ind.annex, "check": "main_vs_annex", "district": plan.city, "column": "total",
+                     "expected": ind.target, "found": total, "passed": agrees(ind.target, total)})
+    audit = tables.plan_audit
+    if not rows or (len(audit) and (audit["check"] == "main_vs_annex").any()):
+        return tables
+    extra = pd.DataFrame(rows, columns=list(audit.columns))
+    return replace(tables, plan_audit=pd.concat([audit, extra], ignore_index=True) if len(audit) else extra)
+
+
 def open_plan(catalogue_path: Path | str | None = None,
               plan_path: Path | str | None = None) -> tuple[Plan, Any]:
     """A catalogue (default: the embedded plan's) resolved against the tables of its plan.
@@ -343,7 +376,8 @@ def open_plan(catalogue_path: Path | str | None = None,
 
     cat = load(Path(catalogue_path) if catalogue_path else DEFAULT_CATALOGUE)
     tables = plan_tables.extract(Path(plan_path) if plan_path else cat.document, cat.task_chapters or None)
-    return resolve(cat, tables), tables
+    plan = resolve(cat, tables)
+    return plan, audited(plan, tables)
 
 
 def load_plan(catalogue_path: Path | str | None = None, plan_path: Path | str | None = None) -> Plan:

@@ -31,13 +31,16 @@ def district_type(name: str, is_city: bool = False) -> str:
     name: 高新区 / 经开区 / 新区 before 区, then 县 and 市."""
     if is_city:
         return DISTRICT_TYPES[0]
-    for suffix, kind in (("高新区", "hightech_zone"), ("高新技术产业开发区", "hightech_zone"),
-                         ("经开区", "economic_zone"), ("经济技术开发区", "economic_zone"),
-                         ("经济开发区", "economic_zone"), ("新区", "new_area"), ("区", "district"),
-                         ("县", "county"), ("市", "city")):
+    # Functional zones before 区 (高新区 ends in 区 too); an unknown ending is drafted as a
+    # district and, like every guess, marked for review.
+    for suffix, kind in (("高新区", "development_zone"), ("高新技术产业开发区", "development_zone"),
+                         ("经开区", "development_zone"), ("经济技术开发区", "development_zone"),
+                         ("经济开发区", "development_zone"), ("开发区", "development_zone"),
+                         ("新区", "development_zone"), ("区", "district"), ("县", "county"),
+                         ("市", "county_city")):
         if name.endswith(suffix):
             return kind
-    return "other"
+    return "district"
 
 
 def guess_kind(name: str, target_text: str, target: Any) -> str:

@@ -81,8 +81,9 @@ def inputs(plan: Plan) -> list[Indicator]:
 
 
 def years_for(plan: Plan, ind: Indicator) -> list[int]:
-    """Plan years, plus the baseline year where the plan states no baseline for a level/growth."""
-    extra = [plan.baseline_year] if ind.kind in ("level", "growth") and ind.baseline is None else []
+    """Plan years, plus the baseline year where the plan states no baseline for a level, stock or
+    growth indicator (for a stock: the running total at the end of the baseline year)."""
+    extra = [plan.baseline_year] if ind.kind in ("level", "stock", "growth") and ind.baseline is None else []
     return extra + plan.years
 
 

@@ -27,7 +27,7 @@ from reportkit.vocab import GRADE_CODES, INTERNATIONAL_CODES, JUDGEMENTS, STATUS
 EXTENSIONS: tuple[str, ...] = (
     "no_target", "annex_target", "baseline", "month_as_of", "level_latest", "hold_level", "growth", "ceiling_floor",
     "qualitative", "precedence", "warning", "grades_other_kinds", "final_stage", "pace",
-    "composite", "reconciliation", "corrections", "international", "findings",
+    "composite", "reconciliation", "corrections", "international", "findings", "stock", "limits", "growth_display", "plan_inconsistency", "planned_progress", "district_types", "values_up_to", "numbers",
 )
 
 
@@ -113,9 +113,9 @@ def _validate(values: dict[str, Any], path: Path) -> None:
     for key in ("status.achieved", "binding.warning_below", "composite.cap", "composite.default_weight"):
         if _number(values, key, path) <= 0:
             raise ReportkitError(method_problem("not_positive", Location(str(path), row=key), {"name": key}))
-    if _number(values, "reconciliation.relative_tolerance", path) < 0:
-        raise ReportkitError(method_problem("not_positive", Location(str(path), row="reconciliation.relative_tolerance"),
-                                           {"name": "reconciliation.relative_tolerance"}))
+    for key in ("reconciliation.relative_tolerance", "band.relative_tolerance"):
+        if _number(values, key, path) < 0:
+            raise ReportkitError(method_problem("not_positive", Location(str(path), row=key), {"name": key}))
     weights = values["composite"].get("weights") or {}
     if not isinstance(weights, dict):
         raise ReportkitError(method_problem("not_mapping", Location(str(path), row="composite.weights")))
@@ -169,6 +169,18 @@ def as_method(method: Method | Path | str | dict[str, Any] | None) -> Method:
     return load_method(method)
 
 
+def agrees(city: float, total: float, method: Method | None = None) -> bool:
+    """The one reconciliation rule: |city − total| ≤ relative_tolerance × |city| (method file
+    ``reconciliation``; the default method's when none is given), up to float rounding (1e-9).
+
+    Used for the plan's own tables (city rows, main-table targets against annex totals), the
+    actuals reader's warning and the evaluation's reconciliation table alike.
+    """
+    values = method.values if method is not None else _default_values()
+    tol = float(values["reconciliation"]["relative_tolerance"])
+    return math.isclose(city, total, rel_tol=max(tol, 1e-9), abs_tol=1e-9)
+
+
 def fmt_threshold(value: float) -> str:
     """A threshold as METHOD.md writes it: two decimals, more only when the file has more."""
     return f"{value:.2f}" if round(value, 2) == value else f"{value:g}"
@@ -185,6 +197,7 @@ def method_table(method: Method | Path | str | dict[str, Any] | None, lang: str)
         "warning_below": fmt_threshold(float(v["binding"]["warning_below"])),
         "cap": fmt_threshold(float(v["composite"]["cap"])),
         "tolerance": f"{float(v['reconciliation']['relative_tolerance']):g}",
+        "band_tolerance": f"{float(v['band']['relative_tolerance']) * 100:g}",
     }
     rows: list[tuple[str, str, str, str]] = []
     for code in STATUS_CODES:
@@ -208,6 +221,7 @@ def method_table(method: Method | Path | str | dict[str, Any] | None, lang: str)
                    default=f"{float(v['composite']['default_weight']):g}", **f)))
     rows.append(("reconciliation", "reconciliation", t("method.table.reconciliation", lang),
                  t("method.rule.reconciliation", lang, **f)))
+    rows.append(("band", "band", t("status.kind.band", lang), t("method.rule.band", lang, **f)))
     frame = pd.DataFrame(rows, columns=["section", "code", "label", "rule"])
     frame["section"] = [t(f"method.table.section.{s}", lang) for s in frame["section"]]
     return frame.rename(columns={c: t(f"method.table.columns.{c}", lang) for c in frame.columns})

@@ -26,6 +26,7 @@ import pandas as pd
 
 from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.files import atomic_write
+from reportkit.inputs.method import agrees
 from reportkit.inputs.tasks import parse_tasks
 from reportkit.vocab import TASK_COLUMNS
 
@@ -200,7 +201,7 @@ def _parse_annex(annex: _Annex, file: str, problems: list[Problem], warnings: li
             expected = 0 if total is None else total
             audit_rows.append({"annex": annex.number, "check": "row_total", "district": name,
                                "column": "total", "expected": expected, "found": found,
-                               "passed": abs(expected - found) < 1e-9})
+                               "passed": agrees(expected, found)})
     # City row against the sum of the district rows, per column.
     by_name = {p[0]: p for p in parsed}
     if city is not None and len(parsed) > 1:
@@ -215,7 +216,7 @@ def _parse_annex(annex: _Annex, file: str, problems: list[Problem], warnings: li
             found = sum(val(p) for p in districts)
             audit_rows.append({"annex": annex.number, "check": "city_vs_districts", "district": city,
                                "column": label, "expected": expected, "found": found,
-                               "passed": abs(expected - found) < 1e-9})
+                               "passed": agrees(expected, found)})
     return records, audit_rows
 
 

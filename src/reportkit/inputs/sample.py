@@ -11,9 +11,11 @@ How values are made (``mid`` = third plan year, τ its time progress):
   profile fixes the schedule ratio R at ``mid`` (drawn inside its METHOD.md band, away from the
   cut-offs) and the completion c at the last year (exceeded / completed / basically / not);
 * the first level indicator is given ``deteriorating`` (moves away from its target); ceilings and
-  floors hold their limit (achieved); districts with nothing planned report 0 (not_scheduled);
+  floors hold their limit (held); a band stays inside until ``mid`` and, for a profile that ends
+  short, leaves it by the end; districts with nothing planned report 0 (not_scheduled);
 * cumulative: the flows to ``mid`` sum to R × E, spread like the plan's schedule (or evenly);
-  level: straight line from the baseline to B + R·(E − B); growth: the CAGR is R × the rate;
+  level and stock: straight line from the baseline (stock: a running total, baseline 60 % of the
+  target) to B + R·(E − B); growth: the CAGR is R × the rate;
   qualitative: a numeric proxy in the first year, then judgements (the one at ``mid`` follows R);
 * deliberate gaps: one city-wide cumulative indicator and one annex district have one empty
   year (no_data); one value is marked preliminary; one value is entered too low and corrected
@@ -136,10 +138,13 @@ def _cumulative(plan: Plan, ind: Indicator, district: str, profile: str, rng: ra
 
 
 def _level(plan: Plan, ind: Indicator, profile: str, rng: random.Random) -> dict[int, float]:
+    """A level or a stock: a straight line from the baseline; a stock (a running total since the
+    fund began) starts at 60 % of its end target, a plain level at 90 %."""
     mid, y0, y1 = mid_year(plan), plan.baseline_year, plan.last_year
     tau = (mid - y0) / (y1 - y0)
     target = float(ind.target)
-    base = ind.baseline.value if ind.baseline else round(target * 0.9, _decimals(target) + 1)
+    share = 0.6 if ind.kind == "stock" else 0.9
+    base = ind.baseline.value if ind.baseline else round(target * share, _decimals(target) + 1)
     gap = target - base
     if profile == "achieved":
         a_mid = base + gap * rng.uniform(1.02, 1.08)
@@ -155,6 +160,21 @@ def _level(plan: Plan, ind: Indicator, profile: str, rng: random.Random) -> dict
         else:
             v = a_mid + (a_end - a_mid) * (y - mid) / (y1 - mid)
         out[y] = round(min(v, cap), decimals)
+    return out
+
+
+def _band(plan: Plan, ind: Indicator, profile: str, rng: random.Random) -> dict[int, float]:
+    """A band ("about 85 %"): inside ±2 % of the target up to ``mid``, then, for the profiles
+    that end short (lagging, limited), drifting above the band to show a deviation at the end.
+    Draws two numbers, as a level does, so the rest of the sample stays the same."""
+    target = float(ind.target)
+    inside = target * (1 + rng.uniform(-0.02, 0.02))
+    drift = rng.uniform(0.08, 0.12) if profile in ("lagging", "limited") else rng.uniform(-0.01, 0.01)
+    mid, y1 = mid_year(plan), plan.last_year
+    out = {}
+    for y in years_for(plan, ind):
+        v = inside if y <= mid else inside + target * drift * (y - mid) / (y1 - mid)
+        out[y] = round(v, 1)
     return out
 
 
@@ -197,8 +217,16 @@ def generate(plan: Plan, seed: int = SEED) -> tuple[list[Value], dict]:
             profiles[(ind.id, d)] = profile
             if ind.kind == "cumulative":
                 series: dict[int, float | str] = _cumulative(plan, ind, d, profile, rng)
-            elif ind.kind == "level":
+            elif ind.kind in ("level", "stock"):
                 series = _level(plan, ind, profile, rng)
+                if ind.kind == "stock":
+                    # Stocks were once read as five-year flows, whose series took one draw per
+                    # year more: the same draws are taken, so the sample values of the indicators
+                    # after a stock stay what they were.
+                    for _ in plan.years:
+                        rng.random()
+            elif ind.kind == "band":
+                series = _band(plan, ind, profile, rng)
             elif ind.kind == "growth":
                 series = _growth(plan, ind, profile, rng)
             elif ind.kind == "ceiling":
@@ -223,7 +251,8 @@ def generate(plan: Plan, seed: int = SEED) -> tuple[list[Value], dict]:
 def _plant(plan: Plan, values: list[Value], mid: int) -> dict:
     """Blank two values (no_data), mark one preliminary, and set up one correction."""
     by = {(v.indicator, v.district, v.year): v for v in values}
-    citywide = [i for i in inputs(plan) if i.annex is None and i.kind == "cumulative"]
+    # running totals too: a stock's gap is listed as a missing year while its latest value counts
+    citywide = [i for i in inputs(plan) if i.annex is None and i.kind in ("cumulative", "stock")]
     annexed = [i for i in inputs(plan) if i.annex is not None]
     planted: dict = {"missing": [], "preliminary": None, "correction": None}
     if citywide:

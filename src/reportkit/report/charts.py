@@ -34,6 +34,10 @@ STATUS_COLOURS: dict[str, str] = {
     "lagging": "#e08214",
     "limited": "#b2182b",
     "deteriorating": "#67001f",
+    "held": "#1b7837",
+    "breached": "#762a83",
+    "above_band": "#762a83",
+    "below_band": "#762a83",
     "not_scheduled": "#878787",
     "no_data": "#bababa",
     "exceeded": "#1b7837",
@@ -169,14 +173,16 @@ def _finite(x: Any) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x)) and not pd.isna(x)
 
 
-def completion_vs_time(rows: pd.DataFrame, lang: str, time_progress: float) -> alt.Chart:
-    """Bars of completion per indicator with a rule at time progress (序时进度).
+def schedule_ratio_bands(rows: pd.DataFrame, lang: str, cuts: dict[str, float]) -> alt.Chart:
+    """Bars of the schedule ratio R per indicator against 1, with the status cut-offs as rules.
 
-    ``rows``: columns ``label`` (indicator name), ``completion`` (fraction), ``status_label``,
-    ``status``. Rows without a completion are left out of the bars (they are in the table).
+    What the status is computed from is what is drawn (R = A / E, with E from each indicator's
+    own schedule), so a longer bar never means a worse progress status. ``rows``: ``label``,
+    ``ratio``, ``status``, ``status_label``; rows without R (limits, judgements, no data) are
+    left out (the table states them). ``cuts``: {label: value} of the rules to draw.
     """
-    data = rows[rows["completion"].map(_finite)].copy()
-    data["completion"] = data["completion"].astype(float)
+    data = rows[rows["ratio"].map(_finite).astype(bool)].copy()   # (an empty mask stays a mask)
+    data["ratio"] = data["ratio"].astype(float)
     codes = list(dict.fromkeys(data["status"]))
     labels = [data.loc[data["status"] == c, "status_label"].iloc[0] for c in codes]
     colour = alt.Color("status_label:N", title=t("report.col.status", lang),
@@ -184,18 +190,17 @@ def completion_vs_time(rows: pd.DataFrame, lang: str, time_progress: float) -> a
                        scale=alt.Scale(domain=labels, range=[STATUS_COLOURS.get(c, "#999") for c in codes]))
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=300)),
-        x=alt.X("completion:Q", title=t("report.col.completion", lang), axis=alt.Axis(format="%")),
+        x=alt.X("ratio:Q", title=t("report.col.schedule_ratio", lang), axis=alt.Axis(format=".2f")),
         color=colour,
         tooltip=[alt.Tooltip("label:N", title=t("report.col.indicator", lang)),
-                 alt.Tooltip("completion:Q", title=t("report.col.completion", lang), format=".1%"),
+                 alt.Tooltip("ratio:Q", title=t("report.col.schedule_ratio", lang), format=".2f"),
                  alt.Tooltip("status_label:N", title=t("report.col.status", lang))],
     )
-    rule = alt.Chart(pd.DataFrame({"tp": [time_progress]})).mark_rule(
-        color="#333", strokeDash=[4, 3], size=2).encode(x="tp:Q")
-    label = alt.Chart(pd.DataFrame({"tp": [time_progress], "text": [t("report.col.time_progress", lang)]})
-                      ).mark_text(align="left", dx=4, dy=-6, color="#333").encode(
-        x="tp:Q", y=alt.value(0), text="text:N")
-    return (bars + rule + label).properties(width=380, height=max(60, 28 * len(data)))
+    lines = pd.DataFrame({"x": list(cuts.values()), "text": list(cuts.keys())})
+    rule = alt.Chart(lines).mark_rule(color="#333", strokeDash=[4, 3]).encode(x="x:Q")
+    text = alt.Chart(lines).mark_text(align="left", dx=3, dy=-6, color="#333", fontSize=10).encode(
+        x="x:Q", y=alt.value(0), text="text:N")
+    return (bars + rule + text).properties(width=380, height=max(60, 28 * len(data)))
 
 
 def cumulative_planned_vs_actual(data: pd.DataFrame, lang: str, unit: str) -> alt.Chart:
@@ -242,10 +247,17 @@ def district_year_heatmap(data: pd.DataFrame, lang: str, districts: Sequence[str
 
 
 def district_scores(data: pd.DataFrame, lang: str, cap: float = 1.2) -> alt.Chart:
-    """Horizontal bars of the composite score per district (``district``, ``score``), axis up to the cap."""
-    data = data[data["score"].map(_finite)].copy()
-    return alt.Chart(data).mark_bar(color="#2166ac").encode(
-        y=alt.Y("district:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+    """Horizontal bars of the composite score per district (``district``, ``score``), axis up to the cap.
+
+    Bars keep the order of ``data`` (the ranking: provisional districts, whose data are
+    incomplete, after the complete ones, drawn lighter when ``provisional`` is given).
+    """
+    data = data[data["score"].map(_finite).astype(bool)].copy()
+    if "provisional" not in data:
+        data["provisional"] = False
+    return alt.Chart(data).mark_bar().encode(
+        y=alt.Y("district:N", sort=list(data["district"]), title=None, axis=alt.Axis(labelLimit=260)),
+        color=alt.condition("datum.provisional", alt.value("#9ecae1"), alt.value("#2166ac")),
         x=alt.X("score:Q", title=t("report.col.score", lang),
                 scale=alt.Scale(domain=[0, max(cap, float(data["score"].max()) if len(data) else cap)])),
         tooltip=[alt.Tooltip("district:N", title=t("report.col.district", lang)),
@@ -260,24 +272,31 @@ def escape_text(text: str) -> str:
 
 # ---- page figures (one function per figure; the same ids in every language) -----------------
 def main_completion_figure(ctx: Any, lang: str) -> Figure:
-    """Main indicators: completion against time progress."""
+    """Main indicators: the schedule ratio R (what the status is computed from) against the
+    status cut-offs of the method file; completion and planned progress (E/T) in the data table."""
     from reportkit.report.tables import status_label
 
     r = ctx.results
     rows = r[(r["district"] == ctx.plan.city) & (r["tier"] == "main")]
     data = pd.DataFrame({
         "label": [ctx.plan.indicator(i).label(lang) for i in rows["indicator"]],
+        "ratio": rows["schedule_ratio"].astype(float).to_numpy(),
         "completion": rows["completion"].astype(float).to_numpy(),
+        "planned": rows["planned_progress"].astype(float).to_numpy(),
         "status": rows["status"].fillna("no_data").to_numpy(),
     })
     data["status_label"] = [status_label(c, lang) for c in data["status"]]
-    tp = float(ctx.meta["time_progress"])
-    chart = completion_vs_time(data, lang, tp).properties(title=t("report.indicators.chart_title", lang))
-    table = data[["label", "completion", "status_label"]].rename(columns={
-        "label": t("report.col.indicator", lang), "completion": t("report.col.completion", lang),
+    status = ctx.method["status"]
+    # the rules carry their values only (their meaning is in the description): labels fit
+    cuts = {f"{float(status[code]):.2f}": float(status[code]) for code in ("ahead", "on_track", "lagging")}
+    chart = schedule_ratio_bands(data, lang, cuts).properties(title=t("report.indicators.chart_title", lang))
+    table = data[["label", "ratio", "completion", "planned", "status_label"]].rename(columns={
+        "label": t("report.col.indicator", lang), "ratio": t("report.col.schedule_ratio", lang),
+        "completion": t("report.col.completion", lang), "planned": t("report.col.planned_progress", lang),
         "status_label": t("report.col.status", lang)})
-    return Figure(chart, "fig-main-completion", t("report.indicators.chart_title", lang),
-                  t("report.indicators.chart_desc", lang, tp=f"{tp:.0%}"), table, lang)
+    desc = t("report.indicators.chart_desc", lang, ahead=f"{float(status['ahead']):.2f}",
+             on_track=f"{float(status['on_track']):.2f}", lagging=f"{float(status['lagging']):.2f}")
+    return Figure(chart, "fig-main-completion", t("report.indicators.chart_title", lang), desc, table, lang)
 
 
 def _current_values(ctx: Any, indicator_id: str) -> pd.DataFrame:
@@ -320,6 +339,8 @@ def programme_cumulative_figure(ctx: Any, indicator_id: str, lang: str) -> Figur
 
 def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
     """District × year: actual / planned of each year up to the evaluation year."""
+    from reportkit.report.tables import fmt_num, fmt_pct
+
     ind = ctx.plan.indicator(indicator_id)
     values = _current_values(ctx, indicator_id)
     got = {(d, int(y)): v for d, y, v in zip(values["district"], values["year"], values["value"], strict=True)
@@ -333,7 +354,7 @@ def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
             plan_v = ind.schedule[d].get(y, 0.0)
             act = got.get((d, y))
             ratio = act / plan_v if act is not None and plan_v > 0 else None
-            text = "—" if act is None else (f"{ratio:.0%}" if ratio is not None else f"{act:,.0f}")
+            text = "—" if act is None else str(fmt_pct(ratio, lang, 0) if ratio is not None else fmt_num(act, lang, 0))
             rows.append({"district": label, "year": y, "ratio": ratio, "text": text,
                          "planned": plan_v, "actual": act})
     data = pd.DataFrame(rows)
@@ -348,13 +369,20 @@ def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
 
 
 def composite_figure(ctx: Any, lang: str) -> Figure:
-    """Composite score by district."""
-    comp = ctx.evaluation.composite
-    data = pd.DataFrame({"district": [ctx.plan.district_label(d, lang) for d in comp["district"]],
-                         "score": comp["composite_score"].astype(float).to_numpy()})
+    """Composite score by district, in rank order (provisional districts last, drawn lighter)."""
+    from reportkit.report.tables import district_name
+
+    comp = ctx.evaluation.composite.sort_values("composite_rank", na_position="last", kind="stable")
+    provisional = comp["provisional"].astype(bool).to_numpy() if "provisional" in comp else [False] * len(comp)
+    data = pd.DataFrame({"district": [district_name(ctx, d, p, lang) for d, p in zip(comp["district"], provisional,
+                                                                                      strict=True)],
+                         "score": comp["composite_score"].astype(float).to_numpy(), "provisional": provisional})
     title = t("report.districts.score_title", lang)
     cap = float(ctx.method["composite"]["cap"])
     chart = district_scores(data, lang, cap).properties(title=title)
-    table = data.rename(columns={"district": t("report.col.district", lang), "score": t("report.col.score", lang)})
-    return Figure(chart, "fig-district-scores", title, t("report.districts.score_desc", lang, cap=f"{cap:.2f}"),
-                  table, lang)
+    table = data[["district", "score"]].rename(columns={"district": t("report.col.district", lang),
+                                                        "score": t("report.col.score", lang)})
+    desc = t("report.districts.score_desc", lang, cap=f"{cap:.2f}")
+    if any(provisional):
+        desc = f"{desc} {t('report.districts.provisional_note', lang)}"
+    return Figure(chart, "fig-district-scores", title, desc, table, lang)

@@ -112,7 +112,7 @@ _LOADED: dict[tuple[Any, ...], ReportContext] = {}
 
 def _compute(stage: str, as_of: str, paths: dict[str, Path], method_given: bool, commentary_dir: str,
              pdf_langs: str, lap: Callable[[str], None]) -> ReportContext:
-    from reportkit.evaluation.engine import parse_as_of, run_evaluation
+    from reportkit.evaluation.engine import parse_as_of, run_evaluation, values_up_to
     from reportkit.inputs.actuals import read_actuals
     from reportkit.inputs.catalogue import open_plan
     from reportkit.inputs.method import as_method
@@ -125,13 +125,16 @@ def _compute(stage: str, as_of: str, paths: dict[str, Path], method_given: bool,
     read.raise_for_problems()  # the validator's located messages; nothing is published
     lap("validate")
     ev = run_evaluation(plan_obj, read.table, stage, as_of or None, method)
+    # The report publishes only what it may use: no value of a year after its evaluation date
+    # (downloads, sources and the data page count the same rows as the evaluation).
+    actuals = values_up_to(read.table, parse_as_of(as_of or None, plan_obj, stage, method))
     com = Path(commentary_dir).resolve() if commentary_dir else None
     from reportkit.report.narrative import check_commentary
 
     check_commentary(com)   # symlinks out, non-UTF-8 files: located errors before anything runs
     ctx = ReportContext(
         stage=stage, as_of=str(ev.meta["as_of"]), plan=plan_obj, tables=tables,
-        actuals=read.table, results=ev.results, evaluation=ev, method=ev.meta["method"],
+        actuals=actuals, results=ev.results, evaluation=ev, method=ev.meta["method"],
         method_path=paths["method"], illustrative=read.illustrative,
         inputs={k: sha256(p) for k, p in paths.items()},
         input_paths={k: _display_path(p) for k, p in paths.items()},

@@ -124,7 +124,11 @@ def problems(ctx: Any) -> list[Finding]:
     out: list[Finding] = []
     tp = ctx.meta["time_progress"]
     for _, row in _needs_attention(_city(ctx), ctx.stage).iterrows():
-        values = {"name": _pair(row, "indicator"), "completion": row["completion"], "tp": tp,
+        # measured against the share of the target due (E/T: an annex's own schedule), which is
+        # what the status is computed from; τ where the results carry no planned progress
+        planned = row.get("planned_progress")
+        values = {"name": _pair(row, "indicator"), "completion": row["completion"],
+                  "tp": tp if missing(planned) else planned,
                   "status": {lg: t(f"status.status.{row['status']}", lg) for lg in ("zh", "en")}}
         if ctx.stage == "final" and not missing(row.get("grade")):
             values["grade"] = {lg: t(f"status.grade.{row['grade']}", lg) for lg in ("zh", "en")}

@@ -18,8 +18,8 @@ from markupsafe import Markup
 
 from reportkit.config import PACKAGE_DIR
 from reportkit.i18n import t
-from reportkit.report.tables import fmt_num, fmt_pct, missing
-from reportkit.vocab import ATTENTION, GRADE_CODES, STATUS_CODES
+from reportkit.report.tables import differs_from_annex, district_name, fmt_pct, fmt_value, missing
+from reportkit.vocab import ADMINISTRATIVE_TYPES, ATTENTION, GRADE_CODES, LIMIT_KINDS, STATUS_CODES
 
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 
@@ -67,11 +67,12 @@ def as_of_text(as_of: str, lang: str) -> str:
     return f"end of {MONTHS_EN[int(month) - 1]} {year}" if month else f"end of {year}"
 
 
-def _text(x: Any, lang: str, pct: bool = False) -> str:
-    """Plain text of a number for a sentence ('' when missing, so templates can test it)."""
+def _text(x: Any, lang: str, pct: bool = False, unit_zh: str = "") -> str:
+    """Plain text of a number for a sentence ('' when missing, so templates can test it);
+    counts (unit 户, 套…) as whole numbers."""
     if missing(x):
         return ""
-    return str(fmt_pct(x, lang) if pct else fmt_num(x, lang))
+    return str(fmt_pct(x, lang) if pct else fmt_value(x, unit_zh, lang))
 
 
 def _counts(codes: pd.Series, lang: str) -> list[dict[str, Any]]:
@@ -101,12 +102,15 @@ def summary(ctx: Any, lang: str) -> Html:
     for _, row in city.iterrows():
         if row["status"] in ATTENTION or row["warning"] is True:
             attention.append({"name": row[f"indicator_{lang}"], "status": t(f"status.status.{row['status']}", lang),
-                              "completion": _text(row["completion"], lang, pct=True),
+                              # growth rates are judged on rates, limits hold or not: no completion %
+                              "completion": "" if row.get("kind") in ("growth", *LIMIT_KINDS)
+                              else _text(row["completion"], lang, pct=True),
                               "warning": row["warning"] is True})
     comp = ctx.evaluation.composite
     comp = comp[comp["composite_score"].notna()].sort_values("composite_score", kind="stable")
-    behind = [{"name": ctx.plan.district_label(d, lang), "score": f"{s:.2f}"}
-              for d, s in zip(comp["district"], comp["composite_score"], strict=True) if s < 1][:3]
+    prov = comp["provisional"] if "provisional" in comp else pd.Series(False, index=comp.index)
+    behind = [{"name": district_name(ctx, d, bool(p), lang), "score": f"{s:.2f}"}
+              for d, s, p in zip(comp["district"], comp["composite_score"], prov, strict=True) if s < 1][:3]
     values = {
         "as_of": as_of_text(ctx.as_of, lang), "tp": fmt_pct(ctx.meta["time_progress"], lang),
         "n_main": len(main), "counts": _counts(main["status"], lang),
@@ -114,9 +118,28 @@ def summary(ctx: Any, lang: str) -> Html:
         "n_all": len(city), "counts_all": _counts(city["status"], lang),
         "attention": attention, "behind": behind,
         "no_data": int((city["status"] == "no_data").sum()),
+        "inconsistencies": [{"name": row[f"indicator_{lang}"], "target": _text(row["target"], lang, False, row["unit_zh"]),
+                             "annex": ctx.plan.indicator(row["indicator"]).annex,
+                             "annex_total": _text(row["annex_target"], lang, False, row["unit_zh"]),
+                             "unit": row[f"unit_{lang}"]}
+                            for _, row in city.iterrows() if differs_from_annex(row)],
         "grades": _grades(main["grade"], lang) if ctx.stage == "final" and "grade" in main else [],
     }
     return Html(render("summary", lang, **values))
+
+
+def district_set(plan: Any, districts: list[str], lang: str) -> str:
+    """How to name a set of districts from their catalogue types: "7个县（市、区）和2个功能区" /
+    "7 counties, cities and districts and 2 development zones" — never "9个县（市、区）" for a set
+    with functional zones. Without types, every unit counts as a county, city or district."""
+    types = getattr(plan, "district_types", {}) or {}
+    zones = sum(1 for d in districts if types.get(d) == "development_zone")
+    admin = sum(1 for d in districts if types.get(d, "district") in ADMINISTRATIVE_TYPES)
+    parts = []
+    for n, key in ((admin, "admin"), (zones, "zones")):
+        if n:
+            parts.append(t(f"report.district_set.{key}{'_one' if n == 1 else ''}", lang, n=n))
+    return t("report.district_set.and", lang).join(parts)
 
 
 def programme(ctx: Any, indicator_id: str, lang: str) -> Html:
@@ -128,7 +151,7 @@ def programme(ctx: Any, indicator_id: str, lang: str) -> Html:
     districts = rows[rows["district"] != ctx.plan.city]
 
     def v(col: str, pct: bool = False) -> str:
-        return "" if row is None else _text(row[col], lang, pct)
+        return "" if row is None else _text(row[col], lang, pct, ind.reported_unit["zh"])
 
     values = {
         "as_of": as_of_text(ctx.as_of, lang), "name": ind.label(lang), "unit": ind.unit[lang],
@@ -137,8 +160,11 @@ def programme(ctx: Any, indicator_id: str, lang: str) -> Html:
         "status": t(f"status.status.{row['status']}", lang) if row is not None and row["status"] else
         t("report.missing", lang),
         "missing_years": "" if row is None or missing(row["missing_years"]) else str(row["missing_years"]),
-        "n_districts": len(districts), "counts": _counts(districts["status"], lang),
+        "n_districts": len(districts), "district_set": district_set(ctx.plan, list(districts["district"]), lang),
+        "counts": _counts(districts["status"], lang),
         "required": v("required_pace"), "so_far": v("pace_so_far"),
+        "annex": ind.annex, "annex_total": v("annex_target") if row is not None and differs_from_annex(row) else "",
+        "completion_annex": v("completion_annex", True),
     }
     return Html(render("programme", lang, **values))
 

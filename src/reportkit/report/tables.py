@@ -8,13 +8,16 @@ Missing values are shown as a dash with a hover text, never as 0.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
 from markupsafe import Markup, escape
 
 from reportkit.i18n import has, t
+from reportkit.vocab import COUNT_UNIT_CHARS, STATUS_CODES
 
 
 def missing(x: Any) -> bool:
@@ -34,21 +37,60 @@ def dash(lang: str) -> Markup:
     return Markup('<span class="rk-missing" title="{}">—</span>').format(t("report.missing", lang))
 
 
+def half_up(x: Any, digits: int) -> Decimal:
+    """``x`` rounded half up (四舍五入) to ``digits`` decimals from its exact decimal value.
+
+    A float is taken at its shortest repr (1.0775 is "1.0775", not 1.07749999…), so 107.75 %
+    shows as 107.8 %, never 107.7 % as binary rounding gives.
+    """
+    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def default_digits(v: float) -> int:
+    """Decimals shown by default: none for whole numbers, 1 from 10 up, 2 below."""
+    return 0 if float(v).is_integer() else (1 if abs(v) >= 10 else 2)
+
+
 def fmt_num(x: Any, lang: str, digits: int | None = None) -> Markup | str:
-    """A number with thousands separators; integers without decimals; missing → dash."""
-    if missing(x):
+    """A number with thousands separators, rounded half up; integers without decimals; missing → dash."""
+    if missing(x) or (isinstance(x, float) and math.isinf(x)):
         return dash(lang)
     v = float(x)
     if digits is None:
-        digits = 0 if v.is_integer() else (1 if abs(v) >= 10 else 2)
-    return f"{v:,.{digits}f}"
+        digits = default_digits(v)
+    d = half_up(v, digits)
+    return f"{d + 0:,.{digits}f}"   # + 0: no "-0"
 
 
 def fmt_pct(x: Any, lang: str, digits: int = 1) -> Markup | str:
-    """A fraction as a percentage (0.873 → 87.3%); missing → dash."""
+    """A fraction as a percentage rounded half up (0.10775 → 10.8%); missing → dash."""
     if missing(x) or (isinstance(x, float) and math.isinf(x)):
         return dash(lang)
-    return f"{float(x) * 100:.{digits}f}%"
+    d = (Decimal(repr(float(x))) * 100).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"{d + 0:.{digits}f}%"
+
+
+def is_count(unit_zh: str) -> bool:
+    """True for units of counts (户, 套（间）, 户（套）): their values are whole numbers."""
+    core = re.sub(r"[（(].*?[）)]", "", str(unit_zh or "")).strip()
+    inner = "".join(re.findall(r"[（(](.*?)[）)]", str(unit_zh or "")))
+    return bool(core) and set(core + inner) <= COUNT_UNIT_CHARS
+
+
+def fmt_value(x: Any, unit_zh: str, lang: str, digits: int | None = None) -> Markup | str:
+    """A value in an indicator's unit: counts as whole numbers, others as :func:`fmt_num`."""
+    return fmt_num(x, lang, 0 if is_count(unit_zh) else digits)
+
+
+def fmt_pair(a: Any, b: Any, unit_zh: str, lang: str) -> tuple[Markup | str, Markup | str]:
+    """Two values shown side by side (expected and actual) with the precision that separates
+    them: 23.04 and 23.01 are never both "23.0" (counts stay whole numbers)."""
+    if is_count(unit_zh) or missing(a) or missing(b):
+        return fmt_value(a, unit_zh, lang), fmt_value(b, unit_zh, lang)
+    digits = max(default_digits(float(a)), default_digits(float(b)))
+    while fmt_num(a, lang, digits) == fmt_num(b, lang, digits) and float(a) != float(b) and digits < 6:
+        digits += 1
+    return fmt_num(a, lang, digits), fmt_num(b, lang, digits)
 
 
 def status_label(code: Any, lang: str) -> str:
@@ -164,13 +206,70 @@ def _target(ind: Any, row: Any, lang: str) -> Markup | str:
     """The target as a number in the reported unit; the plan's words for a qualitative target.
 
     (The catalogue's resolved ``target_text`` of main-table rows keeps the plan's Chinese unit,
-    so it is not used for numbers.)
+    so it is not used for numbers.) A growth target is its rate in % a year; a band shows its
+    range (target ± tolerance), the figure the status is judged on.
     """
-    if ind.kind == "growth":  # a rate beside values in the reported unit: say it in words
+    if ind.kind == "growth":  # a rate, in % a year
         return ind.target_text.get(lang) or dash(lang)
+    if ind.kind == "band" and not missing(row["target"]) and not missing(row.get("band_lower")):
+        return Markup("{} ({}–{})").format(fmt_num(row["target"], lang), fmt_num(row["band_lower"], lang, 2),
+                                          fmt_num(row["band_upper"], lang, 2))
     if ind.kind != "qualitative" and not missing(row["target"]):
-        return fmt_num(row["target"], lang)
+        return fmt_value(row["target"], ind.reported_unit["zh"], lang)
     return ind.target_text.get(lang) or dash(lang)
+
+
+def _rate(x: Any, lang: str) -> Markup | str:
+    """An annual growth rate (fraction) as "2.1%/年" / "2.1 % a year"; missing → dash."""
+    if missing(x):
+        return dash(lang)
+    return t("report.indicators.rate", lang, rate=str(fmt_pct(x, lang)).rstrip("%"))
+
+
+def _indicator_cells(ind: Any, row: Any, lang: str) -> list[Any]:
+    """Unit, baseline, target, expected, actual and completion cells of one city-wide row.
+
+    Growth targets are shown as observed annual growth against the target rate (% a year), never
+    as a completion in the unit of the values measured (docs/method-extensions.md
+    `growth_display`); limits (ceilings, floors, bands) have no completion: they hold or not.
+    """
+    if ind.kind == "growth":
+        return [ind.unit[lang], dash(lang), _target(ind, row, lang), dash(lang),
+                _rate(row["observed_rate"], lang), dash(lang)]
+    unit = ind.reported_unit["zh"]
+    expected, actual = fmt_pair(row["expected"], row["actual"], unit, lang)
+    if ind.kind == "qualitative" and not missing(row.get("judgement")):
+        # the judgement the status comes from (with the proxy figure of its year, if any)
+        words = t(f"status.judgement.{row['judgement']}", lang)
+        actual = words if missing(row["actual"]) else Markup("{} ({})").format(words, actual)
+    target, completion = _target(ind, row, lang), fmt_pct(row["completion"], lang)
+    if differs_from_annex(row):
+        # the plan disagrees with itself: both figures, and completion against both
+        target = Markup("{}<br>{}").format(target, t("report.indicators.annex_figure", lang, annex=ind.annex,
+                                                                value=fmt_value(row["annex_target"], unit, lang)))
+        completion = Markup("{}<br>{}").format(completion, t("report.indicators.annex_figure", lang, annex=ind.annex,
+                                                                    value=fmt_pct(row["completion_annex"], lang)))
+    return [ind.reported_unit[lang], fmt_value(row["baseline"], unit, lang), target, expected, actual, completion]
+
+
+def differs_from_annex(row: Any) -> bool:
+    """True where a target and its annex's city total disagree (the plan disagrees with itself)."""
+    a, b = row.get("annex_target"), row.get("target")
+    return not missing(a) and not missing(b) and float(a) != float(b)
+
+
+def readings_table(ctx: Any, lang: str) -> HtmlTable:
+    """How each target is read (the catalogue's ``reading``): kind, the plan's target, the note."""
+    def target(ind: Any) -> Any:
+        # main-table figures in the reader's language (their resolved text keeps the plan's unit)
+        if ind.main_row and ind.target is not None and ind.kind not in ("qualitative", "growth"):
+            sep = "" if lang == "zh" else " "
+            return f"{fmt_value(ind.target, ind.unit['zh'], lang)}{sep}{ind.unit[lang]}"
+        return ind.target_text.get(lang) or dash(lang)
+
+    out = [[ind.label(lang), t(f"status.kind.{ind.kind}", lang), target(ind), ind.reading.get(lang) or dash(lang)]
+           for ind in ctx.plan.indicators]
+    return HtmlTable([col("indicator", lang), col("kind", lang), col("target", lang), col("reading", lang)], out)
 
 
 def indicator_table(ctx: Any, lang: str, tier: str | tuple[str, ...] = "main") -> HtmlTable:
@@ -180,14 +279,13 @@ def indicator_table(ctx: Any, lang: str, tier: str | tuple[str, ...] = "main") -
     rows = r[(r["district"] == ctx.plan.city) & r["tier"].isin(tiers)]
     final = ctx.stage == "final"
     cols = ["indicator", "unit", "attribute", "baseline", "target", "expected", "actual", "completion",
-            "time_progress", "schedule_ratio", "status"] + (["grade"] if final else [])
+            "planned_progress", "schedule_ratio", "status"] + (["grade"] if final else [])
     out = []
     for _, row in rows.iterrows():
         ind = ctx.plan.indicator(row["indicator"])
-        cells = [ind.label(lang), ind.reported_unit[lang], attribute_label(row["attribute"], lang),
-                 fmt_num(row["baseline"], lang), _target(ind, row, lang),
-                 fmt_num(row["expected"], lang), fmt_num(row["actual"], lang),
-                 fmt_pct(row["completion"], lang), fmt_pct(row["time_progress"], lang),
+        unit, base, target, expected, actual, completion = _indicator_cells(ind, row, lang)
+        cells = [ind.label(lang), unit, attribute_label(row["attribute"], lang), base, target,
+                 expected, actual, completion, fmt_pct(row["planned_progress"], lang),
                  fmt_num(row["schedule_ratio"], lang, 2), _status_cell(row, lang)]
         if final:
             cells.append(grade_badge(row["grade"], lang))
@@ -200,8 +298,7 @@ def status_count_table(ctx: Any, lang: str) -> HtmlTable:
     r = ctx.results
     city = r[r["district"] == ctx.plan.city]
     main = city[city["tier"] == "main"]
-    codes = [c for c in ("achieved", "ahead", "on_track", "lagging", "limited", "deteriorating",
-                         "not_scheduled", "no_target", "no_data") if c in set(city["status"].fillna("no_data"))]
+    codes = [c for c in STATUS_CODES if c in set(city["status"].fillna("no_data"))]
     rows = [[badge(c, lang), int((main["status"].fillna("no_data") == c).sum()),
              int((city["status"].fillna("no_data") == c).sum())] for c in codes]
     heads = [col("status", lang), t("report.pages.indicators", lang), t("report.summary.all_targets", lang)]
@@ -215,16 +312,19 @@ def programme_district_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTabl
     city = rows[rows["district"] == ctx.plan.city]
     rest = rows[rows["district"] != ctx.plan.city].sort_values(
         ["district_rank"], na_position="last", kind="stable")
-    cols = ["rank", "district", "target", "expected", "actual", "completion", "schedule_ratio", "status",
-            "missing_years"]
+    cols = ["rank", "district", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio",
+            "status", "missing_years"]
     out = []
+    unit = ctx.plan.indicator(indicator_id).reported_unit["zh"]
     for _, row in pd.concat([city, rest]).iterrows():
         rank = "" if missing(row["district_rank"]) else str(int(row["district_rank"]))
-        out.append([rank, ctx.plan.district_label(row["district"], lang), fmt_num(row["target"], lang),
-                    fmt_num(row["expected"], lang), fmt_num(row["actual"], lang),
-                    fmt_pct(row["completion"], lang), fmt_num(row["schedule_ratio"], lang, 2),
+        expected, actual = fmt_pair(row["expected"], row["actual"], unit, lang)
+        out.append([rank, ctx.plan.district_label(row["district"], lang), fmt_value(row["target"], unit, lang),
+                    expected, actual,
+                    fmt_pct(row["completion"], lang), fmt_pct(row["planned_progress"], lang),
+                    fmt_num(row["schedule_ratio"], lang, 2),
                     _status_cell(row, lang), "" if missing(row["missing_years"]) else str(row["missing_years"])])
-    return HtmlTable([col(c, lang) for c in cols], out, numeric=range(2, 7))
+    return HtmlTable([col(c, lang) for c in cols], out, numeric=range(2, 8))
 
 
 def pace_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTable:
@@ -232,37 +332,52 @@ def pace_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTable:
     r = ctx.results
     rows = r[r["indicator"] == indicator_id]
     cols = ["district", "required_pace", "pace_so_far", "acceleration", "projection", "projected_completion"]
-    out = [[ctx.plan.district_label(row["district"], lang), fmt_num(row["required_pace"], lang),
-            fmt_num(row["pace_so_far"], lang), fmt_num(row["acceleration"], lang, 2),
-            fmt_num(row["projection"], lang), fmt_pct(row["projected_completion"], lang)]
+    unit = ctx.plan.indicator(indicator_id).reported_unit["zh"]
+    out = [[ctx.plan.district_label(row["district"], lang), fmt_value(row["required_pace"], unit, lang),
+            fmt_value(row["pace_so_far"], unit, lang), fmt_num(row["acceleration"], lang, 2),
+            fmt_value(row["projection"], unit, lang), fmt_pct(row["projected_completion"], lang)]
            for _, row in rows.iterrows()]
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 6))
+
+
+def district_name(ctx: Any, district: str, provisional: bool, lang: str) -> str:
+    """A district's name, marked (暂列 / provisional) when its score misses data that were due."""
+    name = ctx.plan.district_label(district, lang)
+    return t("report.districts.provisional_name", lang, name=name) if provisional else name
 
 
 def composite_table(ctx: Any, lang: str) -> HtmlTable:
     """Composite score per district with its rank and the programmes it averages."""
     comp = ctx.evaluation.composite.sort_values("composite_rank", na_position="last", kind="stable")
+    sep = "、" if lang == "zh" else ", "
     out = []
     for _, row in comp.iterrows():
         used = [] if missing(row["indicators_used"]) else str(row["indicators_used"]).split(",")
-        names = "、".join(ctx.plan.indicator(i).label(lang) for i in used) if lang == "zh" else \
-            ", ".join(ctx.plan.indicator(i).label(lang) for i in used)
+        names = sep.join(ctx.plan.indicator(i).label(lang) for i in used)
+        left = [] if missing(row.get("excluded_because")) else str(row["excluded_because"]).split(",")
+        why = sep.join(t("report.districts.excluded_item", lang, name=ctx.plan.indicator(i).label(lang),
+                         why=t(f"status.status.{code}", lang)) for i, code in (x.split(":", 1) for x in left))
         out.append(["" if missing(row["composite_rank"]) else str(int(row["composite_rank"])),
-                    ctx.plan.district_label(row["district"], lang),
-                    fmt_num(row["composite_score"], lang, 2), names or t("report.districts.no_score", lang)])
-    return HtmlTable([col("rank", lang), col("district", lang), col("score", lang), col("programmes", lang)],
-                     out, numeric=(2,))
+                    district_name(ctx, row["district"], bool(row.get("provisional")), lang),
+                    fmt_num(row["composite_score"], lang, 2), names or t("report.districts.no_score", lang),
+                    why or dash(lang)])
+    return HtmlTable([col("rank", lang), col("district", lang), col("score", lang), col("programmes", lang),
+                      col("excluded", lang)], out, numeric=(2,))
 
 
 def scorecard(ctx: Any, district: str, lang: str) -> HtmlTable:
     """One district across the plan's programmes (the indicators with a district schedule)."""
     r = ctx.results
     rows = r[(r["district"] == district)]
-    cols = ["indicator", "target", "expected", "actual", "completion", "schedule_ratio", "status"]
-    out = [[ctx.plan.indicator(row["indicator"]).label(lang), fmt_num(row["target"], lang),
-            fmt_num(row["expected"], lang), fmt_num(row["actual"], lang), fmt_pct(row["completion"], lang),
-            fmt_num(row["schedule_ratio"], lang, 2), _status_cell(row, lang)] for _, row in rows.iterrows()]
-    return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 6))
+    cols = ["indicator", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio", "status"]
+    def unit(iid: str) -> str:
+        return ctx.plan.indicator(iid).reported_unit["zh"]
+
+    out = [[ctx.plan.indicator(row["indicator"]).label(lang), fmt_value(row["target"], unit(row["indicator"]), lang),
+            *fmt_pair(row["expected"], row["actual"], unit(row["indicator"]), lang), fmt_pct(row["completion"], lang),
+            fmt_pct(row["planned_progress"], lang), fmt_num(row["schedule_ratio"], lang, 2),
+            _status_cell(row, lang)] for _, row in rows.iterrows()]
+    return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 7))
 
 
 def scorecards(ctx: Any, lang: str) -> str:
@@ -275,10 +390,13 @@ def scorecards(ctx: Any, lang: str) -> str:
         if district == ctx.plan.city or district not in comp.index:
             continue
         score = comp.loc[district, "composite_score"]
+        provisional = bool(comp.loc[district, "provisional"]) if "provisional" in comp else False
         blocks.append(Markup(
             '<section class="rk-scorecard" id="{sid}"><h3>{name}</h3><p>{label}: <strong>{score}</strong></p>'
             "{table}</section>").format(sid=figure_id("district", district), name=ctx.plan.district_label(district, lang),
-                                        label=col("score", lang), score=fmt_num(score, lang, 2),
+                                        label=col("score", lang),
+                                        score=t("report.districts.provisional_name", lang, name=fmt_num(score, lang, 2))
+                                        if provisional else fmt_num(score, lang, 2),
                                         table=Markup(scorecard(ctx, district, lang).html())))
     return str(Markup("").join(blocks))
 

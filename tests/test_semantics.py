@@ -1,0 +1,201 @@
+"""Targets read as the plan means them (issue 12): stocks, bands, limits, growth rates.
+
+Hand-computed on the factory's 2026–2030 test plan (baseline 2025, n = 5); every expected figure
+is worked out in the comment next to it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluation_factory import CITY, empty, frame, ind, make_plan, row
+from reportkit.evaluation.engine import evaluate, run_evaluation
+
+
+# ---- stock: a running total, evaluated as a level against the end-of-Y0 total ------------------
+def test_stock_is_a_level_not_a_sum_of_flows():
+    plan = make_plan(ind("deposits", "stock", 430, tier="secondary"))
+    acts = frame([("deposits", CITY, 2025, 250), ("deposits", CITY, 2026, 290),
+                  ("deposits", CITY, 2027, 320), ("deposits", CITY, 2028, 358)])
+    r = row(evaluate(plan, acts, "midterm", 2028), "deposits")
+    # B = 250 (reported for 2025), τ = 0.6: E = 250 + (430 − 250)·0.6 = 358; A = 358 (the 2028
+    # total, not 290 + 320 + 358 = 968); c = 108 / 180 = 0.6; R = 108 / 108 = 1 → on track
+    assert (r["baseline"], r["baseline_from"], r["actual"]) == (250, "actuals", 358)
+    assert r["expected"] == pytest.approx(358) and r["completion"] == pytest.approx(0.6)
+    assert r["schedule_ratio"] == pytest.approx(1.0) and r["status"] == "on_track"
+    # Without the end-of-2025 total there is no baseline: no data, never a five-year flow
+    r = row(evaluate(plan, frame([("deposits", CITY, 2028, 358)]), "midterm", 2028), "deposits")
+    assert (r["status"], r["reason"]) == ("no_data", "baseline_missing") and empty(r["completion"])
+
+
+def test_stock_final_grade_on_level_completion():
+    plan = make_plan(ind("loans", "stock", 7, tier="secondary"))
+    # B = 4.1 → T − B = 2.9; A(2030) = 7.2 → c = 3.1 / 2.9 = 1.069 ≥ 1.05 → exceeded
+    r = row(evaluate(plan, frame([("loans", CITY, 2025, 4.1), ("loans", CITY, 2030, 7.2)]), "final"), "loans")
+    assert r["completion"] == pytest.approx(3.1 / 2.9) and r["grade"] == "exceeded"
+
+
+# ---- band: T ± 5 % of T by default, held inside, a deviation outside -------------------------------
+@pytest.mark.parametrize(("actual", "status"), [
+    (85.0, "held"), (89.25, "held"), (80.75, "held"),     # 85 ± 4.25: the edges are inside
+    (89.3, "above_band"), (80.7, "below_band"), (95.0, "above_band"),
+])
+def test_band_default_tolerance(actual, status):
+    plan = make_plan(ind("ratio", "band", 85, tier="secondary"))
+    r = row(evaluate(plan, frame([("ratio", CITY, 2028, actual)]), "midterm", 2028), "ratio")
+    assert (r["band_lower"], r["band_upper"]) == (pytest.approx(80.75), pytest.approx(89.25))
+    assert r["status"] == status
+    assert empty(r["completion"]) and empty(r["schedule_ratio"]) and empty(r["warning"])
+
+
+def test_band_grades_warning_and_method_tolerance():
+    plan = make_plan(ind("ratio", "band", 85, attribute="binding", tier="secondary"))
+    # final: 88 inside → completed (never exceeded); 91 above → not completed, warning (binding)
+    r = row(evaluate(plan, frame([("ratio", CITY, 2030, 88)]), "final"), "ratio")
+    assert (r["status"], r["grade"], r["warning"]) == ("held", "completed", False)
+    r = row(evaluate(plan, frame([("ratio", CITY, 2030, 91)]), "final"), "ratio")
+    assert (r["status"], r["grade"], r["warning"]) == ("above_band", "not_completed", True)
+    # a method file with a 10 % band: 85 ± 8.5 → 91 is inside
+    r = row(evaluate(plan, frame([("ratio", CITY, 2030, 91)]), "final", method={"band": {"relative_tolerance": 0.1}}),
+            "ratio")
+    assert (r["band_upper"], r["status"]) == (pytest.approx(93.5), "held")
+
+
+def test_limits_read_as_limits():
+    # "控制在2‰内": 1.5 ≤ 2 → held (符合控制要求), never achieved; at the end completed, never exceeded
+    plan = make_plan(ind("overdue", "ceiling", 2, tier="secondary"))
+    r = row(evaluate(plan, frame([("overdue", CITY, 2028, 1.5)]), "midterm", 2028), "overdue")
+    assert r["status"] == "held"
+    r = row(evaluate(plan, frame([("overdue", CITY, 2030, 0.5)]), "final"), "overdue")
+    assert (r["status"], r["grade"]) == ("held", "completed")
+
+
+def test_new_statuses_need_attention_and_have_words():
+    from reportkit.i18n import t
+    from reportkit.vocab import ATTENTION, LIMIT_STATUSES
+
+    assert {"breached", "above_band", "below_band"} <= set(ATTENTION) and "held" not in ATTENTION
+    assert t("status.status.held", "zh") == "符合控制要求"
+    for code in LIMIT_STATUSES:
+        assert t(f"status.status.{code}", "en") and t(f"status.status.{code}", "zh")
+
+
+def test_band_in_results_contract():
+    ev = run_evaluation(make_plan(ind("ratio", "band", 85, tier="secondary")), frame([]), "midterm", 2028)
+    r = row(ev.results, "ratio")
+    assert (r["status"], r["reason"]) == ("no_data", "no_value") and r["band_lower"] == pytest.approx(80.75)
+
+
+# ---- what the status is measured against is what the reader sees -----------------------------------
+def test_planned_progress_is_the_annex_schedule_share():
+    # Annex schedule 100, 300, 300, 200, 100 (T = 1000): by 2028 E = 700 → 计划进度 E/T = 0.70,
+    # not τ = 0.60. A = 660 → c = 0.66 (above τ) but R = 660 / 700 = 0.943 < 0.95 → lagging:
+    # the table shows 70 % beside 66 %, so the status is readable from the row itself.
+    plan = make_plan(ind("rooms", "cumulative", 1000, schedule={CITY: [100, 300, 300, 200, 100]}),
+                     ind("cover", "level", 80, baseline=50))
+    acts = frame([("rooms", CITY, 2026, 100), ("rooms", CITY, 2027, 280), ("rooms", CITY, 2028, 280),
+                  ("cover", CITY, 2028, 68)])
+    res = evaluate(plan, acts, "midterm", 2028)
+    r = row(res, "rooms")
+    assert r["planned_progress"] == pytest.approx(0.7) and r["time_progress"] == pytest.approx(0.6)
+    assert r["completion"] == pytest.approx(0.66) and r["status"] == "lagging"
+    # a level: (E − B)/(T − B) = τ = 0.6 (E = 50 + 30 · 0.6 = 68); limits have none
+    assert row(res, "cover")["planned_progress"] == pytest.approx(0.6)
+
+
+def test_headline_chart_plots_the_schedule_ratio():
+    from types import SimpleNamespace
+
+    from reportkit.inputs.method import as_method
+    from reportkit.report.charts import main_completion_figure
+
+    rooms = ind("rooms", "cumulative", 1000, schedule={CITY: [100, 300, 300, 200, 100]})
+    rooms.tier = "main"   # a main indicator with an annex schedule (as 老旧小区改造)
+    plan = make_plan(rooms)
+    ev = run_evaluation(plan, frame([("rooms", CITY, y, v) for y, v in ((2026, 100), (2027, 280), (2028, 280))]),
+                        "midterm", 2028)
+    ctx = SimpleNamespace(results=ev.results, plan=plan, method=as_method(None), meta=ev.meta)
+    fig = main_completion_figure(ctx, "en")
+    # the bar is R = 0.943 (what "lagging" comes from), with E/T = 0.70 in the data table
+    assert list(fig.table["Schedule ratio"]) == [pytest.approx(660 / 700)]
+    assert list(fig.table["Planned progress (E/T)"]) == [pytest.approx(0.7)]
+
+
+# ---- districts: missing data never improves a rank ---------------------------------------------------
+def test_district_with_missing_due_data_ranks_after_complete_ones():
+    housing = ind("housing", "cumulative", 1000, schedule={
+        CITY: [100, 200, 300, 200, 200], "A": [60, 120, 180, 120, 120], "B": [40, 80, 120, 80, 80],
+        "C": [0, 0, 0, 0, 0]})
+    rooms = ind("rooms", "cumulative", 50, schedule={
+        CITY: [10, 10, 10, 10, 10], "A": [5, 5, 5, 5, 5], "B": [5, 5, 5, 5, 5], "C": [0, 0, 0, 0, 0]})
+    acts = frame([
+        # A: housing 180 of E = 360 → R = 0.5; rooms 9 of 15 → R = 0.6; score (0.5 + 0.6) / 2 = 0.55
+        ("housing", "A", 2026, 60), ("housing", "A", 2027, 60), ("housing", "A", 2028, 60),
+        ("rooms", "A", 2026, 3), ("rooms", "A", 2027, 3), ("rooms", "A", 2028, 3),
+        # B: housing 2027 not reported (due: 80 planned) → no data; rooms 24 of 15 → R = 1.6 → 1.2
+        ("housing", "B", 2026, 40), ("housing", "B", 2028, 120),
+        ("rooms", "B", 2026, 8), ("rooms", "B", 2027, 8), ("rooms", "B", 2028, 8),
+    ])
+    comp = run_evaluation(make_plan(housing, rooms), acts, "midterm", 2028).composite.set_index("district")
+    assert comp.loc["A", "composite_score"] == pytest.approx(0.55)
+    # B scores 1.2 on the one programme it reported, but its housing task is due and unreported:
+    # provisional, ranked after A (never 1st because of what it did not report)
+    assert comp.loc["B", "composite_score"] == pytest.approx(1.2) and bool(comp.loc["B", "provisional"])
+    assert comp.loc["B", "excluded_because"] == "housing:no_data"
+    assert (comp.loc["A", "composite_rank"], comp.loc["B", "composite_rank"]) == (1, 2)
+    assert not bool(comp.loc["A", "provisional"]) and comp.loc["A", "indicators_used"] == "housing,rooms"
+
+
+def test_district_set_is_named_from_the_catalogue_types():
+    from reportkit.report.narrative import district_set
+
+    plan = make_plan()
+    plan.district_types = {"A": "district", "B": "county", "C": "development_zone"}
+    assert district_set(plan, ["A", "B", "C"], "zh") == "2个县（市、区）和1个功能区"
+    assert district_set(plan, ["A", "B", "C"], "en") == "2 counties, cities and districts and 1 development zone"
+    assert district_set(plan, ["C"], "zh") == "1个功能区"
+    plan.district_types = {}   # a catalogue without types: every unit is a county, city or district
+    assert district_set(plan, ["A", "B", "C"], "en") == "3 counties, cities and districts"
+
+
+def test_default_catalogue_names_seven_units_and_two_zones(dazhou_plan):
+    from reportkit.report.narrative import district_set
+
+    districts = [d for d in dazhou_plan.districts if d != dazhou_plan.city]
+    assert district_set(dazhou_plan, districts, "zh") == "7个县（市、区）和2个功能区"
+    assert district_set(dazhou_plan, districts, "en") == "7 counties, cities and districts and 2 development zones"
+
+
+# ---- dates: a report uses and publishes only values up to its evaluation date --------------------
+def test_values_after_as_of_are_left_out():
+    from reportkit.evaluation.engine import AsOf, values_up_to
+
+    housing = ind("housing", "cumulative", 1000, schedule={CITY: [100, 200, 300, 200, 200],
+                                                          "A": [100, 200, 300, 200, 200]})
+    acts = frame([("housing", CITY, y, 100) for y in (2026, 2027, 2028, 2029, 2030)]
+                 + [("housing", "A", y, 90) for y in (2026, 2027, 2028, 2029, 2030)])
+    ev = run_evaluation(make_plan(housing), acts, "midterm", 2028)
+    # the 2 × 2 rows of 2029–2030 are left out: the reconciliation covers 2026–2028 only
+    rec = ev.reconciliation[ev.reconciliation["check"] == "actual_city_vs_districts"]
+    assert sorted(rec["year"]) == [2026, 2027, 2028]
+    # what the report publishes (downloads, data page): the same 6 rows, none after 2028
+    kept = values_up_to(acts, AsOf(2028))
+    assert len(kept) == 6 and kept["year"].max() == 2028
+    # a month as_of keeps its own year (the year-to-date figure)
+    assert values_up_to(acts, AsOf(2028, 6))["year"].max() == 2028
+
+
+# ---- numbers: half up from the exact value, counts whole ---------------------------------------------
+def test_numbers_round_half_up_and_counts_are_whole():
+    from reportkit.report.tables import fmt_num, fmt_pair, fmt_pct, fmt_value, is_count
+
+    # 107.75 % → 107.8 % (binary rounding of 1.0775 × 100 gives 107.7); 2.675 → 2.68; 0.125 → 0.13
+    assert (fmt_pct(1.0775, "zh"), fmt_num(2.675, "zh", 2), fmt_num(0.125, "en", 2)) == ("107.8%", "2.68", "0.13")
+    assert fmt_num(-0.001, "zh", 2) == "0.00"   # never "-0.00"
+    # households and units are counts: 55,279.5 户 → 55,280; 万户 and 万人 are not counts
+    assert fmt_value(55279.5, "户", "zh") == "55,280" and fmt_value(33047.5, "套（间）", "zh") == "33,048"
+    assert not is_count("万户") and not is_count("万人") and is_count("户（套）")
+    assert fmt_value(23.45, "万人", "zh") == "23.5"
+    # expected 23.04 and actual 23.01 are never both "23.0": one more decimal separates them
+    assert fmt_pair(23.04, 23.01, "万人", "zh") == ("23.04", "23.01")
+    assert fmt_pair(23.04, 23.16, "万人", "zh") == ("23.0", "23.2")
