@@ -55,7 +55,7 @@ def test_layout_and_twins(site):
     assert expected <= zh
     # one chapter per annex table of the plan (Dazhou: 4), not a fixed list
     assert sorted(p for p in zh if p.startswith("programme-")) == [f"programme-{n}.html" for n in (1, 2, 3, 4)]
-    for name in ("results", "actuals"):
+    for name in ("results", "actuals", "reconciliation", "audit"):
         for ext in ("csv", "xlsx"):
             assert (html / "downloads" / f"dazhou-14fyp-urban-housing-midterm-{name}.{ext}").is_file()
 

@@ -120,7 +120,9 @@ def write_downloads(ctx: ReportContext, folder: Path) -> dict[str, list[str]]:
 
     folder.mkdir(parents=True, exist_ok=True)
     names = download_names(ctx)
-    for name, frame in (("results", ctx.results), ("actuals", ctx.actuals)):
+    frames = {"results": ctx.results, "actuals": ctx.actuals, "reconciliation": ctx.evaluation.reconciliation,
+              "audit": ctx.tables.plan_audit}
+    for name, frame in frames.items():
         csv_name, xlsx_name = names[name]
         export.write_csv(_plain(frame), folder / csv_name)
         export.write_xlsx({name: _plain(frame)}, folder / xlsx_name)

@@ -166,7 +166,7 @@ def _display_path(path: Path) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Downloads and the landing page.
-DOWNLOADS = ("results", "actuals")
+DOWNLOADS = ("results", "actuals", "reconciliation", "audit")   # audit: the plan's own tables
 
 
 def download_names(ctx: ReportContext) -> dict[str, list[str]]:

@@ -131,9 +131,9 @@ def _tasks(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
 
 
 def _data(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
-    return replace(ctx, results=None, commentary_dir=None,
-                   evaluation=_narrow(ctx.evaluation, results=None, districts=None, reconciliation=None,
-                                      composite=None))
+    # The results stay for the baselines taken from actuals; the reconciliation is shown here.
+    return replace(ctx, commentary_dir=None,
+                   evaluation=_narrow(ctx.evaluation, districts=None, composite=None))
 
 
 VIEWS: dict[str, Callable[[ReportContext, dict[str, Any]], ReportContext]] = {

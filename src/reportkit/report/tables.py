@@ -462,6 +462,67 @@ def audit_table(ctx: Any, lang: str) -> HtmlTable:
                                              "found_value", "result")], out, numeric=(4, 5))
 
 
+def _badge(ok: bool | None, lang: str) -> Markup:
+    key = {True: "passed", False: "failed", None: "undecided"}[ok]
+    css = {True: "ok", False: "bad", None: "open"}[ok]
+    return Markup('<span class="rk-badge rk-audit-{}">{}</span>').format(css, t(f"report.data.{key}", lang))
+
+
+def reconciliation_table(ctx: Any, lang: str) -> HtmlTable:
+    """The reported city figures against the sum of the districts, year by year (METHOD.md
+    reconciliation): every year that does not agree, with the districts that did not report;
+    the years that agree are counted in the caption (all of them are in the download)."""
+    rec = ctx.evaluation.reconciliation
+    rec = rec[rec["check"] == "actual_city_vs_districts"] if rec is not None and len(rec) else rec
+    if rec is None or rec.empty:
+        return HtmlTable([col("indicator", lang)], [[t("report.data.reconciliation_none", lang)]])
+    agree = rec["agrees"] == True  # noqa: E712 (None: some districts did not report)
+    out = []
+    for _, row in rec[~agree].iterrows():
+        ind = ctx.plan.indicator(row["indicator"])
+        absent = [ctx.plan.district_label(d.strip(), lang) for d in str(row["districts_missing"]).split(",")
+                  if not missing(row["districts_missing"]) and d.strip()]
+        ok = None if pd.isna(row["agrees"]) else bool(row["agrees"])
+        out.append([ind.label(lang), str(int(row["year"])), fmt_num(row["city_value"], lang),
+                    fmt_num(row["district_sum"], lang), fmt_num(row["difference"], lang),
+                    ("、" if lang == "zh" else ", ").join(absent) or dash(lang), _badge(ok, lang)])
+    caption = t("report.data.reconciliation_caption", lang, n=int(len(rec)), agree=int(agree.sum()))
+    if not out:
+        out = [[t("report.data.reconciliation_all_agree", lang), "", "", "", "", "", ""]]
+    return HtmlTable([col(c, lang) for c in ("indicator", "year", "city_value", "district_sum", "difference",
+                                             "not_reported", "result")], out, caption=caption, numeric=(2, 3, 4))
+
+
+def corrections_table(ctx: Any, lang: str) -> HtmlTable:
+    """Every correction applied (METHOD.md corrections): the value replaced and the value used,
+    each with its place in the evaluators' files; corrections naming no existing value too."""
+    values = {str(r["location"]): r["value"] for _, r in ctx.actuals.iterrows()} if ctx.actuals is not None else {}
+    out = []
+    for entry, used in [(e, True) for e in ctx.meta.get("corrections", [])] + \
+                       [(e, False) for e in ctx.meta.get("unmatched_corrections", [])]:
+        old = values.get(entry["replaces"]) if used else None
+        out.append([entry["replaces"], fmt_num(old, lang) if used else t("report.data.correction_unmatched", lang),
+                    entry["used"], fmt_num(values.get(entry["used"]), lang)])
+    if not out:
+        out = [[t("report.data.corrections_none", lang), "", "", ""]]
+    return HtmlTable([col(c, lang) for c in ("replaced_location", "old_value", "used_location", "new_value")],
+                     out, numeric=(1, 3))
+
+
+def baselines_table(ctx: Any, lang: str) -> HtmlTable:
+    """Baselines taken from the reported actuals because the plan states none (marked as such)."""
+    r = ctx.results
+    rows = r[r["baseline_from"] == "actuals"] if r is not None and "baseline_from" in r else r.iloc[0:0]
+    out = [[ctx.plan.indicator(x["indicator"]).label(lang), ctx.plan.district_label(x["district"], lang),
+            fmt_num(x["baseline"], lang), x.get(f"value_unit_{lang}") or x.get(f"unit_{lang}") or "",
+            str(int(x["baseline_year"])) if not missing(x["baseline_year"]) else dash(lang)]
+           for _, x in rows.iterrows()]
+    if not out:
+        out = [[t("report.data.baselines_none", lang), "", "", "", ""]]
+    return HtmlTable([col(c, lang) for c in ("indicator", "district", "baseline", "unit", "year")], out,
+                     numeric=(2,))
+
+
 def fingerprints_table(ctx: Any, lang: str) -> HtmlTable:
     """sha256 of every input file the evaluation read."""
     out = [[t(f"report.data.input.{k}", lang), ctx.input_paths[k],
