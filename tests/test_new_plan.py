@@ -181,6 +181,16 @@ def test_init_makes_an_evaluation_folder_whose_draft_loads_against_the_plan(tmp_
     drafted = catalogue.load_plan(loaded.catalogue)
     assert len(drafted.missing_en) == 3 + len(NAMES) + 2 * 5   # plan name, region, city, districts, names+units
     assert (out / "README.md").read_text(encoding="utf-8").count("reportkit template") == 2
+    # The report's own settings: issuing body, date and number reach the cover and the PDF's metadata.
+    yml = out / "evaluation.yml"
+    text = yml.read_text(encoding="utf-8")
+    for key, value in (("issuing_body", "{zh: 青山市住房和城乡建设局, en: Qingshan Housing Bureau}"),
+                       ("report_date", "2024-03-15"), ("report_number", "青住建〔2024〕12号")):
+        text = text.replace(f"{key}: null", f"{key}: {value}")
+    yml.write_text(text, encoding="utf-8")
+    signed = project.load_project(out)
+    assert (signed.issuing_body["en"], signed.report_date, signed.report_number) == (
+        "Qingshan Housing Bureau", "2024-03-15", "青住建〔2024〕12号")
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path, other_plan, capsys):

@@ -217,6 +217,18 @@ def test_same_input_same_bytes_and_pinned_dates(editions, tmp_path, monkeypatch)
     assert re.search(r"CreationDate:\s+2023-11-14T22:13:20", _run("pdfinfo", "-isodates", str(pinned)))
 
 
+def test_the_issuer_signs_the_pdf_and_the_data_cut_off_never_dates_it(editions, tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    cover = {"title": "规划", "stage": "midterm", "as_of": "2023", "issuer": "青山市住房和城乡建设局",
+             "number": "青住建〔2024〕12号"}
+    out = pdf.build_pdf(editions["zh"]["edition"], tmp_path / "signed.pdf", lang="zh", cover=cover)
+    info = _run("pdfinfo", "-isodates", str(out))
+    assert re.search(r"Author:\s+青山市住房和城乡建设局", info)
+    assert "CreationDate" not in info and "2023-12-31" not in info   # no report date: no date at all
+    first = _squash(_page_texts(out)[0])
+    assert "青山市住房和城乡建设局" in first and "青住建〔2024〕12号" in first
+
+
 def test_final_stage_without_notice(editions, tmp_path):
     cover = {"title": "Plan", "stage": "final", "as_of": "2025-12", "illustrative": False}
     out = pdf.build_pdf(editions["en"]["edition"], tmp_path / "final.pdf", lang="en", cover=cover)

@@ -324,6 +324,7 @@ def build_cmd(ctx: click.Context, stage: str, langs: str | None, actuals: Path |
     from reportkit.publishing.pipeline import BuildOptions, build
 
     proj = _project(ctx, project_dir)
+    settings: dict[str, Any] = {}
     if proj:
         catalogue = catalogue or proj.catalogue
         plan = plan or proj.plan
@@ -332,6 +333,8 @@ def build_cmd(ctx: click.Context, stage: str, langs: str | None, actuals: Path |
         actuals = actuals or proj.require_actuals()
         langs = langs or ",".join(proj.languages)
         out = out or proj.build_dir
+        settings = {"issuer": proj.issuing_body, "report_date": proj.report_date,
+                    "report_number": proj.report_number}
     elif catalogue and not actuals and Path(catalogue).resolve() != cfg.DEFAULT_CATALOGUE.resolve():
         raise ReportkitError(Problem("no_actuals_flag", Location(str(catalogue)), group="project"))
     langs = langs or ",".join(LANGS)
@@ -339,7 +342,7 @@ def build_cmd(ctx: click.Context, stage: str, langs: str | None, actuals: Path |
     opts = BuildOptions(stage=stage, langs=[x.strip() for x in langs.split(",") if x.strip()],
                         actuals=actuals, as_of=as_of, method=method, plan=plan, catalogue=catalogue,
                         commentary=commentary, jobs=max(1, jobs), out_root=out,
-                        msg_lang=_lang(ctx, None), pdf=pdf, cache=cache)
+                        msg_lang=_lang(ctx, None), pdf=pdf, cache=cache, **settings)
     try:
         build(opts, log=click.echo)
     except ReportkitError as err:

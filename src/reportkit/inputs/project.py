@@ -42,6 +42,8 @@ class Project:
     method: Path | None
     languages: list[str]
     issuing_body: dict[str, str] | None = None
+    report_date: str | None = None       # YYYY-MM-DD (or YYYY-MM): the cover and the PDF's dates
+    report_number: str | None = None     # 文号, printed on the cover when given
     source: Path = field(default_factory=Path)
 
     @property
@@ -79,7 +81,9 @@ def load_project(root: Path) -> Project:
     project = Project(root=root, plan=rel("plan"), catalogue=rel("catalogue"), actuals=rel("actuals"),
                       commentary=rel("commentary"), method=rel("method"),
                       languages=list(data.get("languages") or LANGS),
-                      issuing_body=data.get("issuing_body"), source=path)
+                      issuing_body=data.get("issuing_body"),
+                      report_date=str(data["report_date"]) if data.get("report_date") else None,
+                      report_number=data.get("report_number"), source=path)
     missing = [_problem("file_missing", Location(str(path)), key=key, path=str(p))
                for key in ("plan", "catalogue", "actuals", "method")
                if (p := getattr(project, key)) is not None and not p.is_file()]
@@ -180,6 +184,8 @@ def _evaluation_yml(document: str) -> str:
         "commentary: commentary",
         "method: null           # " + t("project.yml_method", "en"),
         "issuing_body: null     # " + t("project.yml_issuer", "en"),
+        "report_date: null      # " + t("project.yml_report_date", "en"),
+        "report_number: null    # " + t("project.yml_report_number", "en"),
         "languages: [zh, en]",
         "",
     ])

@@ -10,6 +10,7 @@ file, the line and the field (``indicators[3].kind``), in both languages. Unknow
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -173,6 +174,10 @@ class EvaluationFile(_Strict):
     commentary: str | None = None
     method: str | None = None
     issuing_body: Pair | None = None
+    # The report's own date (the cover, the PDF's dates) and number (文号), when the evaluators
+    # give them; never the data cut-off.
+    report_date: date | str | None = None
+    report_number: str | None = None
     languages: list[str] = Field(default_factory=lambda: list(LANGS), min_length=1)
 
     @field_validator("languages")

@@ -20,6 +20,7 @@ from reportkit.errors import Location, ReportkitError, report_problem
 from reportkit.files import atomic_write_text
 from reportkit.i18n import t
 from reportkit.report.context import ReportContext
+from reportkit.report.narrative import as_of_text
 from reportkit.report.tasks import has_tasks
 
 LANG_TAGS = {"zh": "zh_CN", "en": "en"}
@@ -56,7 +57,8 @@ def edition_config(ctx: ReportContext, lang: str, langs: list[str]) -> dict[str,
     # Footer: what made the page and for which date — not "author: <region>", which would name
     # the city as the evaluation's author. (Jupyter Book's html.extra_footer does not reach the theme.)
     theme["footer_content_items"] = ["extra-footer.html"]
-    theme["extra_footer"] = html.escape(t("report.footer", lang, version=ctx.version, as_of=ctx.as_of,
+    # No tool name in the footer of a report to be filed: the version is on the data page.
+    theme["extra_footer"] = html.escape(t("report.footer", lang, as_of=as_of_text(ctx.as_of, lang),
                                           stage=stage_label), quote=False)
     return conf
 

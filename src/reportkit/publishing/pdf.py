@@ -414,16 +414,18 @@ def format_date(value: Any, lang: str, what: str = "date") -> str:
     return t("pdf.date.day", lang, year=y, day=d, month_name=month)
 
 
-def _pdf_datetime(cover: dict[str, Any]) -> dt.datetime:
-    """The PDF's creation date: SOURCE_DATE_EPOCH when set, else the report date, else as_of.
+def _pdf_datetime(cover: dict[str, Any]) -> dt.datetime | None:
+    """The PDF's creation date: SOURCE_DATE_EPOCH when set, else the report date, else none.
 
-    An as_of of a month or year stands for its last day (the data are as of its end).
+    Never the data cut-off: a report on data to 2023 is not dated 2023-12-31. A report date of a
+    month or year stands for its last day.
     """
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-    key = "date" if cover.get("date") else "as_of"
-    y, m, d = _parse_date(cover[key], key)
+    if not cover.get("date"):
+        return None
+    y, m, d = _parse_date(cover["date"], "date")
     m = m or 12
     d = d or calendar.monthrange(y, m)[1]
     return dt.datetime(y, m, d, tzinfo=dt.UTC)
@@ -448,6 +450,7 @@ def _cover_context(cover: dict[str, Any], lang: str) -> dict[str, Any]:
         "date": t("pdf.cover.date", lang, date=format_date(cover["date"], lang, "date"))
         if cover.get("date") else "",
         "issuer": str(cover.get("issuer") or ""),
+        "number": str(cover.get("number") or ""),
         "illustrative": bool(cover.get("illustrative")),
         "notice": t("pdf.notice", lang),
     }
@@ -495,7 +498,8 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
         chapters.append(str(page.article))
     toc = [h for p in parsed for h in p.headings if h.level <= 2]
     ctx = _cover_context(cover, lang)
-    created = _pdf_datetime(cover).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = _pdf_datetime(cover)
+    created = when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else ""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
                              keep_trailing_newline=True)
     return env.get_template("report.html.j2").render(

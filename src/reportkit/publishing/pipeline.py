@@ -73,6 +73,9 @@ class BuildOptions:
     cache: bool = True        # reuse executed notebooks, editions and PDFs whose inputs are unchanged
     cache_dir: Path | None = None  # default: _build/.cache
     on_stage: Callable[[str], None] | None = None  # called after each step (benchmark probes)
+    issuer: dict[str, str] | None = None   # 编制单位 by language (evaluation.yml issuing_body): cover, PDF author
+    report_date: str | None = None         # the report's date (evaluation.yml): cover and PDF dates
+    report_number: str | None = None       # 文号 (evaluation.yml report_number): cover
 
 
 @dataclass
@@ -215,7 +218,8 @@ def _pdf(run: Run) -> None:
     for lang in opts.langs:
         name = pdf.pdf_name(ctx.plan.id, ctx.stage, lang)
         cover = {"title": ctx.plan.name[lang], "stage": ctx.stage, "as_of": ctx.as_of, "date": date,
-                 "illustrative": bool(ctx.illustrative)}
+                 "illustrative": bool(ctx.illustrative), "issuer": (opts.issuer or {}).get(lang) or "",
+                 "number": opts.report_number or ""}
         keys[lang] = cache_mod.hash_bytes(
             "pdf", name, json.dumps(cover, sort_keys=True, ensure_ascii=False),
             os.environ.get("SOURCE_DATE_EPOCH", ""), cache_mod.tree_hash(staging / "html" / lang),
