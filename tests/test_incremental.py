@@ -174,3 +174,22 @@ def test_one_changed_value_reruns_the_pages_and_reverting_it_reruns_nothing(tmp_
     after = {r: p.read_bytes() for r, p in published_files(c.out).items()}
     assert sorted(after) == sorted(before)
     assert [r for r in before if before[r] != after[r]] == []
+
+
+@pytest.mark.e2e
+def test_an_edition_rebuilt_from_unchanged_sources_in_its_kept_environment_is_complete(tmp_path):
+    """A code change re-keys an edition whose sources did not change: Sphinx then finds nothing
+    out of date and writes nothing, and the kept edition must come out whole (static files
+    included), the same bytes as the first time."""
+    from reportkit.publishing import book
+
+    src = tmp_path / "en"
+    shutil.copytree(shared_build() / "book" / "en", src)
+    kept = {"en": tmp_path / "kept"}
+    first = book.build_editions({"en": src}, tmp_path / "w1", 1, lambda _m: None, kept)["en"]
+    before = {p.relative_to(first): p.read_bytes() for p in first.rglob("*") if p.is_file()}
+    again = book.build_editions({"en": src}, tmp_path / "w2", 1, lambda _m: None, kept)["en"]
+    after = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert any(str(p).startswith("_static/") for p in after)
+    assert sorted(map(str, after)) == sorted(map(str, before))
+    assert [p for p in before if before[p] != after[p]] == []

@@ -161,6 +161,37 @@ def sync_tree(src: Path, dest: Path) -> int:
     return written
 
 
+def _set_static_aside(static: Path) -> None:
+    """Move the kept edition's static files aside before Sphinx runs.
+
+    A clean build writes its pages before it copies the static files, so the links in them carry
+    no "?v=<checksum>"; with the old files present, re-written pages would. With an empty static
+    folder a kept build writes what a clean one writes. (The folder itself must exist: myst-nb
+    copies its stylesheet into it when the build finishes, even when nothing was out of date.)
+    """
+    aside = static.with_name("_static.prev")
+    shutil.rmtree(aside, ignore_errors=True)
+    if static.is_dir():
+        static.rename(aside)
+    static.mkdir(parents=True, exist_ok=True)
+
+
+def _restore_static(static: Path) -> None:
+    """Put back the static files Sphinx did not write again: when no page was out of date it
+    copies none, and the edition keeps the ones of its last build."""
+    aside = static.with_name("_static.prev")
+    if not aside.is_dir():
+        return
+    for path in sorted(aside.rglob("*")):
+        target = static / path.relative_to(aside)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path.rename(target)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
 COMPLETE = ".complete"   # written after a successful Sphinx build; absent = start that edition afresh
 
 
@@ -184,10 +215,7 @@ def build_editions(book_dirs: dict[str, Path], work: Path, n_jobs: int,
             shutil.rmtree(home)
         (home / COMPLETE).unlink(missing_ok=True)
         sync_tree(d, home / "src")
-        # A clean build writes its pages before it copies the static files, so the links in them
-        # carry no "?v=<checksum>"; with the old files present, re-written pages would. Start the
-        # static folder afresh so a kept build writes what a clean one writes.
-        shutil.rmtree(home / "out" / "_build" / "html" / "_static", ignore_errors=True)
+        _set_static_aside(home / "out" / "_build" / "html" / "_static")
         jobs.append((str(home / "src"), str(home / "out"), lang, False))
     start = time.monotonic()
     if n_jobs > 1 and len(jobs) > 1:
@@ -202,6 +230,7 @@ def build_editions(book_dirs: dict[str, Path], work: Path, n_jobs: int,
             shutil.rmtree(kept[lang], ignore_errors=True)   # a failed environment is never reused
         raise ReportkitError(problems)
     for lang in book_dirs if kept else ():
+        _restore_static(Path(kept[lang]) / "out" / "_build" / "html" / "_static")
         (Path(kept[lang]) / COMPLETE).write_text("", encoding="utf-8")
     log(f"  {len(jobs)} editions in {time.monotonic() - start:.1f}s")
     return {lang: Path(out) / "_build" / "html" for _src, out, lang, _all in jobs}
