@@ -33,6 +33,11 @@ from reportkit.config import BUILD_DIR, PACKAGE_DIR
 from reportkit.errors import Problem, ReportkitError
 from reportkit.files import atomic_write_bytes
 from reportkit.i18n import t
+from reportkit.publishing.pdf_layout import (
+    drop_repeated_figure,
+    fit_tables,
+    relative_download_links,
+)
 from reportkit.publishing.pdf_pages import (  # noqa: F401  (public names re-exported)
     ARTICLE_SELECTORS,
     DROP_SELECTORS,
@@ -122,6 +127,14 @@ def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ") + '"'
 
 
+def _css_counters(text: str) -> str:
+    """A CSS ``content`` value from localized text whose ``\0n`` / ``\0t`` stand for the page
+    number and the page count (``Page 3 / 24``, ``第 3 页 / 共 24 页``)."""
+    parts = re.split("(\0[nt])", text)
+    counters = {"\0n": "counter(page)", "\0t": "counter(pages)"}
+    return " ".join(counters.get(part) or _css_string(part) for part in parts if part)
+
+
 def _cover_context(cover: dict[str, Any], lang: str) -> dict[str, Any]:
     for key in ("title", "stage", "as_of"):
         if not cover.get(key):
@@ -165,17 +178,20 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
     root = page_root(paths)
     out = BeautifulSoup("", "html.parser")
     parsed: list[_Page] = []
+    figures: set[str] = set()
     for path in paths:
         soup = _soup(path)
         article = copy.copy(_article(soup, path))
+        drop_repeated_figure(article, figures)
         _static_charts(out, article, path, svgs or {})
-        _clean(article)
+        _clean(article)  # after the repeated figure: its section, left empty, goes too
+        fit_tables(out, article, lang)
         parsed.append(_Page(path, _slug(path, root), article))
     slugs = {_page_key(p.path): p.slug for p in parsed}
     maps = _assign_ids(parsed)
     chapters = []
     for n, page in enumerate(parsed, start=1):
-        _rewrite_links(page, slugs, maps)
+        _rewrite_links(page, slugs, maps, root)
         _relative_sources(page, root)
         _number_headings(out, page, n)
         page.article.name = "section"
@@ -193,8 +209,8 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
         # inlined, not linked: the HTML (and its hash) must not carry the build's paths
         stylesheets=[Path(c).read_text(encoding="utf-8") for c in site_css]
         + [(TEMPLATE_DIR / "print.css").read_text(encoding="utf-8")],
-        css_page=" counter(page) ".join(_css_string(part) if part else ""
-                                        for part in t("pdf.page", lang, n="\0").split("\0")),
+        css_page=_css_counters(t("pdf.page", lang, n="\0n", total="\0t")),
+        css_running=_css_string(f"{ctx['title']} · {ctx['kind']}"),
     )
 
 
@@ -233,7 +249,7 @@ def contained_fetcher(roots: Sequence[Path]) -> Any:
 
 def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
               cover: dict[str, Any], notebooks: Path | Sequence[Path] | None = None,
-              site_css: Sequence[Path] = (), keep_html: bool = False) -> Path:
+              site_css: Sequence[Path] = (), keep_html: bool = False, variant: str | None = None) -> Path:
     """Write the PDF of one edition to ``out_pdf`` (atomically) and return its path.
 
     ``pages``: an edition directory (``_build/<stage>/html/<lang>``; pages read in the book's
@@ -243,6 +259,7 @@ def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
     ``notebooks``: the edition's executed notebooks (folder or files) whose chart SVGs print
     reuses; without them charts are rendered again from their spec (same picture, slower).
     ``site_css``: the site's component stylesheet(s), e.g. ``<edition>/_static/reportkit.css``.
+    ``variant``: a WeasyPrint PDF variant (``pdf/a-3u``, ``pdf/ua-1``); tagged PDF/1.7 without.
     ``keep_html`` also writes the print HTML next to the PDF (``.print.html``) for debugging.
     """
     from weasyprint import HTML
@@ -259,8 +276,11 @@ def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
     # The build's own folder: the edition and its siblings (downloads/), nothing else.
     fetcher = contained_fetcher([root.parent if (root.parent / "downloads").is_dir() else root, TEMPLATE_DIR])
     document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher).render()
+    relative_download_links(document, root)
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    data = document.write_pdf(pdf_identifier=identifier)
+    # Tagged (headings, tables, figures with their alt text are structure, not just ink);
+    # ``variant`` e.g. "pdf/a-3u" or "pdf/ua-1" on request.
+    data = document.write_pdf(pdf_identifier=identifier, pdf_tags=True, pdf_variant=variant)
     atomic_write_bytes(out_pdf, data)
     return out_pdf
 

@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote, urlsplit
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from reportkit.errors import Location, Problem, ReportkitError
+from reportkit.publishing.pdf_layout import is_download
 
 # Where the article is, in order of preference (sphinx-book-theme, then plain Sphinx themes).
 ARTICLE_SELECTORS = ("article.bd-article", "div[role=main]", "main", "div.body")
@@ -285,8 +286,11 @@ def _assign_ids(pages: list[_Page]) -> dict[str, dict[str, str]]:
     return maps
 
 
-def _rewrite_links(page: _Page, slugs: dict[str, str], maps: dict[str, dict[str, str]]) -> None:
-    """Links between pages become links inside the PDF; links to site-only files become text."""
+def _rewrite_links(page: _Page, slugs: dict[str, str], maps: dict[str, dict[str, str]],
+                   root: Path | None = None) -> None:
+    """Links between pages become links inside the PDF; links to the site's downloads stay
+    links (relative to ``root``; made relative to the PDF after typesetting, see
+    ``pdf_layout.relative_download_links``); links to other site-only files become text."""
     for a in page.article.find_all("a", href=True):
         href = str(a["href"])
         parts = urlsplit(href)
@@ -297,7 +301,10 @@ def _rewrite_links(page: _Page, slugs: dict[str, str], maps: dict[str, dict[str,
             continue
         target = page.path if not parts.path else (page.path.parent / unquote(parts.path)).resolve()
         key = _page_key(target)
-        if key not in slugs:  # downloads, genindex, search…: no place on paper
+        if key not in slugs and root is not None and parts.path and is_download(target, root):
+            a["href"] = quote(os.path.relpath(target, root).replace(os.sep, "/"))
+            continue
+        if key not in slugs:  # genindex, search…: no place on paper
             del a["href"]
             a.name = "span"
             continue

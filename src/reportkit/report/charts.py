@@ -23,6 +23,9 @@ from reportkit.i18n import t
 from reportkit.report.labels import figure_id
 
 FONT = "Noto Sans CJK SC"
+# One type family per edition (the PDF's too): English charts in Liberation Sans, with the CJK
+# face only for a Chinese name that appears in them.
+LANG_FONTS = {"zh": FONT, "en": "Liberation Sans, Noto Sans CJK SC"}
 BUNDLE_NAME = "vega-bundle.js"
 # Status colours (also used by the badges in tables.py and the CSS): colour-blind safe pairs,
 # always shown together with the status text.
@@ -108,6 +111,7 @@ class Figure:
         self.lang = lang
         self.spec = chart.to_dict()
         self.spec.pop("$schema", None)  # an address is not needed to draw, and the site names none
+        self.spec["config"] = _with_font(self.spec.get("config", {}), LANG_FONTS.get(lang, FONT))
         if isinstance(self.spec.get("title"), str):  # long titles wrap instead of being cut off
             self.spec["title"] = {"text": wrap_title(self.spec["title"], lang)}
         self.svg = svg
@@ -140,6 +144,13 @@ class Figure:
         if self.svg:
             bundle["image/svg+xml"] = to_svg(self.spec)
         return bundle
+
+
+def _with_font(config: Any, font: str) -> Any:
+    """The theme's config with every font set to ``font``."""
+    if isinstance(config, dict):
+        return {k: font if k.endswith("ont") and v == FONT else _with_font(v, font) for k, v in config.items()}
+    return config
 
 
 def wrap_title(text: str, lang: str, width: int | None = None) -> list[str] | str:
