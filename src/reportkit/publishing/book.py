@@ -22,6 +22,8 @@ from reportkit.i18n import t
 from reportkit.report.context import ReportContext
 
 LANG_TAGS = {"zh": "zh_CN", "en": "en"}
+PALETTE_CSS = "rk-palette.css"  # badge colours, generated from report/palette.py
+SEARCH_NAMES = "rk-search-names.txt"  # jieba user dictionary of the zh edition (book/_ext/rk_search.py)
 
 
 # --------------------------------------------------------------------------------------------
@@ -40,6 +42,8 @@ def edition_config(ctx: ReportContext, lang: str, langs: list[str]) -> dict[str,
     conf["author"] = html.escape(ctx.plan.region[lang], quote=False)
     sphinx = conf.setdefault("sphinx", {}).setdefault("config", {})
     sphinx["language"] = LANG_TAGS[lang]
+    if lang == "zh":  # relative to the edition's folder, where Jupyter Book runs
+        sphinx["html_search_options"] = {"dict": SEARCH_NAMES}
     others = [x for x in langs if x != lang]
     sphinx.setdefault("html_context", {}).update({
         "rk_lang": lang,
@@ -58,6 +62,30 @@ def edition_config(ctx: ReportContext, lang: str, langs: list[str]) -> dict[str,
     theme["extra_footer"] = html.escape(t("report.footer", lang, version=ctx.version, as_of=ctx.as_of,
                                           stage=stage_label), quote=False)
     return conf
+
+
+def theme_catalogue(lang: str) -> str:
+    """A gettext catalogue (.po) of the theme's interface in ``lang`` from the ``theme`` locale
+    group: Sphinx compiles it and prefers it over the themes' own (incomplete) translations."""
+    from reportkit.i18n import catalogue
+
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = ['msgid ""', 'msgstr ""', '"Content-Type: text/plain; charset=UTF-8\\n"', ""]
+    for key in sorted(k for k in catalogue("en") if k.startswith("theme.")):
+        lines += [f"msgid {quoted(t(key, 'en'))}", f"msgstr {quoted(t(key, lang))}", ""]
+    return "\n".join(lines)
+
+
+def search_names(ctx: ReportContext, lang: str) -> list[str]:
+    """The names readers search for: indicators (programmes are annex indicators), districts
+    and the city, the plan itself; one per line of a jieba user dictionary."""
+    names = [ind.label(lang) for ind in ctx.plan.indicators]
+    names += [ctx.plan.district_label(d, lang) for d in ctx.plan.districts]
+    names.append(ctx.plan.name[lang])
+    # jieba's dictionary lines are "word [freq] [tag]": a name with a space cannot be one word
+    return sorted({n.strip() for n in names if n.strip() and not any(c.isspace() for c in n.strip())})
 
 
 def edition_toc(annexes: list[int]) -> dict[str, Any]:
@@ -86,7 +114,7 @@ def _write_yaml(data: dict[str, Any], path: Path) -> None:
 
 def prepare_edition_sources(ctx: ReportContext, lang: str, langs: list[str], book_dir: Path) -> None:
     """Shared book sources (static CSS, templates), the vega bundle and the edition's YAML."""
-    from reportkit.report import charts
+    from reportkit.report import charts, palette
 
     for sub in ("_static", "_templates", "_ext"):
         src = cfg.BOOK_DIR / sub
@@ -94,7 +122,16 @@ def prepare_edition_sources(ctx: ReportContext, lang: str, langs: list[str], boo
             shutil.copytree(src, book_dir / sub, dirs_exist_ok=True)
     (book_dir / "_static").mkdir(parents=True, exist_ok=True)
     (book_dir / "_static" / charts.BUNDLE_NAME).write_text(_cached_bundle(), encoding="utf-8")
+    (book_dir / "_static" / PALETTE_CSS).write_text(palette.palette_css(), encoding="utf-8")
     _write_yaml(edition_config(ctx, lang, langs), book_dir / "_config.yml")
+    if lang != "en":  # the themes' message ids are English
+        for domain in ("sphinx", "booktheme"):  # Sphinx and pydata's texts; sphinx-book-theme's
+            po = book_dir / "locales" / LANG_TAGS[lang] / "LC_MESSAGES" / f"{domain}.po"
+            po.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(po, theme_catalogue(lang))
+    if lang == "zh":
+        # a high frequency: a name is kept whole where jieba would otherwise cut across it
+        atomic_write_text(book_dir / SEARCH_NAMES, "".join(f"{n} 100000\n" for n in search_names(ctx, lang)))
     _write_yaml(edition_toc(ctx.annexes), book_dir / "_toc.yml")
 
 

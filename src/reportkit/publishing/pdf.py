@@ -353,11 +353,11 @@ def _edition_job(job: tuple[str, str, str, dict[str, Any], str]) -> tuple[str, f
     start = time.perf_counter()
     root = Path(staging)
     edition = root / "html" / lang
-    css = edition / "_static" / "reportkit.css"
+    css = [edition / "_static" / f for f in ("reportkit.css", "rk-palette.css")]
     notebooks = root / "book" / lang
     target = build_pdf(edition, root / "pdf" / name, lang=lang, cover=cover,
                        notebooks=notebooks if notebooks.is_dir() else None,
-                       site_css=[css] if css.is_file() else [])
+                       site_css=[c for c in css if c.is_file()])
     return str(target), time.perf_counter() - start
 
 

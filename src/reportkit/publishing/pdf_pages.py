@@ -206,6 +206,9 @@ def _static_charts(soup: BeautifulSoup, article: Tag, path: Path, svgs: dict[str
             raise ReportkitError(_problem("chart_spec", path, reason=str(err))) from None
         if spec is None:
             raise ReportkitError(_problem("chart_no_spec", path))
+        if spec.get("width") == "container":  # the site's container sizing: print's fixed width
+            spec["width"] = spec.get("usermeta", {}).get("rkWidth", 520)
+            spec.pop("autosize", None)
         try:
             svg = vlc.vegalite_to_svg(spec)
         except Exception as err:  # vl-convert raises plain ValueError/RuntimeError on bad specs

@@ -15,6 +15,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from reportkit.i18n import has, t
+from reportkit.report.palette import STATUS_STYLES
 
 
 def missing(x: Any) -> bool:
@@ -58,18 +59,25 @@ def status_label(code: Any, lang: str) -> str:
     return t(f"status.status.{code}", lang)
 
 
+def _badge(code: str, text: str) -> Markup:
+    """Colour class (report/palette.py), symbol (hidden from screen readers: the words say it), words."""
+    symbol = STATUS_STYLES[code].symbol if code in STATUS_STYLES else ""
+    mark = Markup('<span class="rk-symbol" aria-hidden="true">{}</span>').format(symbol) if symbol else ""
+    return Markup('<span class="rk-badge rk-status-{}">{}{}</span>').format(code, mark, text)
+
+
 def badge(code: Any, lang: str) -> Markup:
-    """A status badge: colour class + the status text."""
+    """A status badge: colour class + symbol + the status text."""
     if missing(code):
         return dash(lang)
-    return Markup('<span class="rk-badge rk-status-{}">{}</span>').format(code, status_label(code, lang))
+    return _badge(str(code), status_label(code, lang))
 
 
 def grade_badge(code: Any, lang: str) -> Markup:
-    """An end-of-term grade badge: colour class + the grade text."""
+    """An end-of-term grade badge: colour class + symbol + the grade text."""
     if missing(code):
         return dash(lang)
-    return Markup('<span class="rk-badge rk-status-{}">{}</span>').format(code, t(f"status.grade.{code}", lang))
+    return _badge(str(code), t(f"status.grade.{code}", lang))
 
 
 def warning_badge(lang: str) -> Markup:
@@ -107,7 +115,10 @@ class HtmlTable:
             out.append(Markup("<tr>"))
             for k, cell in enumerate(row):
                 cls = ' class="rk-num"' if k in self.numeric else ""
-                out.append(Markup("<td{}>{}</td>").format(Markup(cls), "" if cell is None else cell))
+                # data-label: on narrow screens each row becomes a card of "heading: value" lines
+                label = self.columns[k] if k < len(self.columns) else ""
+                out.append(Markup('<td{} data-label="{}">{}</td>').format(Markup(cls), label,
+                                                                        "" if cell is None else cell))
             out.append(Markup("</tr>"))
         out.append(Markup("</tbody></table></div>"))
         return str(Markup("").join(out))
