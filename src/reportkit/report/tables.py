@@ -134,12 +134,20 @@ class HtmlTable:
         return len(self.rows)
 
 
+def _plain_num(v: float) -> str:
+    """A number for a chart's data table: whole numbers without decimals or exponent
+    (57,760 not 5.776e+04), others to four significant digits."""
+    if float(v).is_integer() or abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:,.4g}"
+
+
 def frame_html(frame: pd.DataFrame) -> str:
     """A plain escaped HTML table of a DataFrame (chart data tables, downloads preview)."""
     numeric = [k for k, c in enumerate(frame.columns) if pd.api.types.is_numeric_dtype(frame[c])]
     rows = []
     for rec in frame.itertuples(index=False):
-        rows.append(["—" if missing(v) else (f"{v:,.4g}" if isinstance(v, float) else str(v)) for v in rec])
+        rows.append(["—" if missing(v) else (_plain_num(v) if isinstance(v, float) else str(v)) for v in rec])
     return HtmlTable([str(c) for c in frame.columns], rows, numeric=numeric).html()
 
 
