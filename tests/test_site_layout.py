@@ -64,7 +64,7 @@ LAYOUT_PROBE = r"""(statusLabel) => {
       if (a.el === b.el || a.el.contains(b.el) || b.el.contains(a.el)) continue;
       const w = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
       const h = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
-      if (w > 2 && h > 0.3 * Math.min(a.r.height, b.r.height) && h > 2)
+      if (w > 2 && h > 0.15 * Math.min(a.r.height, b.r.height) && h > 2)
         overlaps.push(a.what + ' × ' + b.what + ' @' + Math.round(a.r.left) + ',' + Math.round(a.r.top));
     }
   }
