@@ -49,7 +49,7 @@ OTHER_STYLES: dict[str, tuple[str, str]] = {  # css class → (background, text)
 # Series in line charts: planned (grey, dashed) and actual (blue).
 SERIES = {"planned": "#616161", "actual": "#2166ac"}
 MISSING_FILL = "#d9d9d9"   # a cell without data
-NO_PLAN_FILL = "#ffffff"   # a cell with nothing planned (outlined, labelled): not zero, not missing
+NO_PLAN_FILL = "#fbfbf2"   # a cell with nothing planned (outlined, labelled): not zero, not missing
 
 
 def status_colour(code: str) -> str:
