@@ -423,6 +423,17 @@ def test_default_report_pdfs_end_to_end(tmp_path, monkeypatch):
             assert re.sub(r"\s+", "", status_label(code, lang)) in text[lang], (lang, code)
         # nothing lost at the page edge; the downloads are live links next to the PDF
         assert words_outside_text_area(target) == [], lang
+        # the main indicators' column headings whole and on one line (基期值, not 基期 / 值);
+        # English headings may wrap between words, never inside one
+        from reportkit.i18n import t
+        headings = [t(f"report.col.{k}", lang) for k in
+                    ("baseline", "target", "expected", "actual", "completion", "time_progress", "schedule_ratio", "status")]
+        raw = _run("pdftotext", "-raw", str(target), "-")
+        if lang == "zh":
+            assert " ".join(headings) in raw, [ln for ln in raw.splitlines() if headings[0] in ln][:3]
+        else:
+            words = set(re.findall(r"[A-Za-z]+", raw))
+            assert all(w in words for h in headings for w in h.split()), headings
         urls = _run("pdfinfo", "-url", str(target))
         assert re.search(r"Annotation\s+\S+-results\.csv", urls), urls
         notice = re.sub(r"\s+", "", NOTICE[lang])
