@@ -22,6 +22,7 @@ from reportkit.i18n import t
 from reportkit.report.context import ReportContext
 
 LANG_TAGS = {"zh": "zh_CN", "en": "en"}
+HTML_LANG_TAGS = {"zh": "zh-CN", "en": "en"}
 PALETTE_CSS = "rk-palette.css"  # badge colours, generated from report/palette.py
 SEARCH_NAMES = "rk-search-names.txt"  # jieba user dictionary of the zh edition (book/_ext/rk_search.py)
 
@@ -188,30 +189,54 @@ def _tail(text: str, n: int = 25) -> str:
     return "\n".join(lines[-n:])
 
 
-def landing_page(ctx: ReportContext, langs: list[str]) -> str:
-    """``html/index.html``: pick a language (static, no script from elsewhere)."""
+def _size(n_bytes: int, lang: str) -> str:
+    if n_bytes < 1_000_000:
+        return t("report.landing.size_kb", lang, n=max(1, round(n_bytes / 1000)))
+    return t("report.landing.size_mb", lang, n=f"{n_bytes / 1_000_000:.1f}")
+
+
+def landing_page(ctx: ReportContext, langs: list[str], pdf_sizes: dict[str, int] | None = None) -> str:
+    """``html/index.html``: the report's title and, per language, the site, the PDF (with its
+    size once typeset: ``pdf_sizes``, lang → bytes) and the data date. Static, no script."""
     from markupsafe import Markup
 
-    items = Markup("").join(
-        Markup('<li><a href="{l}/index.html" hreflang="{l}" lang="{l}">{title}</a></li>').format(
-            l=lang, title=t("report.site_title", lang, plan=ctx.plan.name[lang],
-                            stage=t(f"report.stage.{ctx.stage}", lang)))
-        for lang in langs)
-    banner = Markup("").join(
-        Markup('<p class="rk-illustrative" lang="{}">{}</p>').format(lang, t("report.banner.illustrative", lang))
-        for lang in langs) if ctx.illustrative else ""
+    from reportkit.publishing.pdf import format_date
+
     pdfs = getattr(ctx, "pdf_files", {})
-    if pdfs:
-        items += Markup("").join(
-            Markup('<li><a href="downloads/{f}" hreflang="{l}" lang="{l}">{label} ({name})</a></li>').format(
-                f=pdfs[lang], l=lang, label=t("report.data.pdf", lang), name=t("report.switch_to", lang))
-            for lang in langs if lang in pdfs)
-    title = " / ".join(t("report.choose_language", lang) for lang in langs)
+    sizes = pdf_sizes or {}
+    cards = Markup("")
+    for lang in langs:
+        stage = t(f"report.stage.{ctx.stage}", lang)
+        links = Markup('<li><a href="{l}/index.html" hreflang="{l}">{label}</a></li>').format(
+            l=lang, label=t("report.landing.open", lang))
+        if lang in pdfs:
+            label = t("report.landing.pdf", lang, size=_size(sizes[lang], lang)) if lang in sizes \
+                else t("report.data.pdf", lang)
+            links += Markup('<li><a href="downloads/{f}" hreflang="{l}" type="application/pdf">{label}</a></li>'
+                            ).format(f=pdfs[lang], l=lang, label=label)
+        notice = Markup('<p class="rk-illustrative">{}</p>').format(t("report.banner.illustrative", lang)) \
+            if ctx.illustrative else ""
+        cards += Markup(
+            '<section class="rk-edition" lang="{l}"><h2>{name}</h2><p class="rk-stage">{stage} · {as_of}</p>'
+            "{notice}<ul>{links}</ul></section>"
+        ).format(l=lang, name=ctx.plan.name[lang], stage=stage, notice=notice, links=links,
+                 as_of=t("report.landing.as_of", lang, date=format_date(ctx.as_of, lang, "as_of")))
+    title = " / ".join(t("report.site_title", lang, plan=ctx.plan.name[lang], stage=t(f"report.stage.{ctx.stage}", lang))
+                       for lang in langs)
     return str(Markup(
         '<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>{title}</title><style>body{{font-family:'Noto Sans CJK SC',sans-serif;max-width:40rem;"
-        "margin:4rem auto;padding:0 1rem;line-height:1.6}}a{{font-size:1.2rem}}"
-        ".rk-illustrative{{background:#fff3cd;border:1px solid #e0b400;padding:.4rem .8rem}}</style>"
-        "</head><body><h1>{title}</h1>{banner}<ul>{items}</ul></body></html>\n"
-    ).format(lang=langs[0], title=title, banner=banner, items=items))
+        "<title>{title}</title><style>"
+        "body{{font-family:'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei',sans-serif;max-width:60rem;"
+        "margin:3rem auto;padding:0 1rem;line-height:1.6;color:#1a1a1a}}"
+        "main{{display:flex;flex-wrap:wrap;gap:1.5rem}}"
+        ".rk-edition{{flex:1 1 20rem;border:1px solid #d5dbe3;border-radius:.5rem;padding:1rem 1.4rem}}"
+        ".rk-edition h2{{font-size:1.35rem;margin:.2rem 0 .4rem;color:#14365d}}.rk-stage{{color:#444;margin:0 0 .6rem}}"
+        ".rk-edition ul{{list-style:none;padding:0;margin:0}}.rk-edition li{{margin:.45rem 0}}"
+        "a{{color:#1a5590;font-size:1.08rem}}"
+        ".rk-illustrative{{background:#fff3cd;color:#5c4400;border:1px solid #e0b400;padding:.3rem .7rem;font-weight:700}}"
+        "h1{{font-size:1.2rem;font-weight:600;color:#2166ac;margin:0 0 1.2rem}}"
+        "</style></head><body><h1>{heading}</h1><main>{cards}</main></body></html>\n"
+    ).format(lang=HTML_LANG_TAGS.get(langs[0], langs[0]), title=title, cards=cards,
+             heading=Markup(" · ").join(Markup('<span lang="{}">{}</span>').format(lang, t(f"pdf.kind.{ctx.stage}", lang))
+                                        for lang in langs)))
