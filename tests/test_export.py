@@ -86,3 +86,21 @@ def test_failed_write_leaves_the_old_file(tmp_path):
 def test_written_files_get_ordinary_permissions(tmp_path):
     path = files.atomic_write_text(tmp_path / "t.txt", "x")
     assert path.stat().st_mode & 0o777 == 0o666 & ~files._UMASK
+
+
+def test_downloads_carry_no_float_noise(tmp_path):
+    """Results are computed in binary floating point; the files show the decimal a person would
+    write (-0.202, not -0.20199999999999818), missing stays empty."""
+    import pandas as pd
+
+    from reportkit.publishing.downloads import _plain, clean_float
+
+    assert clean_float(-0.20199999999999818) == -0.202
+    assert clean_float(0.1 + 0.2) == 0.3
+    assert clean_float(1234567.5) == 1234567.5 and clean_float("x") == "x"
+    frame = _plain(pd.DataFrame({"r": [-0.20199999999999818, None, 2 / 3]}))
+    path = tmp_path / "r.csv"
+    export.write_csv(frame, path)
+    text = path.read_text(encoding="utf-8-sig")
+    assert "-0.202\n" in text and "9999999" not in text and "0.666666666667" in text
+    assert text.splitlines()[2] in ("", "\"\"")  # missing: an empty cell, never 0 or nan

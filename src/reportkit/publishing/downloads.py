@@ -165,10 +165,20 @@ def _pin_xlsx_modified(path: Path) -> None:
         raise
 
 
+def clean_float(value: Any) -> Any:
+    """A float without binary noise: -0.20199999999999818 → -0.202 (12 significant digits,
+    far more than any reported figure has); other values unchanged."""
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.12g}")
+    return value
+
+
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lists and other objects as text, so CSV/xlsx cells are plain values."""
+    """Lists and other objects as text, so CSV/xlsx cells are plain values; floats without noise."""
     out = frame.copy()
     for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].map(clean_float)
         if out[c].map(lambda v: isinstance(v, list | tuple | set | dict)).any():
             out[c] = out[c].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple | set)
                                 else (json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v))
