@@ -104,3 +104,28 @@ def test_downloads_carry_no_float_noise(tmp_path):
     text = path.read_text(encoding="utf-8-sig")
     assert "-0.202\n" in text and "9999999" not in text and "0.666666666667" in text
     assert text.splitlines()[2] in ("", "\"\"")  # missing: an empty cell, never 0 or nan
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_reader_workbook_speaks_the_readers_language(tmp_path, lang):
+    """The labelled workbook: headings and labels in the reader's language, no codes or
+    True/False, completion formatted as a percentage, missing cells empty."""
+    from reportkit.i18n import t
+    from reportkit.report.context import load_context
+    from reportkit.vocab import STATUS_CODES
+
+    ctx = load_context(stage="midterm")
+    path = export.write_reader_workbook(ctx, lang, tmp_path / f"r-{lang}.xlsx")
+    ws = openpyxl.load_workbook(path).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][0] == t("report.col.indicator", lang) and t("report.col.status", lang) in rows[0]
+    assert len(rows) == len(ctx.results) + 1
+    values = {v for row in rows[1:] for v in row if v is not None}
+    texts = {v for v in values if isinstance(v, str)}
+    assert not any(isinstance(v, bool) for v in values)
+    assert not texts & {"True", "False", "nan", "<NA>"} and not texts & set(STATUS_CODES)
+    assert {t(f"status.status.{c}", lang) for c in ctx.results["status"].dropna()} <= values
+    k = rows[0].index(t("report.col.completion", lang)) + 1
+    assert ws.cell(row=2, column=k).number_format == "0.0%"
+    if any(ctx.results["warning"].fillna(False).astype(bool)):
+        assert t("status.warning.flag", lang) in values

@@ -380,6 +380,14 @@ def downloads(ctx: Any, lang: str) -> str:
             Markup('<a href="../downloads/{f}" download>{ext}</a>').format(f=f, ext=f.rsplit(".", 1)[1].upper())
             for f in files)
         items.append(Markup("<li>{}: {}</li>").format(t(f"report.data.{name}", lang), links))
+    from reportkit.report.context import reader_workbook_name
+    from reportkit.vocab import LANGS
+
+    links = Markup(" · ").join(
+        Markup('<a href="../downloads/{f}" hreflang="{l}" download>{name}</a>').format(
+            f=reader_workbook_name(ctx.plan.id, ctx.stage, other), l=other, name=t("report.switch_to", other))
+        for other in LANGS)
+    items.append(Markup("<li>{}: {}</li>").format(t("report.data.reader_workbook", lang), links))
     pdfs = getattr(ctx, "pdf_files", {})  # written by the build's last step when it makes PDFs
     if pdfs:
         links = Markup(" · ").join(
