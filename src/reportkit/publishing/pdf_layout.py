@@ -5,9 +5,10 @@ WeasyPrint's automatic table layout gives an 11-column table more than an A4 tex
 lets it run off the page (nothing clips it, the text is just lost). So each table gets a fixed
 layout with column widths computed here from its own cells: every column is at least as wide as
 its longest unbreakable piece (an English word, a short Chinese term such as 基期值 or a status
-badge), the rest of the line is shared by what the columns would like. A table whose minimum
-does not fit the portrait text width is printed on a landscape page; what still does not fit
-there breaks inside words (``overflow-wrap: anywhere`` in print.css), so nothing is ever lost.
+badge), measured in the edition's own font; the rest of the line is shared by what the columns
+would like. A table whose minimum does not fit the portrait line is set in smaller type
+(``rk-dense``), then on a landscape page with its section heading; what still does not fit
+breaks inside words (``overflow-wrap: anywhere`` in print.css), so nothing is ever lost.
 """
 
 from __future__ import annotations
