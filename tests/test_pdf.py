@@ -122,6 +122,10 @@ def test_wide_table_headers_whole_and_rows_not_alone(editions, lang):
                 assert word in re.sub(r"\s+", "", text), word  # 基期值, not 基期 / 值
             else:
                 assert re.search(rf"\b{re.escape(word)}\b", text), word
+    # the 60-row table crosses pages: no page holds a single row of it
+    row = re.compile(book.TEXT[lang]["district"].replace("{:02d}", r"\d\d"))
+    counts = [len(row.findall(page)) for page in editions[lang]["pages"]]
+    assert all(n == 0 or n >= 2 for n in counts), counts
 
 
 def test_each_chart_printed_once(editions, tmp_path):

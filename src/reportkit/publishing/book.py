@@ -71,9 +71,13 @@ def theme_catalogue(lang: str) -> str:
     from reportkit.i18n import catalogue
 
     def quoted(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
-    lines = ['msgid ""', 'msgstr ""', '"Content-Type: text/plain; charset=UTF-8\\n"', ""]
+    # Fixed header dates: Sphinx compiles the catalogue with babel, which would stamp the clock.
+    header = ["Project-Id-Version: reportkit", "POT-Creation-Date: 2000-01-01 00:00+0000",
+              "PO-Revision-Date: 2000-01-01 00:00+0000", f"Language: {LANG_TAGS.get(lang, lang)}",
+              "MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: 8bit"]
+    lines = ['msgid ""', 'msgstr ""'] + [quoted(h + "\n") for h in header] + [""]
     for key in sorted(k for k in catalogue("en") if k.startswith("theme.")):
         lines += [f"msgid {quoted(t(key, 'en'))}", f"msgstr {quoted(t(key, lang))}", ""]
     return "\n".join(lines)
