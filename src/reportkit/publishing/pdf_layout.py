@@ -25,7 +25,7 @@ from bs4 import BeautifulSoup, Tag
 
 WANT_CAP_EM = 24.0  # what one column may ask for: longer text wraps
 SHORT_CJK = 6  # Chinese runs up to this length are terms that should not be split (基期值, 评估状态)
-KEEP_ROWS = 12  # a table of up to this many rows is kept on one page
+KEEP_ROWS = 6  # a table of up to this many rows is kept on one page (longer ones may break: no half-empty pages)
 
 
 # The faces print.css sets per edition, measured with fontconfig's files when there are any.
