@@ -109,7 +109,7 @@ def test_missing_is_a_dash_never_zero():
 def test_table_cells_are_escaped_badges_are_not():
     html = tables.HtmlTable(["<b>h</b>"], [["<script>alert(1)</script>"], [tables.badge("lagging", "zh")]]).html()
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;h" in html
-    assert '<span class="rk-badge rk-status-lagging">滞后</span>' in html
+    assert '<span class="rk-badge rk-status-lagging"><span class="rk-symbol" aria-hidden="true">▼</span>滞后</span>' in html
 
 
 def test_chart_spec_cannot_close_its_script():

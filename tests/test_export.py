@@ -86,3 +86,46 @@ def test_failed_write_leaves_the_old_file(tmp_path):
 def test_written_files_get_ordinary_permissions(tmp_path):
     path = files.atomic_write_text(tmp_path / "t.txt", "x")
     assert path.stat().st_mode & 0o777 == 0o666 & ~files._UMASK
+
+
+def test_downloads_carry_no_float_noise(tmp_path):
+    """Results are computed in binary floating point; the files show the decimal a person would
+    write (-0.202, not -0.20199999999999818), missing stays empty."""
+    import pandas as pd
+
+    from reportkit.publishing.downloads import _plain, clean_float
+
+    assert clean_float(-0.20199999999999818) == -0.202
+    assert clean_float(0.1 + 0.2) == 0.3
+    assert clean_float(1234567.5) == 1234567.5 and clean_float("x") == "x"
+    frame = _plain(pd.DataFrame({"r": [-0.20199999999999818, None, 2 / 3]}))
+    path = tmp_path / "r.csv"
+    export.write_csv(frame, path)
+    text = path.read_text(encoding="utf-8-sig")
+    assert "-0.202\n" in text and "9999999" not in text and "0.666666666667" in text
+    assert text.splitlines()[2] in ("", "\"\"")  # missing: an empty cell, never 0 or nan
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_reader_workbook_speaks_the_readers_language(tmp_path, lang):
+    """The labelled workbook: headings and labels in the reader's language, no codes or
+    True/False, completion formatted as a percentage, missing cells empty."""
+    from reportkit.i18n import t
+    from reportkit.report.context import load_context
+    from reportkit.vocab import STATUS_CODES
+
+    ctx = load_context(stage="midterm")
+    path = export.write_reader_workbook(ctx, lang, tmp_path / f"r-{lang}.xlsx")
+    ws = openpyxl.load_workbook(path).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][0] == t("report.col.indicator", lang) and t("report.col.status", lang) in rows[0]
+    assert len(rows) == len(ctx.results) + 1
+    values = {v for row in rows[1:] for v in row if v is not None}
+    texts = {v for v in values if isinstance(v, str)}
+    assert not any(isinstance(v, bool) for v in values)
+    assert not texts & {"True", "False", "nan", "<NA>"} and not texts & set(STATUS_CODES)
+    assert {t(f"status.status.{c}", lang) for c in ctx.results["status"].dropna()} <= values
+    k = rows[0].index(t("report.col.completion", lang)) + 1
+    assert ws.cell(row=2, column=k).number_format == "0.0%"
+    if any(ctx.results["warning"].fillna(False).astype(bool)):
+        assert t("status.warning.flag", lang) in values

@@ -47,6 +47,40 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+PRINT_CSS = Path(pdf.TEMPLATE_DIR) / "print.css"
+MM = 72 / 25.4
+
+
+def text_area_margins() -> tuple[float, float, float, float]:
+    """The page margins (top, right, bottom, left, in points) that print.css sets for A4."""
+    css = PRINT_CSS.read_text(encoding="utf-8")
+    m = re.search(r"@page\s*\{[^}]*?margin:\s*([\d.]+)mm\s+([\d.]+)mm\s+([\d.]+)mm\s+([\d.]+)mm", css)
+    assert m, "no page margins in print.css"
+    top, right, bottom, left = (float(v) * MM for v in m.groups())
+    return top, right, bottom, left
+
+
+def words_outside_text_area(path: Path) -> list[str]:
+    """Every word of the PDF (pdftotext's word boxes, chart text included) that is not inside
+    the page's text area horizontally, or not on the page at all; the running header and the
+    footer sit in the top and bottom margins but must keep within the text area's width too."""
+    top, right, bottom, left = text_area_margins()
+    xml = _run("pdftotext", "-bbox", str(path), "-")
+    bad: list[str] = []
+    pages = re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', xml, re.S)
+    assert pages
+    for n, (width, height, body) in enumerate(pages, start=1):
+        w, h = float(width), float(height)
+        for x0, y0, x1, y1, word in re.findall(
+                r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">(.*?)</word>', body):
+            x0, y0, x1, y1 = float(x0), float(y0), float(x1), float(y1)
+            if n == 1:  # the cover has its own margins, inside the others
+                continue
+            if x0 < left - 1 or x1 > w - right + 1 or y0 < 0 or y1 > h:
+                bad.append(f"p.{n} x {x0:.0f}–{x1:.0f} (text area {left:.0f}–{w - right:.0f}): {word}")
+    return bad
+
+
 @pytest.fixture(scope="session")
 def editions(tmp_path_factory) -> dict[str, dict]:
     """Both editions of the fixture book, built and typeset once; with timings."""
@@ -64,6 +98,61 @@ def editions(tmp_path_factory) -> dict[str, dict]:
                      "pages": _page_texts(target)}
         print(f"PDF {lang}: {seconds:.2f} s", file=sys.stderr)
     return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_word_outside_the_text_area(editions, lang):
+    """The fixture's twelve-column table (long names, badges, a hash) stays inside the text
+    area: it is what ran off the page before columns were fitted."""
+    assert words_outside_text_area(editions[lang]["pdf"]) == []
+    text = _squash(" ".join(editions[lang]["pages"]))
+    assert "SHA-256" in text and book.TEXT[lang]["wide_attr"] in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_wide_table_headers_whole_and_rows_not_alone(editions, lang):
+    """Column headings are not split inside a word, and no page starts with a table's last
+    row alone (or ends with its first)."""
+    html = pdf.print_html(pdf.edition_pages(editions[lang]["edition"]), lang=lang, cover=COVER)
+    assert "rk-fixed" in html and "<colgroup>" in html
+    text = _run("pdftotext", "-raw", str(editions[lang]["pdf"]), "-")
+    for heading in book.TEXT[lang]["wide_cols"]:
+        for word in heading.split():
+            if lang == "zh":
+                assert word in re.sub(r"\s+", "", text), word  # 基期值, not 基期 / 值
+            else:
+                assert re.search(rf"\b{re.escape(word)}\b", text), word
+    # the 60-row table crosses pages: no page holds a single row of it
+    row = re.compile(book.TEXT[lang]["district"].replace("{:02d}", r"\d\d"))
+    counts = [len(row.findall(page)) for page in editions[lang]["pages"]]
+    assert all(n == 0 or n >= 2 for n in counts), counts
+
+
+def test_each_chart_printed_once(editions, tmp_path):
+    """A figure the site shows on two pages is printed on the first only."""
+    edition = tmp_path / "en"
+    shutil.copytree(editions["en"]["edition"], edition)
+    pages = pdf.edition_pages(edition)
+    again = pages[1].with_name("again.html")
+    shutil.copy(pages[1], again)
+    assert pdf.print_html(pages, lang="en", cover=COVER).count('class="rk-figure"') == 1
+    assert pdf.print_html(pages + [again], lang="en", cover=COVER).count('class="rk-figure"') == 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_running_header_page_count_tags_and_one_family(editions, lang):
+    pages = editions[lang]["pages"]
+    kind = "中期评估报告" if lang == "zh" else "Mid-term Evaluation Report"
+    for n, page in enumerate(pages[1:], start=2):
+        first = [line for line in page.splitlines() if line.strip()][0]
+        assert COVER["title"] in first and kind in first, first
+        assert re.search(rf"{n}\D+{len(pages)}", [ln for ln in page.splitlines() if ln.strip()][-1])
+    info = _run("pdfinfo", str(editions[lang]["pdf"]))
+    assert re.search(r"Tagged:\s+yes", info)
+    fonts = [r.split()[0].split("+", 1)[-1] for r in _run("pdffonts", str(editions[lang]["pdf"])).splitlines()[2:]]
+    families = {re.sub(r"-(Bold|Italic|Regular)$", "", f) for f in fonts}
+    latin = {f for f in families if "CJK" not in f}
+    assert latin <= ({"Liberation-Sans"} if lang == "en" else set()), families
 
 
 def test_edition_pages_follow_the_book_order(editions):
@@ -340,7 +429,7 @@ def test_default_report_pdfs_end_to_end(tmp_path, monkeypatch):
         target = result.out / "pdf" / pdf.pdf_name(ctx.plan.id, "midterm", lang)
         assert (result.html / "downloads" / target.name).is_file()
         # table cells wrap names over lines: compare without whitespace
-        text[lang] = re.sub(r"\s+", "", _run("pdftotext", str(target), "-"))
+        text[lang] = re.sub(r"\s+", "", _run("pdftotext", "-raw", str(target), "-"))
         rows = _run("pdffonts", str(target)).splitlines()[2:]
         assert rows and all(re.search(r"\byes\s+yes\s+yes\b", r) for r in rows)
         assert any("CJK" in r for r in rows)
@@ -348,6 +437,21 @@ def test_default_report_pdfs_end_to_end(tmp_path, monkeypatch):
             assert re.sub(r"\s+", "", ind.label(lang)) in text[lang], (lang, ind.id)
         for code in statuses:
             assert re.sub(r"\s+", "", status_label(code, lang)) in text[lang], (lang, code)
+        # nothing lost at the page edge; the downloads are live links next to the PDF
+        assert words_outside_text_area(target) == [], lang
+        # the main indicators' column headings whole and on one line (基期值, not 基期 / 值);
+        # English headings may wrap between words, never inside one
+        from reportkit.i18n import t
+        headings = [t(f"report.col.{k}", lang) for k in
+                    ("baseline", "target", "expected", "actual", "completion", "time_progress", "schedule_ratio", "status")]
+        raw = _run("pdftotext", "-raw", str(target), "-")
+        if lang == "zh":
+            assert " ".join(headings) in raw, [ln for ln in raw.splitlines() if headings[0] in ln][:3]
+        else:
+            words = set(re.findall(r"[A-Za-z]+", raw))
+            assert all(w in words for h in headings for w in h.split()), headings
+        urls = _run("pdfinfo", "-url", str(target))
+        assert re.search(r"Annotation\s+\S+-results\.csv", urls), urls
         notice = re.sub(r"\s+", "", NOTICE[lang])
         assert (notice in text[lang]) == bool(ctx.illustrative)
     for ind in ctx.plan.indicators:  # no English name in the Chinese edition

@@ -321,6 +321,13 @@ def test_pdfs_are_linked_from_the_data_page_and_the_landing_page(site):
     landing = read(html / "index.html")
     for name in pdfs:
         assert f'href="downloads/{name}"' in landing, name
+    # the landing page: both editions, each PDF with its size
+    for lang in LANGS:
+        assert f'<section class="rk-edition" lang="{lang}">' in landing and f'href="{lang}/index.html"' in landing
+    for name in pdfs:
+        size = (html / "downloads" / name).stat().st_size
+        shown = f"{round(size / 1000)} KB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
+        assert shown in landing, (name, size)
 
 
 def test_no_links_out_of_the_site(site):

@@ -9,6 +9,7 @@ the pages here.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 THEBE_CONFIG = re.compile(r'\s*<script type="text/x-thebe-config">.*?</script>', re.S)
@@ -28,6 +29,38 @@ def _strip(app, pagename: str, templatename: str, context: dict, doctree) -> Non
         context["body"] = THEBE_CONFIG.sub("", context["body"])
 
 
+# Theme template files that the themes copy into _static but no page uses (their placeholders
+# are unfilled): not published.
+LEFTOVERS = ("webpack-macros.html", "sbt-webpack-macros.html")
+
+
+def _prune(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    for name in LEFTOVERS:
+        for path in static.rglob(name):
+            path.unlink()
+
+
+def _theme_catalogues(app) -> None:
+    """The theme interface's texts in the page language (``locales/<lang>/LC_MESSAGES/*.po``,
+    written by reportkit from its ``theme`` locale group), added behind the themes' own
+    catalogues: they answer only what the themes leave untranslated. Sphinx itself compiles
+    only the ``sphinx`` domain of ``locale_dirs``; the book theme's ``booktheme`` is done here."""
+    from sphinx.locale import init
+    from sphinx.util.i18n import CatalogRepository
+
+    language = app.config.language
+    repo = CatalogRepository(app.srcdir, app.config.locale_dirs, language, app.config.source_encoding)
+    for catalog in repo.catalogs:
+        if catalog.is_outdated():
+            catalog.write_mo(language)
+        init(list(repo.locale_dirs), language, catalog.domain)
+
+
 def setup(app) -> dict[str, Any]:
     app.connect("html-page-context", _strip, priority=900)
+    app.connect("builder-inited", _theme_catalogues)
+    app.connect("build-finished", _prune)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

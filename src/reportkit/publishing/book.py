@@ -24,6 +24,9 @@ from reportkit.report.narrative import as_of_text
 from reportkit.report.tasks import has_tasks
 
 LANG_TAGS = {"zh": "zh_CN", "en": "en"}
+HTML_LANG_TAGS = {"zh": "zh-CN", "en": "en"}
+PALETTE_CSS = "rk-palette.css"  # badge colours, generated from report/palette.py
+SEARCH_NAMES = "rk-search-names.txt"  # jieba user dictionary of the zh edition (book/_ext/rk_search.py)
 
 
 # --------------------------------------------------------------------------------------------
@@ -42,6 +45,8 @@ def edition_config(ctx: ReportContext, lang: str, langs: list[str]) -> dict[str,
     conf["author"] = html.escape(ctx.plan.region[lang], quote=False)
     sphinx = conf.setdefault("sphinx", {}).setdefault("config", {})
     sphinx["language"] = LANG_TAGS[lang]
+    if lang == "zh":  # relative to the edition's folder, where Jupyter Book runs
+        sphinx["html_search_options"] = {"dict": SEARCH_NAMES}
     others = [x for x in langs if x != lang]
     sphinx.setdefault("html_context", {}).update({
         "rk_lang": lang,
@@ -61,6 +66,34 @@ def edition_config(ctx: ReportContext, lang: str, langs: list[str]) -> dict[str,
     theme["extra_footer"] = html.escape(t("report.footer", lang, as_of=as_of_text(ctx.as_of, lang),
                                           stage=stage_label), quote=False)
     return conf
+
+
+def theme_catalogue(lang: str) -> str:
+    """A gettext catalogue (.po) of the theme's interface in ``lang`` from the ``theme`` locale
+    group: Sphinx compiles it and prefers it over the themes' own (incomplete) translations."""
+    from reportkit.i18n import catalogue
+
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+    # Fixed header dates: Sphinx compiles the catalogue with babel, which would stamp the clock.
+    header = ["Project-Id-Version: reportkit", "POT-Creation-Date: 2000-01-01 00:00+0000",
+              "PO-Revision-Date: 2000-01-01 00:00+0000", f"Language: {LANG_TAGS.get(lang, lang)}",
+              "MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: 8bit"]
+    lines = ['msgid ""', 'msgstr ""'] + [quoted(h + "\n") for h in header] + [""]
+    for key in sorted(k for k in catalogue("en") if k.startswith("theme.")):
+        lines += [f"msgid {quoted(t(key, 'en'))}", f"msgstr {quoted(t(key, lang))}", ""]
+    return "\n".join(lines)
+
+
+def search_names(ctx: ReportContext, lang: str) -> list[str]:
+    """The names readers search for: indicators (programmes are annex indicators), districts
+    and the city, the plan itself; one per line of a jieba user dictionary."""
+    names = [ind.label(lang) for ind in ctx.plan.indicators]
+    names += [ctx.plan.district_label(d, lang) for d in ctx.plan.districts]
+    names.append(ctx.plan.name[lang])
+    # jieba's dictionary lines are "word [freq] [tag]": a name with a space cannot be one word
+    return sorted({n.strip() for n in names if n.strip() and not any(c.isspace() for c in n.strip())})
 
 
 def edition_toc(annexes: list[int], tasks: bool = True) -> dict[str, Any]:
@@ -92,7 +125,7 @@ def _write_yaml(data: dict[str, Any], path: Path) -> None:
 
 def prepare_edition_sources(ctx: ReportContext, lang: str, langs: list[str], book_dir: Path) -> None:
     """Shared book sources (static CSS, templates), the vega bundle and the edition's YAML."""
-    from reportkit.report import charts
+    from reportkit.report import charts, palette
 
     for sub in ("_static", "_templates", "_ext"):
         src = cfg.BOOK_DIR / sub
@@ -100,7 +133,16 @@ def prepare_edition_sources(ctx: ReportContext, lang: str, langs: list[str], boo
             shutil.copytree(src, book_dir / sub, dirs_exist_ok=True)
     (book_dir / "_static").mkdir(parents=True, exist_ok=True)
     (book_dir / "_static" / charts.BUNDLE_NAME).write_text(_cached_bundle(), encoding="utf-8")
+    (book_dir / "_static" / PALETTE_CSS).write_text(palette.palette_css(), encoding="utf-8")
     _write_yaml(edition_config(ctx, lang, langs), book_dir / "_config.yml")
+    if lang != "en":  # the themes' message ids are English
+        for domain in ("sphinx", "booktheme"):  # Sphinx and pydata's texts; sphinx-book-theme's
+            po = book_dir / "locales" / LANG_TAGS[lang] / "LC_MESSAGES" / f"{domain}.po"
+            po.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(po, theme_catalogue(lang))
+    if lang == "zh":
+        # a high frequency: a name is kept whole where jieba would otherwise cut across it
+        atomic_write_text(book_dir / SEARCH_NAMES, "".join(f"{n} 100000\n" for n in search_names(ctx, lang)))
     _write_yaml(edition_toc(ctx.annexes, tasks=has_tasks(ctx)), book_dir / "_toc.yml")
 
 
@@ -241,30 +283,54 @@ def _tail(text: str, n: int = 25) -> str:
     return "\n".join(lines[-n:])
 
 
-def landing_page(ctx: ReportContext, langs: list[str]) -> str:
-    """``html/index.html``: pick a language (static, no script from elsewhere)."""
+def _size(n_bytes: int, lang: str) -> str:
+    if n_bytes < 1_000_000:
+        return t("report.landing.size_kb", lang, n=max(1, round(n_bytes / 1000)))
+    return t("report.landing.size_mb", lang, n=f"{n_bytes / 1_000_000:.1f}")
+
+
+def landing_page(ctx: ReportContext, langs: list[str], pdf_sizes: dict[str, int] | None = None) -> str:
+    """``html/index.html``: the report's title and, per language, the site, the PDF (with its
+    size once typeset: ``pdf_sizes``, lang → bytes) and the data date. Static, no script."""
     from markupsafe import Markup
 
-    items = Markup("").join(
-        Markup('<li><a href="{l}/index.html" hreflang="{l}" lang="{l}">{title}</a></li>').format(
-            l=lang, title=t("report.site_title", lang, plan=ctx.plan.name[lang],
-                            stage=t(f"report.stage.{ctx.stage}", lang)))
-        for lang in langs)
-    banner = Markup("").join(
-        Markup('<p class="rk-illustrative" lang="{}">{}</p>').format(lang, t("report.banner.illustrative", lang))
-        for lang in langs) if ctx.illustrative else ""
+    from reportkit.publishing.pdf import format_date
+
     pdfs = getattr(ctx, "pdf_files", {})
-    if pdfs:
-        items += Markup("").join(
-            Markup('<li><a href="downloads/{f}" hreflang="{l}" lang="{l}">{label} ({name})</a></li>').format(
-                f=pdfs[lang], l=lang, label=t("report.data.pdf", lang), name=t("report.switch_to", lang))
-            for lang in langs if lang in pdfs)
-    title = " / ".join(t("report.choose_language", lang) for lang in langs)
+    sizes = pdf_sizes or {}
+    cards = Markup("")
+    for lang in langs:
+        stage = t(f"report.stage.{ctx.stage}", lang)
+        links = Markup('<li><a href="{l}/index.html" hreflang="{l}">{label}</a></li>').format(
+            l=lang, label=t("report.landing.open", lang))
+        if lang in pdfs:
+            label = t("report.landing.pdf", lang, size=_size(sizes[lang], lang)) if lang in sizes \
+                else t("report.data.pdf", lang)
+            links += Markup('<li><a href="downloads/{f}" hreflang="{l}" type="application/pdf">{label}</a></li>'
+                            ).format(f=pdfs[lang], l=lang, label=label)
+        notice = Markup('<p class="rk-illustrative">{}</p>').format(t("report.banner.illustrative", lang)) \
+            if ctx.illustrative else ""
+        cards += Markup(
+            '<section class="rk-edition" lang="{l}"><h2>{name}</h2><p class="rk-stage">{stage} · {as_of}</p>'
+            "{notice}<ul>{links}</ul></section>"
+        ).format(l=lang, name=ctx.plan.name[lang], stage=stage, notice=notice, links=links,
+                 as_of=t("report.landing.as_of", lang, date=format_date(ctx.as_of, lang, "as_of")))
+    title = " / ".join(t("report.site_title", lang, plan=ctx.plan.name[lang], stage=t(f"report.stage.{ctx.stage}", lang))
+                       for lang in langs)
     return str(Markup(
         '<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>{title}</title><style>body{{font-family:'Noto Sans CJK SC',sans-serif;max-width:40rem;"
-        "margin:4rem auto;padding:0 1rem;line-height:1.6}}a{{font-size:1.2rem}}"
-        ".rk-illustrative{{background:#fff3cd;border:1px solid #e0b400;padding:.4rem .8rem}}</style>"
-        "</head><body><h1>{title}</h1>{banner}<ul>{items}</ul></body></html>\n"
-    ).format(lang=langs[0], title=title, banner=banner, items=items))
+        "<title>{title}</title><style>"
+        "body{{font-family:'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei',sans-serif;max-width:60rem;"
+        "margin:3rem auto;padding:0 1rem;line-height:1.6;color:#1a1a1a}}"
+        "main{{display:flex;flex-wrap:wrap;gap:1.5rem}}"
+        ".rk-edition{{flex:1 1 20rem;border:1px solid #d5dbe3;border-radius:.5rem;padding:1rem 1.4rem}}"
+        ".rk-edition h2{{font-size:1.35rem;margin:.2rem 0 .4rem;color:#14365d}}.rk-stage{{color:#444;margin:0 0 .6rem}}"
+        ".rk-edition ul{{list-style:none;padding:0;margin:0}}.rk-edition li{{margin:.45rem 0}}"
+        "a{{color:#1a5590;font-size:1.08rem}}"
+        ".rk-illustrative{{background:#fff3cd;color:#5c4400;border:1px solid #e0b400;padding:.3rem .7rem;font-weight:700}}"
+        "h1{{font-size:1.2rem;font-weight:600;color:#2166ac;margin:0 0 1.2rem}}"
+        "</style></head><body><h1>{heading}</h1><main>{cards}</main></body></html>\n"
+    ).format(lang=HTML_LANG_TAGS.get(langs[0], langs[0]), title=title, cards=cards,
+             heading=Markup(" · ").join(Markup('<span lang="{}">{}</span>').format(lang, t(f"pdf.kind.{ctx.stage}", lang))
+                                        for lang in langs)))

@@ -22,7 +22,9 @@ from typing import Any
 import pandas as pd
 
 from reportkit.files import atomic_write
-from reportkit.report.context import ReportContext, download_names
+from reportkit.i18n import t
+from reportkit.report.context import ReportContext, download_names, reader_workbook_name
+from reportkit.vocab import LANGS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Workbooks carry created/modified dates; fixing them makes rebuilds byte-identical.
@@ -127,7 +129,73 @@ def write_downloads(ctx: ReportContext, folder: Path) -> dict[str, list[str]]:
         export.write_csv(_plain(frame), folder / csv_name)
         export.write_xlsx({name: _plain(frame)}, folder / xlsx_name)
         _pin_xlsx_modified(folder / xlsx_name)
+    for lang in LANGS:
+        write_reader_workbook(ctx, lang, folder / reader_workbook_name(ctx.plan.id, ctx.stage, lang))
     return names
+
+
+# The readers' workbook: (heading key in report.col, number format or None, value of a results row).
+PERCENT, NUMBER = "0.0%", "#,##0.###"
+
+
+def _reader_columns(ctx: ReportContext, lang: str) -> list[tuple[str, str | None, Any]]:
+    def label(group: str, code: Any) -> str | None:
+        return None if code is None or (isinstance(code, float) and math.isnan(code)) or code is pd.NA \
+            or str(code) in ("", "nan", "<NA>") else t(f"{group}.{code}", lang)
+
+    return [
+        ("indicator", None, lambda r: r[f"indicator_{lang}"]),
+        ("district", None, lambda r: r[f"district_{lang}"]),
+        ("unit", None, lambda r: r[f"unit_{lang}"]),
+        ("attribute", None, lambda r: label("report.attribute", r["attribute"])),
+        ("baseline", NUMBER, lambda r: r["baseline"]),
+        ("target", NUMBER, lambda r: r["target"]),
+        ("expected", NUMBER, lambda r: r["expected"]),
+        ("actual", NUMBER, lambda r: r["actual"]),
+        ("completion", PERCENT, lambda r: r["completion"]),
+        ("time_progress", PERCENT, lambda r: r["time_progress"]),
+        ("schedule_ratio", "0.00", lambda r: r["schedule_ratio"]),
+        ("status", None, lambda r: label("status.status", r["status"])),
+        ("warning", None, lambda r: t("status.warning.flag", lang) if _flagged(r["warning"]) else None),
+        ("missing_years", None, lambda r: r["missing_years"]),
+    ]
+
+
+def _flagged(value: Any) -> bool:
+    """A warning flag that is set (True or numpy's True; missing is not set)."""
+    return type(value).__name__ in ("bool", "bool_") and bool(value)
+
+
+def write_reader_workbook(ctx: ReportContext, lang: str, path: Path) -> Path:
+    """The results for people: headings and labels in ``lang`` (no codes, no True/False),
+    percentages and thousands formatted, missing left empty. The CSV stays the tidy machine file."""
+    from openpyxl import Workbook
+
+    columns = _reader_columns(ctx, lang)
+
+    def write(tmp: Path) -> None:
+        wb = Workbook()
+        ws = wb.active
+        ws.title = t("report.data.reader_sheet", lang)[:31]
+        ws.append([neutralize(t(f"report.col.{key}", lang)) for key, _, _ in columns])
+        for _, row in ctx.results.iterrows():
+            ws.append([neutralize(clean_float(_cell(get(row)))) for _, _, get in columns])
+        for k, (_, fmt, _) in enumerate(columns, start=1):
+            if fmt:
+                for cell in ws.iter_cols(min_col=k, max_col=k, min_row=2):
+                    for c in cell:
+                        c.number_format = fmt
+        ws.freeze_panes = "C2"
+        ws.column_dimensions["A"].width = 36
+        ws.column_dimensions["B"].width = 18
+        wb.properties.created = FIXED_TIME
+        wb.properties.modified = FIXED_TIME
+        wb.save(tmp)
+        _normalize_zip(tmp)
+
+    atomic_write(path, write)
+    _pin_xlsx_modified(path)
+    return path
 
 
 _MODIFIED_RE = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
@@ -167,10 +235,20 @@ def _pin_xlsx_modified(path: Path) -> None:
         raise
 
 
+def clean_float(value: Any) -> Any:
+    """A float without binary noise: -0.20199999999999818 → -0.202 (12 significant digits,
+    far more than any reported figure has); other values unchanged."""
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.12g}")
+    return value
+
+
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lists and other objects as text, so CSV/xlsx cells are plain values."""
+    """Lists and other objects as text, so CSV/xlsx cells are plain values; floats without noise."""
     out = frame.copy()
     for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].map(clean_float)
         if out[c].map(lambda v: isinstance(v, list | tuple | set | dict)).any():
             out[c] = out[c].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple | set)
                                 else (json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v))

@@ -236,6 +236,10 @@ def _pdf(run: Run) -> None:
         for lang in missing:
             run.store.put_file("pdf", keys[lang], staging / "pdf" / pdf.pdf_name(ctx.plan.id, ctx.stage, lang), ".pdf")
     run.stats["pdfs_built"] = len(missing)
+    # the landing page names each PDF's size, known now
+    sizes = {lang: (staging / "pdf" / pdf.pdf_name(ctx.plan.id, ctx.stage, lang)).stat().st_size
+             for lang in opts.langs if (staging / "pdf" / pdf.pdf_name(ctx.plan.id, ctx.stage, lang)).is_file()}
+    (staging / "html" / "index.html").write_text(landing_page(ctx, opts.langs, sizes), encoding="utf-8")
     run.stats["pdfs_cached"] = len(opts.langs) - len(missing) if opts.pdf else 0
 
 

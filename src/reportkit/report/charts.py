@@ -21,30 +21,16 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from reportkit.i18n import t
+from reportkit.report import palette
 from reportkit.report.labels import figure_id
 
 FONT = "Noto Sans CJK SC"
+# One type family per edition (the PDF's too): English charts in Liberation Sans, with the CJK
+# face only for a Chinese name that appears in them.
+LANG_FONTS = {"zh": FONT, "en": "Liberation Sans, Noto Sans CJK SC"}
 BUNDLE_NAME = "vega-bundle.js"
-# Status colours (also used by the badges in tables.py and the CSS): colour-blind safe pairs,
-# always shown together with the status text.
-STATUS_COLOURS: dict[str, str] = {
-    "achieved": "#1b7837",
-    "ahead": "#5aae61",
-    "on_track": "#2166ac",
-    "lagging": "#e08214",
-    "limited": "#b2182b",
-    "deteriorating": "#67001f",
-    "held": "#1b7837",
-    "breached": "#762a83",
-    "above_band": "#762a83",
-    "below_band": "#762a83",
-    "not_scheduled": "#878787",
-    "no_data": "#bababa",
-    "exceeded": "#1b7837",
-    "completed": "#2166ac",
-    "basically_completed": "#e08214",
-    "not_completed": "#b2182b",
-}
+# Status colours: report/palette.py, the one home of badge and chart colours.
+STATUS_COLOURS: dict[str, str] = {code: style.fill for code, style in palette.STATUS_STYLES.items()}
 
 
 def theme() -> dict[str, Any]:
@@ -117,9 +103,23 @@ class Figure:
         self.lang = lang
         self.spec = chart.to_dict()
         self.spec.pop("$schema", None)  # an address is not needed to draw, and the site names none
+        self.spec["config"] = _with_font(self.spec.get("config", {}), LANG_FONTS.get(lang, FONT))
         if isinstance(self.spec.get("title"), str):  # long titles wrap instead of being cut off
             self.spec["title"] = {"text": wrap_title(self.spec["title"], lang)}
+        # The accessible name and description of the drawn SVG (vega's default is the English
+        # "Vega visualization"); the data table below stays the text alternative.
+        self.spec["description"] = f"{title}. {description}" if description else title
         self.svg = svg
+
+    def site_spec(self) -> dict[str, Any]:
+        """The spec the site draws: as wide as its container at any screen width (the print
+        and notebook SVG keep the fixed width, kept in ``usermeta.rkWidth``)."""
+        spec = dict(self.spec)
+        if isinstance(spec.get("width"), (int, float)):
+            spec["usermeta"] = {**spec.get("usermeta", {}), "rkWidth": spec["width"]}
+            spec["width"] = "container"
+            spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+        return spec
 
     def html(self) -> str:
         """Figure markup: chart container, vegaEmbed call, caption and a reachable data table."""
@@ -127,17 +127,17 @@ class Figure:
         options = {"renderer": "svg", "actions": False}
         script = (
             "(function(){var el=document.getElementById(" + json.dumps(vis) + ");"
-            "vegaEmbed(el," + _json_for_script(self.spec) + "," + json.dumps(options) + ")"
+            "vegaEmbed(el," + _json_for_script(self.site_spec()) + "," + json.dumps(options) + ")"
             ".catch(function(e){console.error(e);});})();"
         )
         from reportkit.report.tables import frame_html
 
         return str(Markup(
             '<figure class="rk-figure" id="{fid}">'
-            '<div class="rk-vis" id="{vis}" role="img" aria-label="{title}"></div>'
+            '<div class="rk-vis" id="{vis}" role="img" aria-label="{title}" aria-describedby="{vis}-desc"></div>'
             "<script>{script}</script>"
             '<figcaption><span class="rk-fig-title">{title}</span> '
-            '<span class="rk-fig-desc">{desc}</span></figcaption>'
+            '<span class="rk-fig-desc" id="{vis}-desc">{desc}</span></figcaption>'
             '<details class="rk-data"><summary>{summary}</summary>{table}</details>'
             "</figure>"
         ).format(fid=self.fig_id, vis=vis, title=self.title, desc=self.description,
@@ -155,6 +155,13 @@ class Figure:
         if self.svg or not site:
             bundle["image/svg+xml"] = to_svg(self.spec)
         return bundle
+
+
+def _with_font(config: Any, font: str) -> Any:
+    """The theme's config with every font set to ``font``."""
+    if isinstance(config, dict):
+        return {k: font if k.endswith("ont") and v == FONT else _with_font(v, font) for k, v in config.items()}
+    return config
 
 
 def wrap_title(text: str, lang: str, width: int | None = None) -> list[str] | str:
@@ -211,7 +218,7 @@ def cumulative_planned_vs_actual(data: pd.DataFrame, lang: str, unit: str) -> al
         x=alt.X("year:O", title=t("report.col.year", lang), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("value:Q", title=f"{t('report.col.cumulative', lang)} ({unit})"),
         color=alt.Color("series:N", title=None, scale=alt.Scale(domain=series,
-                                                                 range=["#878787", "#2166ac"][: len(series)])),
+                                                                 range=[palette.SERIES["planned"], palette.SERIES["actual"]][: len(series)])),
         strokeDash=alt.StrokeDash("series:N", legend=None,
                                   scale=alt.Scale(domain=series, range=[[4, 3], [1, 0]][: len(series)])),
         tooltip=["year:O", "series:N", alt.Tooltip("value:Q", format=",.0f")],
@@ -219,29 +226,34 @@ def cumulative_planned_vs_actual(data: pd.DataFrame, lang: str, unit: str) -> al
 
 
 def district_year_heatmap(data: pd.DataFrame, lang: str, districts: Sequence[str]) -> alt.Chart:
-    """District × year heatmap of actual / planned (fraction); missing cells stay grey with text.
+    """District × year heatmap of actual / planned, diverging around 100 % (red below, blue above).
 
-    ``data``: district (label), year, ratio (fraction or None), text (cell label).
+    ``data``: district (label), year, ratio (fraction or None), text (cell label), cell
+    (``value``, ``missing`` or ``no_plan``). A year with nothing planned is white, outlined and
+    labelled as such (it is not zero); a missing value is grey with a dash (it is not zero either).
     """
     base = alt.Chart(data).encode(
         x=alt.X("year:O", title=t("report.col.year", lang), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("district:N", sort=list(districts), title=None, axis=alt.Axis(labelLimit=260)),
     )
-    cells = base.mark_rect(stroke="white").encode(
-        color=alt.condition(
-            "isValid(datum.ratio)",
-            alt.Color("ratio:Q", title=t("report.col.actual_vs_planned", lang),
-                      scale=alt.Scale(scheme="blues", domain=[0, 1.5], clamp=True),
-                      legend=alt.Legend(format="%")),
-            alt.value("#eeeeee"),
-        ),
-        tooltip=[alt.Tooltip("district:N", title=t("report.col.district", lang)), "year:O",
-                 alt.Tooltip("text:N", title=t("report.col.actual_vs_planned", lang))],
-    )
+    tooltip = [alt.Tooltip("district:N", title=t("report.col.district", lang)), "year:O",
+               alt.Tooltip("text:N", title=t("report.col.actual_vs_planned", lang))]
+    # three layers, one per kind of cell: a null ratio must not be dropped by the colour scale
+    values = base.transform_filter("datum.cell === 'value'").mark_rect(stroke="white").encode(
+        color=alt.Color("ratio:Q", title=t("report.col.actual_vs_planned", lang),
+                        scale=alt.Scale(scheme="redblue", domain=[0, 2], domainMid=1, clamp=True),
+                        legend=alt.Legend(format="%")),
+        tooltip=tooltip)
+    missing = base.transform_filter("datum.cell === 'missing'").mark_rect(
+        fill=palette.MISSING_FILL, stroke="white").encode(tooltip=tooltip)
+    no_plan = base.transform_filter("datum.cell === 'no_plan'").mark_rect(
+        fill=palette.NO_PLAN_FILL, stroke="#8c8c8c", strokeDash=[3, 2], strokeWidth=1).encode(tooltip=tooltip)
+    cells = values + missing + no_plan
     text = base.mark_text(fontSize=11).encode(
         text="text:N",
-        color=alt.condition("isValid(datum.ratio) && datum.ratio > 0.9", alt.value("white"),
-                            alt.value("#222")),
+        # white on the saturated ends of the scale, dark text on the pale middle
+        color=alt.condition("isValid(datum.ratio) && (datum.ratio < 0.35 || datum.ratio > 1.65)",
+                            alt.value("white"), alt.value("#222")),
     )
     return (cells + text).properties(width=300, height=max(80, 26 * len(districts)))
 
@@ -354,8 +366,14 @@ def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
             plan_v = ind.schedule[d].get(y, 0.0)
             act = got.get((d, y))
             ratio = act / plan_v if act is not None and plan_v > 0 else None
-            text = "—" if act is None else str(fmt_pct(ratio, lang, 0) if ratio is not None else fmt_num(act, lang, 0))
-            rows.append({"district": label, "year": y, "ratio": ratio, "text": text,
+            if plan_v <= 0:  # nothing planned: not a zero, and not missing data
+                cell = "no_plan"
+                text = t("report.programme.no_plan", lang) + (f" ({fmt_num(act, lang, 0)})" if act else "")
+            elif act is None:
+                cell, text = "missing", "—"
+            else:
+                cell, text = "value", str(fmt_pct(ratio, lang, 0))   # rounded half up, as everywhere
+            rows.append({"district": label, "year": y, "ratio": ratio, "text": text, "cell": cell,
                          "planned": plan_v, "actual": act})
     data = pd.DataFrame(rows)
     title = t("report.programme.heatmap_title", lang, name=ind.label(lang))

@@ -179,6 +179,11 @@ def _default_commentary() -> Path:
     return cfg.RAW_DIR / "commentary"
 
 
+def reader_workbook_name(plan_id: str, stage: str, lang: str) -> str:
+    """The labelled results workbook for readers of one language (``downloads/``)."""
+    return f"{plan_id}-{stage}-results-{lang}.xlsx"
+
+
 def pdf_file_name(plan_id: str, stage: str, lang: str) -> str:
     """The file name of a PDF report (``<plan>-<stage>-<lang>.pdf``), in ``pdf/`` and ``downloads/``."""
     return f"{plan_id}-{stage}-{lang}.pdf"

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from reportkit.i18n import has, t
 from reportkit.vocab import COUNT_UNIT_CHARS, STATUS_CODES
+from reportkit.report.palette import STATUS_STYLES
 
 
 def missing(x: Any) -> bool:
@@ -100,18 +101,25 @@ def status_label(code: Any, lang: str) -> str:
     return t(f"status.status.{code}", lang)
 
 
+def _badge(code: str, text: str) -> Markup:
+    """Colour class (report/palette.py), symbol (hidden from screen readers: the words say it), words."""
+    symbol = STATUS_STYLES[code].symbol if code in STATUS_STYLES else ""
+    mark = Markup('<span class="rk-symbol" aria-hidden="true">{}</span>').format(symbol) if symbol else ""
+    return Markup('<span class="rk-badge rk-status-{}">{}{}</span>').format(code, mark, text)
+
+
 def badge(code: Any, lang: str) -> Markup:
-    """A status badge: colour class + the status text."""
+    """A status badge: colour class + symbol + the status text."""
     if missing(code):
         return dash(lang)
-    return Markup('<span class="rk-badge rk-status-{}">{}</span>').format(code, status_label(code, lang))
+    return _badge(str(code), status_label(code, lang))
 
 
 def grade_badge(code: Any, lang: str) -> Markup:
-    """An end-of-term grade badge: colour class + the grade text."""
+    """An end-of-term grade badge: colour class + symbol + the grade text."""
     if missing(code):
         return dash(lang)
-    return Markup('<span class="rk-badge rk-status-{}">{}</span>').format(code, t(f"status.grade.{code}", lang))
+    return _badge(str(code), t(f"status.grade.{code}", lang))
 
 
 def warning_badge(lang: str) -> Markup:
@@ -149,7 +157,10 @@ class HtmlTable:
             out.append(Markup("<tr>"))
             for k, cell in enumerate(row):
                 cls = ' class="rk-num"' if k in self.numeric else ""
-                out.append(Markup("<td{}>{}</td>").format(Markup(cls), "" if cell is None else cell))
+                # data-label: on narrow screens each row becomes a card of "heading: value" lines
+                label = self.columns[k] if k < len(self.columns) else ""
+                out.append(Markup('<td{} data-label="{}">{}</td>').format(Markup(cls), label,
+                                                                        "" if cell is None else cell))
             out.append(Markup("</tr>"))
         out.append(Markup("</tbody></table></div>"))
         return str(Markup("").join(out))
@@ -165,12 +176,20 @@ class HtmlTable:
         return len(self.rows)
 
 
+def _plain_num(v: float) -> str:
+    """A number for a chart's data table: whole numbers without decimals or exponent
+    (57,760 not 5.776e+04), others to four significant digits."""
+    if float(v).is_integer() or abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:,.4g}"
+
+
 def frame_html(frame: pd.DataFrame) -> str:
     """A plain escaped HTML table of a DataFrame (chart data tables, downloads preview)."""
     numeric = [k for k, c in enumerate(frame.columns) if pd.api.types.is_numeric_dtype(frame[c])]
     rows = []
     for rec in frame.itertuples(index=False):
-        rows.append(["—" if missing(v) else (f"{v:,.4g}" if isinstance(v, float) else str(v)) for v in rec])
+        rows.append(["—" if missing(v) else (_plain_num(v) if isinstance(v, float) else str(v)) for v in rec])
     return HtmlTable([str(c) for c in frame.columns], rows, numeric=numeric).html()
 
 
@@ -540,6 +559,14 @@ def downloads(ctx: Any, lang: str) -> str:
             Markup('<a href="../downloads/{f}" download>{ext}</a>').format(f=f, ext=f.rsplit(".", 1)[1].upper())
             for f in files)
         items.append(Markup("<li>{}: {}</li>").format(t(f"report.data.{name}", lang), links))
+    from reportkit.report.context import reader_workbook_name
+    from reportkit.vocab import LANGS
+
+    links = Markup(" · ").join(
+        Markup('<a href="../downloads/{f}" hreflang="{l}" download>{name}</a>').format(
+            f=reader_workbook_name(ctx.plan.id, ctx.stage, other), l=other, name=t("report.switch_to", other))
+        for other in LANGS)
+    items.append(Markup("<li>{}: {}</li>").format(t("report.data.reader_workbook", lang), links))
     pdfs = getattr(ctx, "pdf_files", {})  # written by the build's last step when it makes PDFs
     if pdfs:
         links = Markup(" · ").join(
