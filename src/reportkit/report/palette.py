@@ -30,7 +30,7 @@ STATUS_STYLES: dict[str, Style] = {
     "limited": Style("#c2185b", "#ffffff", "▽"),
     "deteriorating": Style("#5c0a14", "#ffffff", "↓"),
     # limits (ceilings, floors, bands): held, or a deviation — a risk, in its own hue
-    "held": Style("#1b7837", "#ffffff", "✓"),
+    "held": Style("#1b7837", "#ffffff", "◎"),
     "breached": Style("#762a83", "#ffffff", "✕"),
     "above_band": Style("#762a83", "#ffffff", "+"),
     "below_band": Style("#762a83", "#ffffff", "−"),

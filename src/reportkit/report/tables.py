@@ -17,8 +17,8 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from reportkit.i18n import has, t
-from reportkit.vocab import COUNT_UNIT_CHARS, STATUS_CODES
 from reportkit.report.palette import STATUS_STYLES
+from reportkit.vocab import COUNT_UNIT_CHARS, STATUS_CODES
 
 
 def missing(x: Any) -> bool:
@@ -481,7 +481,8 @@ def audit_table(ctx: Any, lang: str) -> HtmlTable:
                                              "found_value", "result")], out, numeric=(4, 5))
 
 
-def _badge(ok: bool | None, lang: str) -> Markup:
+def _check_badge(ok: bool | None, lang: str) -> Markup:
+    """The result of a check: agrees, disagrees or not judged (some districts did not report)."""
     key = {True: "passed", False: "failed", None: "undecided"}[ok]
     css = {True: "ok", False: "bad", None: "open"}[ok]
     return Markup('<span class="rk-badge rk-audit-{}">{}</span>').format(css, t(f"report.data.{key}", lang))
@@ -504,7 +505,7 @@ def reconciliation_table(ctx: Any, lang: str) -> HtmlTable:
         ok = None if pd.isna(row["agrees"]) else bool(row["agrees"])
         out.append([ind.label(lang), str(int(row["year"])), fmt_num(row["city_value"], lang),
                     fmt_num(row["district_sum"], lang), fmt_num(row["difference"], lang),
-                    ("、" if lang == "zh" else ", ").join(absent) or dash(lang), _badge(ok, lang)])
+                    ("、" if lang == "zh" else ", ").join(absent) or dash(lang), _check_badge(ok, lang)])
     caption = t("report.data.reconciliation_caption", lang, n=int(len(rec)), agree=int(agree.sum()))
     if not out:
         out = [[t("report.data.reconciliation_all_agree", lang), "", "", "", "", "", ""]]
