@@ -19,7 +19,7 @@ from reportkit import config as cfg
 from reportkit.errors import Location, ReportkitError, report_problem
 from reportkit.files import atomic_write_text
 from reportkit.i18n import t
-from reportkit.report.context import ReportContext
+from reportkit.report.context import ReportContext, docx_file_name
 
 LANG_TAGS = {"zh": "zh_CN", "en": "en"}
 
@@ -223,6 +223,11 @@ def landing_page(ctx: ReportContext, langs: list[str]) -> str:
         items += Markup("").join(
             Markup('<li><a href="downloads/{f}" hreflang="{l}" lang="{l}">{label} ({name})</a></li>').format(
                 f=pdfs[lang], l=lang, label=t("report.data.pdf", lang), name=t("report.switch_to", lang))
+            for lang in langs if lang in pdfs)
+        items += Markup("").join(  # the Word editions are written with the PDFs
+            Markup('<li><a href="downloads/{f}" hreflang="{l}" lang="{l}">{label} ({name})</a></li>').format(
+                f=docx_file_name(ctx.plan.id, ctx.stage, lang), l=lang, label=t("report.data.docx", lang),
+                name=t("report.switch_to", lang))
             for lang in langs if lang in pdfs)
     title = " / ".join(t("report.choose_language", lang) for lang in langs)
     return str(Markup(
