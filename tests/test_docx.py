@@ -262,3 +262,15 @@ def test_default_report_word_files_end_to_end():
         headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
         assert len(headings) == len(pdf.edition_pages(out / "html" / lang))
         assert NOTICE[lang] in [p.text for p in doc.sections[0].footer.paragraphs]
+
+
+def test_text_xml_cannot_hold_is_replaced_not_fatal():
+    """Input text reaches the Word file as text: markup stays literal, control characters (which
+    XML 1.0 cannot hold and python-docx refuses) become U+FFFD instead of failing the build."""
+    html = ('<html><head><title>t</title></head><body><main class="rk-body"><section>'
+            '<h1>A\x01B</h1><p>&lt;script&gt;x&lt;/script&gt; bell\x07 <b>ok</b></p>'
+            '<table><tr><th>h\x02</th></tr><tr><td>=1+1</td></tr></table></section></main></body></html>')
+    doc = Document(io.BytesIO(word.docx_from_print_html(html, "en")))
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == ["A\ufffdB"]
+    assert "<script>x</script> bell\ufffd ok" in [p.text for p in doc.paragraphs]
+    assert [c.text for row in doc.tables[0].rows for c in row.cells] == ["h\ufffd", "=1+1"]

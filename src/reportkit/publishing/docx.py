@@ -371,8 +371,17 @@ def _footers(doc: Any, section: Any, lang: str, layout: Layout, notice: str) -> 
 # ── content ──────────────────────────────────────────────────────────────────────────────────
 
 
+# Characters XML 1.0 cannot hold (C0 controls but tab and newlines, lone surrogates, U+FFFE/F):
+# text from the inputs may carry them, python-docx would refuse the whole document.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _text(node: Any) -> str:
-    return _WS.sub(" ", node.get_text(" ") if isinstance(node, Tag) else str(node)).strip()
+    return _xml_safe(_WS.sub(" ", node.get_text(" ") if isinstance(node, Tag) else str(node)).strip())
 
 
 @dataclass
@@ -412,7 +421,7 @@ class _Writer:
         if isinstance(node, NavigableString):
             if type(node).__name__ in ("Comment", "Doctype", "CData", "ProcessingInstruction"):
                 return
-            text = _WS.sub(" ", str(node))
+            text = _xml_safe(_WS.sub(" ", str(node)))
             if state.get("space", True):
                 text = text.lstrip(" ")
             if not text:
@@ -486,12 +495,11 @@ class _Writer:
 
     def block(self, node: Tag, style: str) -> None:
         name = node.name
-        classes = node.get("class") or []
         if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
             level = min(int(name[1]), 4)
             self.paragraph([node], f"Heading {level}")
         elif name == "p":
-            self.paragraph([node], "Caption" if "rk-summary" in classes and style == "Caption" else style)
+            self.paragraph([node], style)
         elif name == "table":
             self.table(node)
         elif name == "img":
@@ -505,15 +513,13 @@ class _Writer:
             for i, line in enumerate(node.get_text().rstrip("\n").split("\n")):
                 if i:
                     par.add_run().add_break()
-                run = par.add_run(line)
+                run = par.add_run(_xml_safe(line))
                 _set_fonts(run._r.get_or_add_rPr(), "Courier New", self.layout.body)
         elif name == "dt":
             self.paragraph([node], style, _Fmt(bold=True))
         elif name == "hr":
             return
-        elif name in ("blockquote", "aside") or "admonition" in classes:
-            self.blocks(node, style)
-        else:  # section, div, figure, dl, dd, nav …
+        else:  # section, div, figure, aside, blockquote, dl, dd, nav …: their content
             self.blocks(node, style)
 
     def listing(self, node: Tag, level: int) -> None:
@@ -795,7 +801,7 @@ def _properties(doc: Any, soup: BeautifulSoup, lang: str) -> None:
 
     def meta(name: str) -> str:
         el = soup.find("meta", attrs={"name": name})
-        return str(el.get("content", "")) if el is not None else ""
+        return _xml_safe(str(el.get("content", ""))) if el is not None else ""
 
     props = doc.core_properties
     props.title = _text(soup.title) if soup.title else ""
