@@ -545,6 +545,7 @@ class _Writer:
         """A real Word table: header rows (``thead`` or all-``th`` rows) repeat on each page."""
         from docx.enum.table import WD_TABLE_ALIGNMENT
         from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.oxml.ns import qn
         from docx.shared import Pt
 
         rows = [tr for tr in node.find_all("tr") if tr.find_parent("table") is node]
@@ -587,7 +588,11 @@ class _Writer:
         margins = _el("w:tblCellMar")
         for side in ("left", "right"):
             margins.append(_el(f"w:{side}", w_w=str(round(_CELL_MARGIN_MM * 56.7)), w_type="dxa"))
-        tblpr.append(margins)
+        look = tblpr.find(qn("w:tblLook"))
+        if look is not None:  # schema order: tblCellMar comes before tblLook (Word is strict)
+            look.addprevious(margins)
+        else:
+            tblpr.append(margins)
         small = ncols >= _WIDE_TABLE  # a wide table is set a size smaller so its numbers fit
         text_style = "Table Text Small" if small else "Table Text"
         widths = [self.Mm(w) for w in _column_widths(grid, ncols, header_rows, self.width_mm,
@@ -793,7 +798,29 @@ def _contents(doc: Any, nav: Tag) -> None:
         par.add_run(text)
         if i == len(entries) - 1:
             _field_end(par)
-    doc.settings.element.append(_el("w:updateFields", w_val="true"))
+    _update_fields_on_open(doc)
+
+
+# What follows w:updateFields in CT_Settings (schema order; Word refuses a misplaced element).
+_AFTER_UPDATE_FIELDS = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids",
+                        "mathPr", "attachedSchema", "themeFontLang", "clrSchemeMapping",
+                        "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade",
+                        "captions", "readModeInkLockDown", "smartTagType", "schemaLibrary",
+                        "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")
+
+
+def _update_fields_on_open(doc: Any) -> None:
+    """Ask Word to update fields when the file is opened (the contents gets its page numbers)."""
+    from docx.oxml.ns import qn
+
+    settings = doc.settings.element
+    flag = _el("w:updateFields", w_val="true")
+    later = [qn(f"w:{name}") for name in _AFTER_UPDATE_FIELDS]
+    successor = next((child for child in settings if child.tag in later), None)
+    if successor is not None:
+        successor.addprevious(flag)
+    else:
+        settings.append(flag)
 
 
 def _properties(doc: Any, soup: BeautifulSoup, lang: str) -> None:
