@@ -97,7 +97,7 @@ FONT_TABLE: dict[str, dict[str, str]] = {
                "panose1": "02010609060101010101"},
     "KaiTi": {"altName": "楷体_GB2312", "charset": "86", "family": "modern", "pitch": "fixed",
               "panose1": "02010609060101010101"},
-    "方正小标宋简体": {"altName": "SimSun", "charset": "86", "family": "script", "pitch": "variable",
+    "方正小标宋简体": {"altName": "SimSun", "charset": "86", "family": "roman", "pitch": "variable",
                   "panose1": "02000000000000000000"},
     "SimSun": {"altName": "宋体", "charset": "86", "family": "auto", "pitch": "variable",
                "panose1": "02010600030101010101"},
