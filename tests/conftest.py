@@ -62,7 +62,7 @@ def dazhou_plan(dazhou_tables) -> catalogue.Plan:
 
 # ---- the shared end-to-end build -----------------------------------------------------------
 E2E_ROOT = BUILD_DIR / "e2e"
-PUBLISHED = ("html", "book", "pdf", "build.yml")
+PUBLISHED = ("html", "book", "pdf", "docx", "build.yml")
 
 
 @cache

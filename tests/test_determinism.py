@@ -4,7 +4,7 @@ The shared end-to-end build (tests/test_site.py, site + PDFs, both languages) is
 one more build made here from nothing: no cache (``cache=False``: every notebook executed,
 both Sphinx editions and both PDFs made again), another output folder, another time. Every
 published file must have the same bytes: pages, search indexes, static files, download tables
-(CSV, xlsx), executed notebooks, the pickled context, build.yml and the PDFs.
+(CSV, xlsx), executed notebooks, the pickled context, build.yml, the PDFs and the Word files.
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ def test_a_second_clean_build_has_the_same_bytes(tmp_path):
                                             cache=False), log=lambda _msg: None)
     assert second.stats["notebooks_run"] == 2 * len(second.pages) and second.stats["notebooks_cached"] == 0
     assert second.stats["editions_built"] == 2 and second.stats["pdfs_built"] == 2
+    assert second.stats["docx_built"] == 2
     a, b = published_files(first), published_files(second.out)
     assert sorted(a) == sorted(b)
     # the comparison covers every kind of output, not an empty or partial tree
     for needed in ("html/zh/index.html", "html/en/searchindex.js", "book/en/programme-1.ipynb",
                    "pdf/dazhou-14fyp-urban-housing-midterm-zh.pdf",
+                   "docx/dazhou-14fyp-urban-housing-midterm-en.docx",
                    "html/downloads/dazhou-14fyp-urban-housing-midterm-results.xlsx",
                    "html/downloads/dazhou-14fyp-urban-housing-midterm-actuals.csv", "build.yml"):
         assert needed in a, needed

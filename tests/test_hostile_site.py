@@ -218,6 +218,15 @@ def test_hostile_text_reaches_pages_pdf_and_downloads_only_as_text(tmp_path, hos
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert token in text.replace("\n", ""), lang
 
+    # 4b. So does the Word file (python-docx escapes it; the document opens).
+    from docx import Document
+
+    for lang, token in (("en", "alert(103)"), ("zh", "alert(101)")):
+        doc = Document(str(next((res.out / "docx").glob(f"*-{lang}.docx"))))
+        text = "".join(p.text for p in doc.paragraphs) + "".join(
+            c.text for t in doc.tables for r in t.rows for c in r.cells)
+        assert token in text, lang
+
     # 5. Downloads written by the build are formula-safe; numbers stay numbers.
     downloads = html / "downloads"
     csv_path = next(downloads.glob("*-actuals.csv"))

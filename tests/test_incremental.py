@@ -121,12 +121,13 @@ def test_code_fingerprint_covers_locales_and_method():
 @pytest.mark.e2e
 def test_unchanged_rebuild_executes_nothing_and_publishes_the_same_site(tmp_path):
     """Same options as the shared build, another output folder: every notebook, both editions
-    and both PDFs come from the cache the shared build filled, and the bytes are the same."""
+    and both PDFs and Word files come from the cache the shared build filled, and the bytes are the same."""
     first = shared_build()
     again = build.build(build.BuildOptions(stage="midterm", langs=list(LANGS), jobs=2, out_root=tmp_path),
                         log=lambda _msg: None)
     assert again.stats == {"notebooks_run": 0, "notebooks_cached": 2 * len(again.pages), "editions_built": 0,
-                           "editions_cached": 2, "pdfs_built": 0, "pdfs_cached": 2}
+                           "editions_cached": 2, "pdfs_built": 0, "pdfs_cached": 2, "docx_built": 0,
+                           "docx_cached": 2}
     a, b = published_files(first), published_files(again.out)
     assert sorted(a) == sorted(b)
     assert [r for r in a if a[r].read_bytes() != b[r].read_bytes()] == []

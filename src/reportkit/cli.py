@@ -313,7 +313,7 @@ def evaluate_cmd(ctx: click.Context, actuals: Path | None, stage: str, as_of: st
 @click.option("--jobs", type=int, default=2, show_default=True, help="notebooks run in parallel (processes)")
 @click.option("--out", type=PathType, default=None, show_default="_build of the evaluation, else _build",
               help="output root")
-@click.option("--pdf/--no-pdf", default=True, help="also typeset one PDF per edition")
+@click.option("--pdf/--no-pdf", default=True, help="also typeset one PDF and write one Word file per edition")
 @click.option("--cache/--no-cache", default=True,
               help="reuse notebooks, editions and PDFs whose inputs are unchanged (_build/.cache)")
 @project_option

@@ -28,7 +28,8 @@ from reportkit import config as cfg
 # Tools whose version changes what a notebook, a page or a PDF looks like.
 TOOLCHAIN = ("altair", "vl-convert-python", "pandas", "numpy", "jinja2", "markupsafe", "markdown-it-py",
              "nbclient", "ipykernel", "papermill", "jupyter-book", "sphinx", "myst-nb", "myst-parser",
-             "sphinx-book-theme", "jieba", "weasyprint", "beautifulsoup4", "openpyxl", "fonttools")
+             "sphinx-book-theme", "jieba", "weasyprint", "beautifulsoup4", "openpyxl", "fonttools",
+             "python-docx")
 SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints"}
 
 

@@ -365,6 +365,15 @@ def _edition_job(job: tuple[str, str, str, dict[str, Any], str]) -> tuple[str, f
     return str(target), time.perf_counter() - start
 
 
+def edition_cover(ctx: Any, lang: str, opts: Any = None) -> dict[str, Any]:
+    """The cover of an edition (PDF and Word): title, stage, data date, the report's own date,
+    issuing body and number (from the evaluation's settings), the illustrative notice."""
+    return {"title": ctx.plan.name[lang], "stage": ctx.stage, "as_of": ctx.as_of, "date": report_date(opts),
+            "illustrative": bool(ctx.illustrative),
+            "issuer": (getattr(opts, "issuer", None) or {}).get(lang) or "",
+            "number": getattr(opts, "report_number", None) or ""}
+
+
 def typeset_editions(staging: Path, ctx: Any, opts: Any = None) -> dict[str, float]:
     """One PDF per edition of a staged build (the pipeline's ``pdf`` step calls it).
 
@@ -379,10 +388,8 @@ def typeset_editions(staging: Path, ctx: Any, opts: Any = None) -> dict[str, flo
 
     langs = list(getattr(opts, "langs", None) or LANGS)
     check_fonts(langs, Path(staging) / "html")
-    date = report_date(opts)
-    jobs = [(str(staging), lang, pdf_name(ctx.plan.id, ctx.stage, lang),
-             {"title": ctx.plan.name[lang], "stage": ctx.stage, "as_of": ctx.as_of, "date": date,
-              "illustrative": bool(ctx.illustrative)}, "") for lang in langs]
+    jobs = [(str(staging), lang, pdf_name(ctx.plan.id, ctx.stage, lang), edition_cover(ctx, lang, opts), "")
+            for lang in langs]
     workers = max(1, min(int(getattr(opts, "jobs", 1) or 1), len(jobs)))
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:

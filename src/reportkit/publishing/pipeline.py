@@ -13,8 +13,10 @@ lock, then runs :data:`STEPS` in order, each reading and writing what its entry 
 3. **site** — one Jupyter Book per language, the downloads and the landing page; an edition
    whose staged sources are unchanged comes from the cache;
 4. **pdf** — one PDF per edition, re-typeset only when its edition changed;
-5. **check** — the staged pages are checked for markup that came from the inputs;
-6. **publish** — the staging folder replaces ``<out>/<stage>/`` in one rename; a failure or
+5. **docx** — one Word file per edition (the PDF's content, for editing), written with the PDFs
+   (``--pdf/--no-pdf`` switches both) and cached the same way;
+6. **check** — the staged pages are checked for markup that came from the inputs;
+7. **publish** — the staging folder replaces ``<out>/<stage>/`` in one rename; a failure or
    an interruption anywhere leaves the last good build untouched.
 """
 
@@ -50,7 +52,7 @@ from reportkit.publishing.notebooks import (
     run_notebooks,
     stage_notebook,
 )
-from reportkit.report.context import ReportContext, load_context
+from reportkit.report.context import ReportContext, docx_file_name, load_context
 from reportkit.report.pages import Page, fingerprint, page_view, pages_for
 from reportkit.report.tasks import has_tasks
 from reportkit.vocab import LANGS, STAGES
@@ -69,7 +71,7 @@ class BuildOptions:
     jobs: int = 2
     out_root: Path = cfg.BUILD_DIR
     msg_lang: str = "en"      # language of progress messages (the CLI's --lang)
-    pdf: bool = True          # also typeset one PDF per edition (reportkit.publishing.pdf)
+    pdf: bool = True          # also typeset one PDF and write one Word file per edition (publishing.pdf, .docx)
     cache: bool = True        # reuse executed notebooks, editions and PDFs whose inputs are unchanged
     cache_dir: Path | None = None  # default: _build/.cache
     on_stage: Callable[[str], None] | None = None  # called after each step (benchmark probes)
@@ -105,7 +107,8 @@ class Run:
     ctx: ReportContext | None = None
     pages: list[Page] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("notebooks_run", "notebooks_cached", "editions_built", "editions_cached", "pdfs_built", "pdfs_cached"), 0))
+        ("notebooks_run", "notebooks_cached", "editions_built", "editions_cached", "pdfs_built", "pdfs_cached",
+         "docx_built", "docx_cached"), 0))
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,6 @@ def _pdf(run: Run) -> None:
     from reportkit.publishing import pdf
 
     run.log(t("report.log.pdf", opts.msg_lang))
-    date = pdf.report_date(opts)
     missing: list[str] = []
     keys: dict[str, str] = {}
     (staging / "pdf").mkdir(exist_ok=True)
@@ -217,14 +219,7 @@ def _pdf(run: Run) -> None:
     downloads.mkdir(parents=True, exist_ok=True)
     for lang in opts.langs:
         name = pdf.pdf_name(ctx.plan.id, ctx.stage, lang)
-        cover = {"title": ctx.plan.name[lang], "stage": ctx.stage, "as_of": ctx.as_of, "date": date,
-                 "illustrative": bool(ctx.illustrative), "issuer": (opts.issuer or {}).get(lang) or "",
-                 "number": opts.report_number or ""}
-        keys[lang] = cache_mod.hash_bytes(
-            "pdf", name, json.dumps(cover, sort_keys=True, ensure_ascii=False),
-            os.environ.get("SOURCE_DATE_EPOCH", ""), cache_mod.tree_hash(staging / "html" / lang),
-            cache_mod.tree_hash(staging / "book" / lang), cache_mod.code_fingerprint(),
-            cache_mod.toolchain_fingerprint())
+        keys[lang] = _edition_key("pdf", name, pdf.edition_cover(ctx, lang, opts), staging, lang)
         hit = run.store.get("pdf", keys[lang], ".pdf")
         if hit is None:
             missing.append(lang)
@@ -243,6 +238,49 @@ def _pdf(run: Run) -> None:
     run.stats["pdfs_cached"] = len(opts.langs) - len(missing) if opts.pdf else 0
 
 
+def _edition_key(kind: str, name: str, cover: dict[str, Any], staging: Path, lang: str) -> str:
+    """The cache key of a printed edition: its file name, cover, SOURCE_DATE_EPOCH, the edition's
+    HTML and executed notebooks (chart SVGs), reportkit's source and the tool versions."""
+    return cache_mod.hash_bytes(
+        kind, name, json.dumps(cover, sort_keys=True, ensure_ascii=False),
+        os.environ.get("SOURCE_DATE_EPOCH", ""), cache_mod.tree_hash(staging / "html" / lang),
+        cache_mod.tree_hash(staging / "book" / lang), cache_mod.code_fingerprint(),
+        cache_mod.toolchain_fingerprint())
+
+
+def _docx(run: Run) -> None:
+    """One Word file per edition, cached like the PDF (same inputs, same key parts). Made when the
+    PDFs are: the two are one report in two formats, and builds without PDFs (most tests) stay fast."""
+    opts, ctx, staging = run.opts, run.ctx, run.staging
+    if not opts.pdf:
+        return
+    from reportkit.publishing import docx, pdf
+
+    run.log(t("report.log.docx", opts.msg_lang))
+    (staging / "docx").mkdir(exist_ok=True)
+    downloads = staging / "html" / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    missing: dict[str, dict[str, Any]] = {}
+    keys: dict[str, str] = {}
+    for lang in opts.langs:
+        name = docx_file_name(ctx.plan.id, ctx.stage, lang)
+        cover = pdf.edition_cover(ctx, lang, opts)
+        keys[lang] = _edition_key("docx", name, cover, staging, lang)
+        hit = run.store.get("docx", keys[lang], ".docx")
+        if hit is None:
+            missing[lang] = cover
+            continue
+        for dest in (staging / "docx" / name, downloads / name):
+            shutil.copyfile(hit, dest)
+    if missing:
+        docx.write_editions(staging, ctx, opts, missing)
+        for lang in missing:
+            run.store.put_file("docx", keys[lang], staging / "docx" / docx_file_name(ctx.plan.id, ctx.stage, lang),
+                               ".docx")
+    run.stats["docx_built"] = len(missing)
+    run.stats["docx_cached"] = len(opts.langs) - len(missing)
+
+
 def _check(run: Run) -> None:
     publish.check_site(run.staging)
 
@@ -256,6 +294,7 @@ STEPS: tuple[Step, ...] = (
     Step("site", "book/<lang>/, _config.yml, _toc.yml, book/ (theme files)",
          "html/<lang>/, html/downloads/, html/index.html, build.yml", _site),
     Step("pdf", "html/<lang>/, book/<lang>/ (chart SVGs)", "pdf/*.pdf, html/downloads/*.pdf", _pdf),
+    Step("docx", "html/<lang>/, book/<lang>/ (chart SVGs)", "docx/*.docx, html/downloads/*.docx", _docx),
     Step("check", "html/**/*.html", "nothing (refuses markup injected by the inputs)", _check),
 )
 

@@ -187,3 +187,10 @@ def reader_workbook_name(plan_id: str, stage: str, lang: str) -> str:
 def pdf_file_name(plan_id: str, stage: str, lang: str) -> str:
     """The file name of a PDF report (``<plan>-<stage>-<lang>.pdf``), in ``pdf/`` and ``downloads/``."""
     return f"{plan_id}-{stage}-{lang}.pdf"
+
+
+def docx_file_name(plan_id: str, stage: str, lang: str) -> str:
+    """The file name of a Word edition (``<plan>-<stage>-<lang>.docx``), in ``docx/`` and ``downloads/``.
+
+    Built whenever the PDF is (``pdf_files`` lists the editions of both)."""
+    return f"{plan_id}-{stage}-{lang}.docx"

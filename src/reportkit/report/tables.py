@@ -552,7 +552,7 @@ def fingerprints_table(ctx: Any, lang: str) -> HtmlTable:
 
 def downloads(ctx: Any, lang: str) -> str:
     """Links to the download tables, relative to an edition's page (``../downloads/``)."""
-    from reportkit.report.context import download_names
+    from reportkit.report.context import docx_file_name, download_names
 
     items = []
     for name, files in download_names(ctx).items():
@@ -574,6 +574,12 @@ def downloads(ctx: Any, lang: str) -> str:
             Markup('<a href="../downloads/{f}" hreflang="{l}" download>{name}</a>').format(
                 f=f, l=other, name=t("report.switch_to", other)) for other, f in pdfs.items())
         items.append(Markup("<li>{}: {}</li>").format(t("report.data.pdf", lang), links))
+        # the Word editions are written with the PDFs (publishing.docx), next to them
+        links = Markup(" · ").join(
+            Markup('<a href="../downloads/{f}" hreflang="{l}" download>{name}</a>').format(
+                f=docx_file_name(ctx.plan.id, ctx.stage, other), l=other, name=t("report.switch_to", other))
+            for other in pdfs)
+        items.append(Markup("<li>{}: {}</li>").format(t("report.data.docx", lang), links))
     return str(Markup('<ul class="rk-downloads">{}</ul>').format(Markup("").join(items)))
 
 
