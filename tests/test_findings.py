@@ -92,3 +92,24 @@ def test_nothing_to_report_is_said_in_one_sentence_never_an_empty_section():
     assert findings.problems(ctx) == [] and findings.recommendations(ctx) == []
     assert "2028年底" in findings.section(ctx, "problems", "zh").text
     assert "rk-drafted" not in findings.section(ctx, "recommendations", "en").text
+
+
+def test_key_tasks_behind_or_not_started_are_problems_with_a_recommendation(tmp_path):
+    """The synthetic plan's task tree with hand-made progress: 2.1.1.2 and 2.2.2.2 lagging,
+    2.1.2 not started (tests/test_report_tasks.py has the same tree)."""
+    from reportkit.inputs import catalogue, synthetic
+    from reportkit.inputs.task_progress import frame as progress_frame
+
+    _, cat_path = synthetic.write_plan(tmp_path, districts=3, annexes=2, tasks=True)
+    plan = catalogue.load_plan(cat_path)
+    rows = [("2.1.1.2", "lagging", "进度通报"), ("2.2.2.2", "lagging", ""), ("2.1.2", "not_started", ""),
+            ("2.2.1", "on_track", "")]
+    progress = progress_frame([{"task": t, "progress": p, "evidence": e, "lead": "", "as_of": "2028-06-30",
+                                "reason": "", "note": "", "location": f"f.xlsx: T!D{k}", "illustrative": False}
+                               for k, (t, p, e) in enumerate(rows, start=5)])
+    ctx = SimpleNamespace(plan=plan, task_progress=progress)
+    found = findings._task_findings(ctx)
+    assert [(f.key, f.values["n"]) for f in found] == [("tasks_lagging", 2), ("tasks_not_started", 1)]
+    zh = findings.sentence(found[1], "zh")
+    assert zh.startswith("1项重点任务尚未启动：2.1.2 ") and zh.endswith("。")
+    assert findings.sentence(found[0], "en").startswith("2 key tasks are behind schedule: 2.1.1.2 ")

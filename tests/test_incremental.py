@@ -67,13 +67,14 @@ def test_page_fingerprints_are_stable_and_see_only_what_the_page_shows(default_c
     assert "tasks" not in changed
 
 
-def test_changed_task_progress_reruns_only_the_tasks_page(default_context):
+def test_changed_task_progress_reruns_the_tasks_page_and_the_drafted_findings(default_context):
     ctx = default_context
     before = _prints(ctx)
     progress = ctx.task_progress.copy()
     progress.loc[0, "progress"] = "lagging" if progress.loc[0, "progress"] != "lagging" else "on_track"
     after = _prints(replace(ctx, task_progress=progress))
-    assert sorted(name for name in before if before[name] != after[name]) == ["tasks"]
+    # the tasks chapter and the drafted problems and recommendations, which name lagging tasks
+    assert sorted(name for name in before if before[name] != after[name]) == ["problems", "recommendations", "tasks"]
 
 
 def test_a_page_view_holds_only_what_the_page_reads(default_context):

@@ -8,7 +8,8 @@ as a draft.
 
 The selection rules, in one place:
 
-* problems — city-level targets that need attention (statuses in ``vocab.ATTENTION``, worst
+* problems — key tasks reported as lagging or not started (``report.tasks.attention_tasks``);
+  city-level targets that need attention (statuses in ``vocab.ATTENTION``, worst
   first; at the end of term, grade ``not_completed``), binding indicators below their warning
   line, districts with targets that need attention, values due but not reported, years where
   the city's figure and the districts' sum disagree, and the plan's own inconsistencies
@@ -152,6 +153,7 @@ def problems(ctx: Any) -> list[Finding]:
         items = [{"zh": f"{x['indicator_zh']}（{x['district_zh']}）", "en": f"{x['indicator_en']} ({x['district_en']})"}
                  for _, x in gaps.iterrows()]
         out.append(Finding("problems", "missing", {"n": len(gaps), "items": items}))
+    out += _task_findings(ctx)
     for indicator, rows in _disagreements(ctx, "actual_").groupby("indicator", sort=False):
         years = [{"zh": f"{int(x['year'])}年全市{fmt_num(x['city_value'], 'zh')}（合计{fmt_num(x['district_sum'], 'zh')}）",
                   "en": f"{int(x['year'])}: {fmt_num(x['city_value'], 'en')} against {fmt_num(x['district_sum'], 'en')}"}
@@ -162,6 +164,26 @@ def problems(ctx: Any) -> list[Finding]:
     for _, row in _disagreements(ctx, "plan_").iterrows():
         out.append(Finding("problems", "plan_inconsistent", {
             "name": _indicator_pair(ctx, row["indicator"]), "city": row["city_value"], "sum": row["district_sum"]}))
+    return out
+
+
+def _task_items(rows: pd.DataFrame) -> list[dict[str, str]]:
+    return [{"zh": f"{r['id']} {r['title_zh']}", "en": f"{r['id']} {r['title_en'] or r['title_zh']}"}
+            for _, r in rows.iterrows()]
+
+
+def _task_findings(ctx: Any) -> list[Finding]:
+    """Key tasks reported as lagging or not started (report.tasks.attention_tasks)."""
+    from reportkit.report.tasks import attention_tasks, has_tasks
+
+    if getattr(ctx, "task_progress", None) is None or not has_tasks(ctx):
+        return []
+    att = attention_tasks(ctx)
+    out = []
+    for code in ("lagging", "not_started"):
+        rows = att[att["progress"] == code]
+        if len(rows):
+            out.append(Finding("problems", f"tasks_{code}", {"n": len(rows), "items": _task_items(rows)}))
     return out
 
 
@@ -185,6 +207,9 @@ def recommendations(ctx: Any) -> list[Finding]:
                                                              "basic": basic}, ("projection", "basic")))
     for _, row in _city(ctx)[_city(ctx)["warning"] == True].iterrows():  # noqa: E712
         out.append(Finding("recommendations", "binding", {"name": _pair(row, "indicator")}))
+    if any(f.key.startswith("tasks_") for f in _task_findings(ctx)):
+        n = sum(f.values["n"] for f in _task_findings(ctx))
+        out.append(Finding("recommendations", "tasks", {"n": n}))
     gaps = _due_missing(ctx)
     if not gaps.empty:
         places = list(dict.fromkeys(gaps["district"]))

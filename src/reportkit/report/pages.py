@@ -141,9 +141,9 @@ VIEWS: dict[str, Callable[[ReportContext, dict[str, Any]], ReportContext]] = {
     "tasks": _tasks, "districts": _districts, "problems": _findings, "recommendations": _findings,
     "methodology": _methodology, "data": _data,
 }
-# The pages that show task progress: every other view drops it, so a changed progress report
-# re-runs only these.
-TASK_PAGES = ("tasks",)
+# The pages that show task progress (the drafted findings name lagging tasks): every other view
+# drops it, so a changed progress report re-runs only these.
+TASK_PAGES = ("tasks", "problems", "recommendations")
 
 
 def page_view(ctx: ReportContext, notebook: str, **params: Any) -> ReportContext:
