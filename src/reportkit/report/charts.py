@@ -297,7 +297,7 @@ def main_completion_figure(ctx: Any, lang: str) -> Figure:
         "planned": rows["planned_progress"].astype(float).to_numpy(),
         "status": rows["status"].fillna("no_data").to_numpy(),
     })
-    data["status_label"] = [status_label(c, lang) for c in data["status"]]
+    data["status_label"] = [status_label(c, lang, ctx.stage) for c in data["status"]]
     status = ctx.method["status"]
     # the rules carry their values only (their meaning is in the description): labels fit
     cuts = {f"{float(status[code]):.2f}": float(status[code]) for code in ("ahead", "on_track", "lagging")}

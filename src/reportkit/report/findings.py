@@ -38,7 +38,7 @@ from reportkit.report.narrative import (
     markdown_to_html,
     read_commentary,
 )
-from reportkit.report.tables import fmt_num, fmt_pct, missing
+from reportkit.report.tables import fmt_num, fmt_pct, missing, status_label
 from reportkit.vocab import ATTENTION, STATUS_RANK
 
 SECTIONS: tuple[str, ...] = ("problems", "recommendations")
@@ -130,7 +130,7 @@ def problems(ctx: Any) -> list[Finding]:
         planned = row.get("planned_progress")
         values = {"name": _pair(row, "indicator"), "completion": row["completion"],
                   "tp": tp if missing(planned) else planned,
-                  "status": {lg: t(f"status.status.{row['status']}", lg) for lg in ("zh", "en")}}
+                  "status": {lg: status_label(row["status"], lg, ctx.stage) for lg in ("zh", "en")}}
         if ctx.stage == "final" and not missing(row.get("grade")):
             values["grade"] = {lg: t(f"status.grade.{row['grade']}", lg) for lg in ("zh", "en")}
             out.append(Finding("problems", "graded", values, ("completion",)))

@@ -18,7 +18,14 @@ from markupsafe import Markup
 
 from reportkit.config import PACKAGE_DIR
 from reportkit.i18n import t
-from reportkit.report.tables import differs_from_annex, district_name, fmt_pct, fmt_value, missing
+from reportkit.report.tables import (
+    differs_from_annex,
+    district_name,
+    fmt_pct,
+    fmt_value,
+    missing,
+    status_label,
+)
 from reportkit.vocab import ADMINISTRATIVE_TYPES, ATTENTION, GRADE_CODES, LIMIT_KINDS, STATUS_CODES
 
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -75,9 +82,9 @@ def _text(x: Any, lang: str, pct: bool = False, unit_zh: str = "") -> str:
     return str(fmt_pct(x, lang) if pct else fmt_value(x, unit_zh, lang))
 
 
-def _counts(codes: pd.Series, lang: str) -> list[dict[str, Any]]:
+def _counts(codes: pd.Series, lang: str, stage: str | None = None) -> list[dict[str, Any]]:
     vc = codes.fillna("no_data").value_counts()
-    return [{"code": c, "n": int(vc[c]), "label": t(f"status.status.{c}", lang)}
+    return [{"code": c, "n": int(vc[c]), "label": status_label(c, lang, stage)}
             for c in STATUS_CODES if c in vc.index]
 
 
@@ -101,7 +108,7 @@ def summary(ctx: Any, lang: str) -> Html:
     attention = []
     for _, row in city.iterrows():
         if row["status"] in ATTENTION or row["warning"] is True:
-            attention.append({"name": row[f"indicator_{lang}"], "status": t(f"status.status.{row['status']}", lang),
+            attention.append({"name": row[f"indicator_{lang}"], "status": status_label(row['status'], lang, ctx.stage),
                               # growth rates are judged on rates, limits hold or not: no completion %
                               "completion": "" if row.get("kind") in ("growth", *LIMIT_KINDS)
                               else _text(row["completion"], lang, pct=True),
@@ -113,9 +120,9 @@ def summary(ctx: Any, lang: str) -> Html:
               for d, s, p in zip(comp["district"], comp["composite_score"], prov, strict=True) if s < 1][:3]
     values = {
         "as_of": as_of_text(ctx.as_of, lang), "tp": fmt_pct(ctx.meta["time_progress"], lang),
-        "n_main": len(main), "counts": _counts(main["status"], lang),
+        "n_main": len(main), "counts": _counts(main["status"], lang, ctx.stage),
         "n_warning": int((main["warning"] == True).sum()),  # noqa: E712 (None is not False)
-        "n_all": len(city), "counts_all": _counts(city["status"], lang),
+        "n_all": len(city), "counts_all": _counts(city["status"], lang, ctx.stage),
         "attention": attention, "behind": behind,
         "no_data": int((city["status"] == "no_data").sum()),
         "inconsistencies": [{"name": row[f"indicator_{lang}"], "target": _text(row["target"], lang, False, row["unit_zh"]),
@@ -124,6 +131,7 @@ def summary(ctx: Any, lang: str) -> Html:
                              "unit": row[f"unit_{lang}"]}
                             for _, row in city.iterrows() if differs_from_annex(row)],
         "grades": _grades(main["grade"], lang) if ctx.stage == "final" and "grade" in main else [],
+        "n_ungraded": int(main["grade"].isna().sum()) if ctx.stage == "final" and "grade" in main else 0,
     }
     return Html(render("summary", lang, **values))
 
@@ -157,11 +165,11 @@ def programme(ctx: Any, indicator_id: str, lang: str) -> Html:
         "as_of": as_of_text(ctx.as_of, lang), "name": ind.label(lang), "unit": ind.unit[lang],
         "actual": v("actual"), "target": v("target"), "expected": v("expected"),
         "completion": v("completion", True), "ratio": v("schedule_ratio"),
-        "status": t(f"status.status.{row['status']}", lang) if row is not None and row["status"] else
+        "status": status_label(row['status'], lang, ctx.stage) if row is not None and row["status"] else
         t("report.missing", lang),
         "missing_years": "" if row is None or missing(row["missing_years"]) else str(row["missing_years"]),
         "n_districts": len(districts), "district_set": district_set(ctx.plan, list(districts["district"]), lang),
-        "counts": _counts(districts["status"], lang),
+        "counts": _counts(districts["status"], lang, ctx.stage),
         "required": v("required_pace"), "so_far": v("pace_so_far"),
         "annex": ind.annex, "annex_total": v("annex_target") if row is not None and differs_from_annex(row) else "",
         "completion_annex": v("completion_annex", True),

@@ -94,10 +94,13 @@ def fmt_pair(a: Any, b: Any, unit_zh: str, lang: str) -> tuple[Markup | str, Mar
     return fmt_num(a, lang, digits), fmt_num(b, lang, digits)
 
 
-def status_label(code: Any, lang: str) -> str:
-    """The reader's words for a status or grade code (from the ``status`` locale group)."""
+def status_label(code: Any, lang: str, stage: str | None = None) -> str:
+    """The reader's words for a status code (``status`` locale group); a stage may word a code
+    its own way (``status.status_<stage>``: at the end of term "achieved" is 已实现, not 已提前实现)."""
     if missing(code):
         return t("report.missing", lang)
+    if stage and has(f"status.status_{stage}.{code}", lang):
+        return t(f"status.status_{stage}.{code}", lang)
     return t(f"status.status.{code}", lang)
 
 
@@ -108,11 +111,11 @@ def _badge(code: str, text: str) -> Markup:
     return Markup('<span class="rk-badge rk-status-{}">{}{}</span>').format(code, mark, text)
 
 
-def badge(code: Any, lang: str) -> Markup:
-    """A status badge: colour class + symbol + the status text."""
+def badge(code: Any, lang: str, stage: str | None = None) -> Markup:
+    """A status badge: colour class + symbol + the status text (worded for ``stage``)."""
     if missing(code):
         return dash(lang)
-    return _badge(str(code), status_label(code, lang))
+    return _badge(str(code), status_label(code, lang, stage))
 
 
 def grade_badge(code: Any, lang: str) -> Markup:
@@ -211,7 +214,7 @@ def escape_text(text: Any) -> Markup:
 
 # ---- page tables ------------------------------------------------------------------------------
 def _status_cell(row: Any, lang: str) -> Markup:
-    cell = badge(row["status"], lang)
+    cell = badge(row["status"], lang, row.get("stage"))
     if row.get("warning") is True:
         cell = Markup("{} {}").format(cell, warning_badge(lang))
     return cell
@@ -318,7 +321,7 @@ def status_count_table(ctx: Any, lang: str) -> HtmlTable:
     city = r[r["district"] == ctx.plan.city]
     main = city[city["tier"] == "main"]
     codes = [c for c in STATUS_CODES if c in set(city["status"].fillna("no_data"))]
-    rows = [[badge(c, lang), int((main["status"].fillna("no_data") == c).sum()),
+    rows = [[badge(c, lang, ctx.stage), int((main["status"].fillna("no_data") == c).sum()),
              int((city["status"].fillna("no_data") == c).sum())] for c in codes]
     heads = [col("status", lang), t("report.pages.indicators", lang), t("report.summary.all_targets", lang)]
     return HtmlTable(heads, rows, numeric=(1, 2))
