@@ -182,13 +182,26 @@ def test_every_font_embedded_and_cjk_present(editions, lang):
 def test_zh_text_headings_and_table(editions):
     pages = editions["zh"]["pages"]
     text = _squash(" ".join(pages))
-    for heading in ("1 评估摘要", "1.1 主要发现", "2 主要指标", "2.1 指标完成情况表",
-                    "2.2 完成率与序时进度"):
+    # numbered the way an official report is: 一、（一）1.
+    for heading in ("一、评估摘要", "（一）主要发现", "二、主要指标", "（一）指标完成情况表",
+                    "（二）完成率与序时进度"):
         assert heading in text
+    assert "1 评估摘要" not in text and "2.1 " not in text
     for cell in ("测试区01", "测试区60", "县（市、区）", "进度正常", "滞后"):
         assert cell in text
     for english in ("Summary", "Main indicators", "Test district", "Contents", "Page "):
         assert english not in text
+
+
+def test_heading_numbers_of_an_official_report():
+    from reportkit.publishing.pdf_pages import cn_number, heading_number
+
+    assert [cn_number(n) for n in (1, 9, 10, 11, 19, 20, 21, 99)] == [
+        "一", "九", "十", "十一", "十九", "二十", "二十一", "九十九"]
+    assert heading_number("zh", [3, 0, 0], 1) == "三、" and heading_number("zh", [3, 2, 0], 2) == "（二）"
+    assert heading_number("zh", [3, 2, 4], 3) == "4." and heading_number("zh", [1, 0, 0], 1, True) == "附件1"
+    assert heading_number("en", [3, 2, 0], 2) == "3.2" and heading_number("en", [2, 1, 0], 2, True) == "A2.1"
+    assert heading_number("en", [2, 0, 0], 1, True) == "Annex 2"
 
 
 def test_en_text_headings_and_table(editions):

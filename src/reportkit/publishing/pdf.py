@@ -59,6 +59,7 @@ from reportkit.publishing.pdf_pages import (  # noqa: F401  (public names re-exp
     page_root,
 )
 from reportkit.report.context import pdf_file_name as pdf_name
+from reportkit.report.pages import APPENDIX_PAGES
 from reportkit.vocab import LANGS, STAGES
 
 TEMPLATE_DIR = PACKAGE_DIR / "templates" / "pdf"
@@ -193,10 +194,13 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
     slugs = {_page_key(p.path): p.slug for p in parsed}
     maps = _assign_ids(parsed)
     chapters = []
-    for n, page in enumerate(parsed, start=1):
+    numbers = {False: 0, True: 0}   # chapters and appendices are counted apart
+    for page in parsed:
         _rewrite_links(page, slugs, maps, root)
         _relative_sources(page, root)
-        _number_headings(out, page, n)
+        appendix = page.slug.removeprefix("page-") in APPENDIX_PAGES
+        numbers[appendix] += 1
+        _number_headings(out, page, numbers[appendix], lang, appendix)
         page.article.name = "section"
         page.article.attrs = {"class": "rk-chapter", "id": page.slug}
         chapters.append(str(page.article))

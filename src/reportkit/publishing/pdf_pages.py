@@ -334,8 +334,40 @@ def page_root(pages: Sequence[Path]) -> Path:
 # ── headings ───────────────────────────────────────────────────────────────────────────────
 
 
-def _number_headings(soup: BeautifulSoup, page: _Page, chapter: int) -> None:
-    """Number h1–h3 as chapter.section.subsection (the page is the chapter)."""
+CN_DIGITS = "〇一二三四五六七八九"
+
+
+def cn_number(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 23 → 二十三 (chapter and section numbers, < 100)."""
+    if n < 10:
+        return CN_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else CN_DIGITS[tens]) + "十" + (CN_DIGITS[ones] if ones else "")
+
+
+def heading_number(lang: str, counters: list[int], level: int, appendix: bool = False) -> str:
+    """The number of a heading as an official report writes it: 一、（一）1. in Chinese, 1 / 1.1 /
+    1.1.1 in English; appendix chapters 附件1 / Annex 1 (sections （一） / A1.1)."""
+    c1, c2, c3 = counters
+    if lang == "zh":
+        if level == 1:
+            return f"附件{c1}" if appendix else f"{cn_number(c1)}、"
+        return f"（{cn_number(c2)}）" if level == 2 else f"{c3}."
+    head = f"A{c1}" if appendix else str(c1)
+    if level == 1:
+        return f"Annex {c1}" if appendix else head
+    return ".".join([head] + [str(c) for c in counters[1:level]])
+
+
+def number_gap(number: str) -> str:
+    """What separates a number from its heading: nothing after 、 and ）, a space otherwise."""
+    return "" if number.endswith(("、", "）")) else " "
+
+
+def _number_headings(soup: BeautifulSoup, page: _Page, chapter: int, lang: str = "en",
+                     appendix: bool = False) -> None:
+    """Number h1–h3 as chapter, section, subsection (the page is the chapter), in the way of
+    ``lang`` (:func:`heading_number`); an appendix page counts its own chapters."""
     counters = [chapter, 0, 0]
     first_h1 = True
     for h in page.article.find_all(["h1", "h2", "h3"]):
@@ -348,7 +380,7 @@ def _number_headings(soup: BeautifulSoup, page: _Page, chapter: int) -> None:
             counters[level - 1] += 1
             for i in range(level, 3):
                 counters[i] = 0
-        number = ".".join(str(c) for c in counters[:level])
+        number = heading_number(lang, counters, level, appendix)
         text = " ".join(h.get_text(" ", strip=True).split())
         if not h.get("id"):
             section = h.find_parent("section")
@@ -359,7 +391,7 @@ def _number_headings(soup: BeautifulSoup, page: _Page, chapter: int) -> None:
         num = soup.new_tag("span", attrs={"class": "rk-num"})
         num.string = number
         h.insert(0, num)
-        h.insert(1, NavigableString(" "))
+        h.insert(1, NavigableString(number_gap(number)))
         page.headings.append(_Heading(level, number, text, str(h["id"])))
     if first_h1:  # a page without a title still starts a chapter
         raise ReportkitError(_problem("no_title", page.path))

@@ -22,6 +22,8 @@ PAGES = ("summary", "indicators", "programme", "tasks", "districts", "problems",
 
 
 ROOT_PAGE = "summary"  # becomes index.html of each edition
+# Pages printed as appendices of the report (附件: method, data checks, sources and fingerprints).
+APPENDIX_PAGES = ("methodology", "data")
 
 
 # --------------------------------------------------------------------------------------------
