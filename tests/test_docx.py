@@ -32,11 +32,12 @@ COVER = {"title": "测试市住房发展规划", "stage": "midterm", "as_of": "2
          "date": "2023-07-15", "illustrative": True}
 NOTICE = {"zh": "示例数据，非官方统计", "en": "Illustrative data, not official statistics"}
 HEADINGS = {
-    "zh": [("Heading 1", "1 评估摘要"), ("Heading 2", "1.1 主要发现"), ("Heading 1", "2 主要指标"),
-           ("Heading 2", "2.1 指标完成情况表"), ("Heading 2", "2.2 完成率与序时进度")],
+    "zh": [("Heading 1", "一、评估摘要"), ("Heading 2", "（一）主要发现"), ("Heading 1", "二、主要指标"),
+           ("Heading 2", "（一）指标完成情况表"), ("Heading 2", "（二）完成率与序时进度"),
+           ("Heading 2", "（三）主要指标完成情况（宽表）")],
     "en": [("Heading 1", "1 Summary"), ("Heading 2", "1.1 Key findings"), ("Heading 1", "2 Main indicators"),
            ("Heading 2", "2.1 Indicator completion table"),
-           ("Heading 2", "2.2 Completion against time progress")],
+           ("Heading 2", "2.2 Completion against time progress"), ("Heading 2", "2.3 Main indicators (wide table)")],
 }
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

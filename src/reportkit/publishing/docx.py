@@ -380,8 +380,14 @@ def _xml_safe(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
+_CJK_GAP = re.compile(r"(?<=[、）]) ")
+
+
 def _text(node: Any) -> str:
-    return _xml_safe(_WS.sub(" ", node.get_text(" ") if isinstance(node, Tag) else str(node)).strip())
+    text = _WS.sub(" ", node.get_text(" ") if isinstance(node, Tag) else str(node)).strip()
+    # Chinese punctuation takes no space after it (一、评估摘要, （一）主要发现): the space that
+    # joining the number's span to the heading adds goes
+    return _xml_safe(_CJK_GAP.sub("", text))
 
 
 @dataclass
