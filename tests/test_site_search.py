@@ -65,7 +65,9 @@ def search(browser: Browser, url: str) -> list[str]:
         browser.events.clear()
         browser.call("Page.navigate", session, url=url)
         browser.wait_for("Page.loadEventFired")
-        for _ in range(100):
+        # A guard against a search that never ends, not a speed bound: a busy 2-core machine
+        # (another build running) may take many seconds to load the index the first time.
+        for _ in range(1200):
             value = browser.call("Runtime.evaluate", session, expression=RESULTS, returnByValue=True)["result"].get("value")
             if value is not None:
                 return sorted({href.split("?")[0].split("#")[0] for href in json.loads(value)})

@@ -1,14 +1,14 @@
 """Sphinx extension: Chinese search that finds the catalogue's own names.
 
 Sphinx segments the Chinese edition's search index with jieba but sends the query unsegmented,
-so a query such as 老旧小区 or 住房公积金 (one "word" to the browser, several to jieba) found
+so a query such as 小区 or 公积金 (one "word" to the browser, several to jieba) found
 nothing. Here:
 
 * the index is segmented with the plan's names (indicators, programmes, districts) added to
   jieba's dictionary (``html_search_options["dict"]``, written by ``reportkit build``), so
   每个名称 is also one term of the index;
 * a long word of the index also yields the dictionary words and the two-character words inside
-  it (城镇老旧小区改造规模 → 老旧, 小区, 改造…), so a part of a name finds the name;
+  it (a programme name → its words: 改造, 小区, …), so a part of a name finds the name;
 * the query is segmented in the browser against the very terms of that index (longest match
   first), so query and index are cut the same way; characters that no term covers are
   dropped rather than making every search fail.

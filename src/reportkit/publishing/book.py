@@ -250,7 +250,10 @@ def build_editions(book_dirs: dict[str, Path], work: Path, n_jobs: int,
     jobs = []
     for lang, d in book_dirs.items():
         if kept is None:
-            jobs.append((str(d), str(work / "jb" / lang), lang, True))
+            # built from a copy: Sphinx compiles the theme catalogues (.mo) into its source
+            # folder, and the staged book is published as it was staged, cache or not
+            sync_tree(d, work / "jb-src" / lang)
+            jobs.append((str(work / "jb-src" / lang), str(work / "jb" / lang), lang, True))
             continue
         home = Path(kept[lang])
         if home.exists() and not (home / COMPLETE).is_file():
