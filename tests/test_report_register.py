@@ -39,3 +39,44 @@ def test_end_of_term_pages_never_say_reached_early(final):
     for lang, early in (("zh", "已提前实现"), ("en", "target already achieved")):
         assert early not in repr(narrative.summary(view, lang))
         assert early not in str(tables.status_count_table(view, lang).html())
+
+
+# ---- the built report, scanned ----------------------------------------------------------------
+import re  # noqa: E402
+
+from conftest import shared_build  # noqa: E402
+
+CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")             # snake_case identifiers (status codes, fields)
+SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")   # 2.706e+04
+FRACTIONAL_COUNT = re.compile(r"\d\.\d+\s*(?:户|套|间|笔|栋)(?!/)")   # 55,279.5户 (not 户/年 rates)
+
+
+def _page_texts(html_dir):
+    from bs4 import BeautifulSoup
+
+    for path in sorted(html_dir.glob("*.html")):
+        if path.name in ("search.html", "genindex.html"):
+            continue
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        article = soup.select_one("article.bd-article")
+        for el in article.select("script, style, code"):
+            el.decompose()
+        yield path.name, article.get_text(" ")
+
+
+@pytest.mark.e2e
+def test_built_pages_speak_the_register_of_a_filed_report():
+    """Both editions of the shared build: no code identifiers on the Chinese pages, no scientific
+    notation and no fractional counts anywhere, no tool name in any page's footer."""
+    site = shared_build() / "html"
+    found = []
+    for lang in ("zh", "en"):
+        for name, text in _page_texts(site / lang):
+            if lang == "zh":
+                found += [(lang, name, m) for m in CODE.findall(text)]
+            found += [(lang, name, m) for m in SCIENTIFIC.findall(text)]
+            found += [(lang, name, m) for m in FRACTIONAL_COUNT.findall(text)]
+        index = (site / lang / "index.html").read_text(encoding="utf-8")
+        footer = index[index.find("extra-footer"):][:600] if "extra-footer" in index else ""
+        assert "reportkit" not in re.sub(r'<[^>]+>', ' ', footer).lower(), footer
+    assert found == [], found[:20]

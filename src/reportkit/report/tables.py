@@ -427,7 +427,7 @@ def method_rules_table(ctx: Any, lang: str) -> HtmlTable:
     """The methodology chapter's rules and thresholds, generated from the method values used."""
     from reportkit.inputs.method import method_table
 
-    frame = method_table(ctx.method, lang)
+    frame = _without_codes(method_table(ctx.method, lang), lang)
     return HtmlTable(list(frame.columns), frame.astype(str).values.tolist())
 
 
@@ -435,8 +435,14 @@ def method_extensions_table(lang: str) -> HtmlTable:
     """Decisions where METHOD.md is silent, from the method locale."""
     from reportkit.inputs.method import method_extensions
 
-    frame = method_extensions(lang)
+    frame = _without_codes(method_extensions(lang), lang)
     return HtmlTable(list(frame.columns), frame.astype(str).values.tolist())
+
+
+def _without_codes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A method table as readers see it: the machine codes (``on_track``, ``stock``) stay in the
+    method file, the CSV downloads and docs/, not in the chapter (both languages alike)."""
+    return frame.drop(columns=[t("method.table.columns.code", lang)], errors="ignore")
 
 
 def sources_table(ctx: Any, lang: str) -> HtmlTable:
