@@ -274,7 +274,8 @@ def test_level_baseline_from_actuals_and_latest_value():
 
 def test_baseline_equal_to_target():
     plan = make_plan(ind("keep", "level", 50, baseline=50))
-    for actual, status in ((50.0, "achieved"), (52.0, "achieved"), (48.0, "deteriorating")):
+    # a level kept, read as a limit held or breached (issue 12), never 已提前实现
+    for actual, status in ((50.0, "held"), (52.0, "held"), (48.0, "breached")):
         r = row(evaluate(plan, frame([("keep", CITY, 2028, actual)]), "final", 2028), "keep")
         assert r["status"] == status and r["reason"] == "hold_level"
         assert empty(r["completion"]) and empty(r["schedule_ratio"])

@@ -199,3 +199,89 @@ def test_numbers_round_half_up_and_counts_are_whole():
     # expected 23.04 and actual 23.01 are never both "23.0": one more decimal separates them
     assert fmt_pair(23.04, 23.01, "万人", "zh") == ("23.04", "23.01")
     assert fmt_pair(23.04, 23.16, "万人", "zh") == ("23.0", "23.2")
+
+
+# ---- targets equal to their baseline: a level kept is a limit held, never 已提前实现 -----------------
+def test_hold_level_reads_as_a_limit_held():
+    from reportkit.i18n import t
+
+    # T = B = 50 (level) and a growth target of 0 %: c and R undefined; the level is held or not
+    plan = make_plan(ind("keep", "level", 50, baseline=50, attribute="binding"),
+                     ind("flat", "growth", 0, baseline=20))
+    res = evaluate(plan, frame([("keep", CITY, 2028, 50), ("flat", CITY, 2028, 19.5)]), "midterm", 2028)
+    keep, flat = row(res, "keep"), row(res, "flat")
+    assert (keep["status"], keep["reason"], keep["warning"]) == ("held", "hold_level", False)   # 50 ≥ 50
+    assert (flat["status"], flat["reason"]) == ("breached", "hold_level")                        # 19.5 < 20
+    assert empty(keep["completion"]) and empty(keep["schedule_ratio"])
+    assert t(f"status.status.{keep['status']}", "zh") == "符合控制要求"   # not 已提前实现
+    # end of term: held → completed (never exceeded), breached → not completed, binding warning
+    res = evaluate(plan, frame([("keep", CITY, 2030, 58), ("flat", CITY, 2030, 21)]), "final")
+    assert (row(res, "keep")["status"], row(res, "keep")["grade"]) == ("held", "completed")
+    res = evaluate(plan, frame([("keep", CITY, 2030, 49)]), "final")
+    assert (row(res, "keep")["status"], row(res, "keep")["grade"], row(res, "keep")["warning"]) == \
+        ("breached", "not_completed", True)
+
+
+# ---- end of term on data that stop early: provisional grades, status and grade agree --------------
+def test_final_grade_on_early_data_is_provisional():
+    from reportkit.report.tables import grade_text
+
+    plan = make_plan(ind("cover", "level", 80, baseline=50), ind("loans", "cumulative", 500))
+    acts = frame([("cover", CITY, 2028, 71), ("loans", CITY, 2026, 100), ("loans", CITY, 2027, 100),
+                  ("loans", CITY, 2028, 110), ("loans", CITY, 2029, 100), ("loans", CITY, 2030, 100)])
+    res = evaluate(plan, acts, "final")
+    # cover: latest value 2028 (71), as_of 2030: E = T = 80, c = R = 21 / 30 = 0.7 → lagging (0.6 ≤ R < 0.95), not
+    # completed — on data to 2028: provisional (暂评)
+    cover = row(res, "cover")
+    assert (cover["actual_year"], cover["completion"]) == (2028, pytest.approx(0.7))
+    assert (cover["status"], cover["grade"], cover["grade_provisional"]) == ("lagging", "not_completed", True)
+    assert grade_text(cover, "zh") == "未完成（截至2028年数据，暂评）"
+    assert grade_text(cover, "en") == "not completed (provisional: data to 2028)"
+    # loans: every year to 2030 reported, A = 510 ≥ 500 → c = 1.02 → completed, not provisional
+    loans = row(res, "loans")
+    assert (loans["status"], loans["grade"], loans["grade_provisional"]) == ("achieved", "completed", False)
+    assert grade_text(loans, "zh") == "完成"
+    # an end-of-term evaluation run at 2028: every grade is provisional; A = 310 of 500 → c = 0.62
+    # (not completed, on data to 2028) while R = 310 / 300 = 1.033 (on track at 2028)
+    r = row(evaluate(plan, acts, "final", 2028), "loans")
+    assert (r["grade"], r["grade_provisional"], r["status"]) == ("not_completed", True, "on_track")
+    # an end-of-term evaluation at a month: the date named is the month
+    r = row(evaluate(plan, frame([("cover", CITY, 2030, 75)]), "final", "2030-06"), "cover")
+    assert grade_text(r, "zh") == "未完成（截至2030年6月数据，暂评）"
+    assert grade_text(r, "en") == "not completed (provisional: data to June 2030)"
+    # no grade at mid-term: the flag is empty, not False
+    assert empty(row(evaluate(plan, acts, "midterm", 2028), "cover")["grade_provisional"])
+
+
+@pytest.mark.parametrize(("method", "a2030", "status", "grade"), [
+    # grades.completed 0.95 below status.achieved 1.00: A = 490 of 500 → c = 0.98 → completed, so
+    # achieved (before: on track, R = 0.98, beside "completed")
+    ({"grades": {"exceeded": 1.05, "completed": 0.95, "basically_completed": 0.9}}, 90, "achieved", "completed"),
+    # grades.completed 1.05 above status.achieved: A = 510 → c = 1.02 → basically completed, so not
+    # achieved (before: achieved beside "basically completed"); R = 510 / 500 = 1.02 → on track
+    ({"grades": {"exceeded": 1.10, "completed": 1.05, "basically_completed": 0.9}}, 110, "on_track",
+     "basically_completed"),
+    # status.achieved 1.20 above grades.exceeded 1.05: A = 560 → c = 1.12 → exceeded, so achieved
+    # (before: ahead, R = 1.12, beside "exceeded")
+    ({"status": {"achieved": 1.2}}, 160, "achieved", "exceeded"),
+])
+def test_final_status_and_grade_never_contradict(method, a2030, status, grade):
+    plan = make_plan(ind("loans", "cumulative", 500))
+    acts = frame([("loans", CITY, y, 100) for y in (2026, 2027, 2028, 2029)] + [("loans", CITY, 2030, a2030)])
+    r = row(evaluate(plan, acts, "final", method=method), "loans")
+    assert (r["status"], r["grade"]) == (status, grade)
+    assert (r["status"] == "achieved") == (r["grade"] in ("completed", "exceeded"))
+
+
+def test_summary_says_which_grades_are_provisional():
+    from reportkit.report.narrative import _provisional
+
+    plan = make_plan(ind("cover", "level", 80, baseline=50), ind("share", "level", 60, baseline=40),
+                     ind("loans", "cumulative", 500))
+    acts = frame([("cover", CITY, 2028, 71), ("share", CITY, 2029, 55)]
+                 + [("loans", CITY, y, 100) for y in (2026, 2027, 2028, 2029, 2030)])
+    res = evaluate(plan, acts, "final")
+    # cover (data to 2028) and share (to 2029) are provisional; the earliest date is named
+    assert _provisional(res, "zh") == "其中2项截至2028年数据，为暂评"
+    assert _provisional(res, "en") == "2 of them provisional, on data to 2028"
+    assert _provisional(res[res["indicator"] == "loans"], "zh") == ""
