@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from reportkit.errors import Location, ReportkitError
+from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.files import atomic_write
 from reportkit.i18n import t
 from reportkit.inputs.actuals import superseded
@@ -89,7 +89,47 @@ def values_up_to(actuals: pd.DataFrame | None, as_of: AsOf) -> pd.DataFrame | No
     if actuals is None or len(actuals) == 0 or "year" not in actuals:
         return actuals
     years = pd.to_numeric(actuals["year"], errors="coerce")
-    return actuals[years.isna() | (years <= as_of.year)].copy()
+    keep = years.isna() | (years <= as_of.year)
+    if as_of.month < 12 or "period" in actuals:
+        # Year-to-date figures (`period` = "2023-06": January–June 2023) serve only the evaluation
+        # at that month, and there they replace the year's full-year figures, which are never
+        # read as January–June (docs/method-extensions.md `month_figures`).
+        period = _periods(actuals)
+        this_year = years == as_of.year
+        keep &= (period == "") & ~(this_year & (as_of.month < 12)) | (this_year & (period == as_of.label))
+    return actuals[keep].copy()
+
+
+def _periods(actuals: pd.DataFrame) -> pd.Series:
+    """Each row's period: "" for a full-year figure, "YYYY-MM" for a year-to-date one."""
+    if "period" not in actuals:
+        return pd.Series("", index=actuals.index)
+    return actuals["period"].map(_text)
+
+
+def month_figures_problems(actuals: pd.DataFrame | None, plan: Plan, as_of: AsOf) -> list[Problem]:
+    """An evaluation at a month needs the year's year-to-date flows, declared as such (period
+    "1-6月"): a full-year flow of that year without one would be read as January–June (8 "ahead"
+    becoming 16). One located problem per such row; none for a year-end as_of."""
+    if as_of.month == 12 or actuals is None or len(actuals) == 0:
+        return []
+    kinds = {i.id: i.kind for i in plan.indicators}
+    frame = actuals[~actuals["location"].isin(superseded(actuals))] if "replaces" in actuals else actuals
+    years = pd.to_numeric(frame["year"], errors="coerce")
+    period = _periods(frame)
+    ytd = {(_text(i), _text(d)) for i, d, y, p in zip(frame["indicator"], frame["district"], years, period,
+                                                          strict=True) if y == as_of.year and p == as_of.label}
+    problems = []
+    for i, r in enumerate(frame.to_dict("records")):
+        iid, district = _text(r["indicator"]), _text(r["district"])
+        value = r.get("value")
+        has_value = value is not None and value == value
+        if (kinds.get(iid) == "cumulative" and has_value and years.iloc[i] == as_of.year
+                and period.iloc[i] == "" and (iid, district) not in ytd):
+            problems.append(method_problem("full_year_at_month", Location(_text(r.get("location")) or "actuals"), {
+                "indicator": iid, "district": district, "year": as_of.year, "month": as_of.month,
+                "as_of": as_of.label}))
+    return problems
 
 
 @dataclass
@@ -775,6 +815,9 @@ def run_evaluation(plan: Plan, actuals: pd.DataFrame | None, stage: str = "midte
     """Evaluate ``plan`` against tidy ``actuals`` at ``as_of`` (default: the stage's year)."""
     m = as_method(method)
     when = parse_as_of(as_of, plan, stage, m)
+    problems = month_figures_problems(actuals, plan, when)
+    if problems:
+        raise ReportkitError(problems)
     actuals = values_up_to(actuals, when)
     index, log = prepare_actuals(actuals)
     ctx = _Ctx(plan, m, stage, when, index)
