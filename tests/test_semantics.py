@@ -309,7 +309,7 @@ def test_month_as_of_never_reads_full_year_figures_as_year_to_date():
     (problem,) = err.value.problems
     assert problem.key == "full_year_at_month" and problem.location.render() == "t.csv: line 4"
     assert "2028年1—6月的累计数" in problem.message("zh") and "统计期间" in problem.message("zh")
-    assert "January–month 6 of 2028" in problem.message("en") and "t.csv: line 4" in problem.message("en")
+    assert "the first 6 months of 2028" in problem.message("en") and "t.csv: line 4" in problem.message("en")
     # with the year-to-date figure declared (period "2028-06", i.e. 1-6月: 120) beside the full
     # year: A = 100 + 200 + 120 = 420, R = 420 / 500 = 0.84 → lagging; the full year is not used
     ytd = frame(full + [("loans", CITY, 2028, 120), ("cover", CITY, 2028, 66)], ytd="2028-06")

@@ -133,8 +133,9 @@ def data_date_text(date: str, lang: str) -> str:
     """"2023" → 2023年 / 2023; "2023-06" → 2023年6月 / June 2023."""
     year, _, month = date.partition("-")
     if month:
-        return t("status.provisional.month", lang, year=year, month=int(month),
-                 month_name=_MONTHS_EN[int(month) - 1])
+        # the month as a number in Chinese (2023年6月), by name in English (June 2023)
+        name = int(month) if lang == "zh" else _MONTHS_EN[int(month) - 1]
+        return t("status.provisional.month", lang, year=year, month=name)
     return t("status.provisional.year", lang, year=year)
 
 
