@@ -114,7 +114,8 @@ def month_figures_problems(actuals: pd.DataFrame | None, plan: Plan, as_of: AsOf
     if as_of.month == 12 or actuals is None or len(actuals) == 0:
         return []
     kinds = {i.id: i.kind for i in plan.indicators}
-    frame = actuals[~actuals["location"].isin(superseded(actuals))] if "replaces" in actuals else actuals
+    corrected = "replaces" in actuals and "location" in actuals
+    frame = actuals[~actuals["location"].isin(superseded(actuals))] if corrected else actuals
     years = pd.to_numeric(frame["year"], errors="coerce")
     period = _periods(frame)
     ytd = {(_text(i), _text(d)) for i, d, y, p in zip(frame["indicator"], frame["district"], years, period,
