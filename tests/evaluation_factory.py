@@ -38,8 +38,9 @@ def make_plan(*indicators: Indicator) -> Plan:
                 districts=districts, indicators=list(indicators), source=Path("catalogue.yml"))
 
 
-def frame(rows: list[tuple]) -> pd.DataFrame:
-    """Tidy actuals from (indicator, district, year, value[, judgement, status, replaces, location])."""
+def frame(rows: list[tuple], ytd: str | None = None) -> pd.DataFrame:
+    """Tidy actuals from (indicator, district, year, value[, judgement, status, replaces, location]);
+    ``ytd`` = "2028-06" marks the rows of 2028 as year-to-date figures to June (column ``period``)."""
     out = []
     for i, r in enumerate(rows):
         iid, district, year, value, *rest = r
@@ -48,6 +49,8 @@ def frame(rows: list[tuple]) -> pd.DataFrame:
                     "value": math.nan if value is None else float(value), "judgement": judgement,
                     "source": f"src-{iid}", "status": status, "note": "", "replaces": replaces,
                     "location": location or f"t.csv: line {i + 2}", "illustrative": False})
+        if ytd is not None and not ytd.endswith("-12"):   # 2028-12 is the year end: full-year figures
+            out[-1]["period"] = ytd if str(year) == ytd[:4] else ""
     return pd.DataFrame(out)
 
 

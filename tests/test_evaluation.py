@@ -154,7 +154,8 @@ def test_reconciliation_main_target_vs_annex():
 
 
 def test_month_as_of_cumulative():
-    ev = evaluate(make_plan(ANNEX), frame(ANNEX_ACTUALS), "midterm", "2028-06")
+    # the 2028 figure is declared year-to-date (period 1-6月 → "2028-06")
+    ev = evaluate(make_plan(ANNEX), frame(ANNEX_ACTUALS, ytd="2028-06"), "midterm", "2028-06")
     r = row(ev, "housing")
     # E = 100 + 200 + 300 · 6/12 = 450; the 2028 value is read as the figure to June: A = 660
     assert r["expected"] == pytest.approx(450) and r["actual"] == pytest.approx(660)
@@ -175,6 +176,7 @@ def test_cumulative_without_schedule_binding_warning():
     assert r["expected"] == pytest.approx(300) and r["schedule_ratio"] == pytest.approx(0.9)
     assert r["status"] == "lagging" and r["warning"] is True and r["completion"] == pytest.approx(0.54)
     # at 2028-06: E = 500 · 0.5 = 250, R = 270 / 250 = 1.08 → on track, no warning
+    acts = frame([("loans", CITY, 2026, 80), ("loans", CITY, 2027, 90), ("loans", CITY, 2028, 100)], ytd="2028-06")
     r = row(evaluate(plan, acts, "midterm", "2028-06"), "loans")
     assert r["schedule_ratio"] == pytest.approx(1.08) and r["status"] == "on_track" and r["warning"] is False
 
@@ -252,7 +254,8 @@ def test_level_international_pace_projection():
 
 
 def test_level_month_as_of_uses_value_date():
-    r = row(evaluate(make_plan(LEVEL), frame([("cover", CITY, 2028, 54.5)]), "midterm", "2028-06"), "cover")
+    r = row(evaluate(make_plan(LEVEL), frame([("cover", CITY, 2028, 54.5)], ytd="2028-06"), "midterm", "2028-06"),
+            "cover")
     # τ = 0.5: E = 40 + 35 · 0.5 = 57.5; R = 14.5 / 17.5; the value is at June 2028, 2.5 years in
     assert r["expected"] == pytest.approx(57.5) and r["schedule_ratio"] == pytest.approx(14.5 / 17.5)
     assert r["observed_rate"] == pytest.approx((54.5 / 40) ** (1 / 2.5) - 1)
@@ -274,7 +277,8 @@ def test_level_baseline_from_actuals_and_latest_value():
 
 def test_baseline_equal_to_target():
     plan = make_plan(ind("keep", "level", 50, baseline=50))
-    for actual, status in ((50.0, "achieved"), (52.0, "achieved"), (48.0, "deteriorating")):
+    # a level kept, read as a limit held or breached (issue 12), never 已提前实现
+    for actual, status in ((50.0, "held"), (52.0, "held"), (48.0, "breached")):
         r = row(evaluate(plan, frame([("keep", CITY, 2028, actual)]), "final", 2028), "keep")
         assert r["status"] == status and r["reason"] == "hold_level"
         assert empty(r["completion"]) and empty(r["schedule_ratio"])

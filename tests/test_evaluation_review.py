@@ -121,7 +121,7 @@ def test_dazhou_month_as_of_annex_target_and_missing_year(dazhou_plan):
         ("old_residential_renovation", "达州市", 2023, 20000),   # to June 2023
         ("old_residential_renovation", "通川区", 2021, 16000),
         ("old_residential_renovation", "通川区", 2022, 10000),   # 2023 not reported
-    ])
+    ], ytd="2023-06")   # the 2023 figures are January–June, declared as such
     res = evaluate(dazhou_plan, acts, "midterm", "2023-06")
     city = row(res, "old_residential_renovation", "达州市")
     # τ = 30 / 60 = 0.5. Annex 2, 达州市: 2021 40389, 2022 49746, 2023 42886

@@ -114,7 +114,7 @@ def test_headline_chart_plots_the_schedule_ratio():
     plan = make_plan(rooms)
     ev = run_evaluation(plan, frame([("rooms", CITY, y, v) for y, v in ((2026, 100), (2027, 280), (2028, 280))]),
                         "midterm", 2028)
-    ctx = SimpleNamespace(results=ev.results, plan=plan, method=as_method(None), meta=ev.meta)
+    ctx = SimpleNamespace(results=ev.results, plan=plan, method=as_method(None), meta=ev.meta, stage="midterm")
     fig = main_completion_figure(ctx, "en")
     # the bar is R = 0.943 (what "lagging" comes from), with E/T = 0.70 in the data table
     assert list(fig.table["Schedule ratio"]) == [pytest.approx(660 / 700)]
@@ -181,8 +181,16 @@ def test_values_after_as_of_are_left_out():
     # what the report publishes (downloads, data page): the same 6 rows, none after 2028
     kept = values_up_to(acts, AsOf(2028))
     assert len(kept) == 6 and kept["year"].max() == 2028
-    # a month as_of keeps its own year (the year-to-date figure)
-    assert values_up_to(acts, AsOf(2028, 6))["year"].max() == 2028
+    # a month as_of keeps its own year's year-to-date figures only: full-year 2028 figures are
+    # never read as January–June
+    assert values_up_to(acts, AsOf(2028, 6))["year"].max() == 2027
+    ytd = frame([("housing", CITY, y, 100) for y in (2026, 2027, 2028, 2029)] + [("housing", CITY, 2028, 40)],
+                ytd="2028-06")
+    ytd.loc[2, "period"] = ""   # the full year 2028 (100) beside January–June (40)
+    kept = values_up_to(ytd, AsOf(2028, 6))
+    assert list(kept["value"]) == [100, 100, 40]
+    # and a year-end evaluation never reads a year-to-date figure as the year's
+    assert list(values_up_to(ytd, AsOf(2028))["value"]) == [100, 100, 100]
 
 
 # ---- numbers: half up from the exact value, counts whole ---------------------------------------------
@@ -199,3 +207,192 @@ def test_numbers_round_half_up_and_counts_are_whole():
     # expected 23.04 and actual 23.01 are never both "23.0": one more decimal separates them
     assert fmt_pair(23.04, 23.01, "万人", "zh") == ("23.04", "23.01")
     assert fmt_pair(23.04, 23.16, "万人", "zh") == ("23.0", "23.2")
+
+
+# ---- targets equal to their baseline: a level kept is a limit held, never 已提前实现 -----------------
+def test_hold_level_reads_as_a_limit_held():
+    from reportkit.i18n import t
+
+    # T = B = 50 (level) and a growth target of 0 %: c and R undefined; the level is held or not
+    plan = make_plan(ind("keep", "level", 50, baseline=50, attribute="binding"),
+                     ind("flat", "growth", 0, baseline=20))
+    res = evaluate(plan, frame([("keep", CITY, 2028, 50), ("flat", CITY, 2028, 19.5)]), "midterm", 2028)
+    keep, flat = row(res, "keep"), row(res, "flat")
+    assert (keep["status"], keep["reason"], keep["warning"]) == ("held", "hold_level", False)   # 50 ≥ 50
+    assert (flat["status"], flat["reason"]) == ("breached", "hold_level")                        # 19.5 < 20
+    assert empty(keep["completion"]) and empty(keep["schedule_ratio"])
+    assert t(f"status.status.{keep['status']}", "zh") == "符合控制要求"   # not 已提前实现
+    # end of term: held → completed (never exceeded), breached → not completed, binding warning
+    res = evaluate(plan, frame([("keep", CITY, 2030, 58), ("flat", CITY, 2030, 21)]), "final")
+    assert (row(res, "keep")["status"], row(res, "keep")["grade"]) == ("held", "completed")
+    res = evaluate(plan, frame([("keep", CITY, 2030, 49)]), "final")
+    assert (row(res, "keep")["status"], row(res, "keep")["grade"], row(res, "keep")["warning"]) == \
+        ("breached", "not_completed", True)
+
+
+# ---- end of term on data that stop early: provisional grades, status and grade agree --------------
+def test_final_grade_on_early_data_is_provisional():
+    from reportkit.report.tables import grade_text
+
+    plan = make_plan(ind("cover", "level", 80, baseline=50), ind("loans", "cumulative", 500))
+    acts = frame([("cover", CITY, 2028, 71), ("loans", CITY, 2026, 100), ("loans", CITY, 2027, 100),
+                  ("loans", CITY, 2028, 110), ("loans", CITY, 2029, 100), ("loans", CITY, 2030, 100)])
+    res = evaluate(plan, acts, "final")
+    # cover: latest value 2028 (71), as_of 2030: E = T = 80, c = R = 21 / 30 = 0.7 → lagging (0.6 ≤ R < 0.95), not
+    # completed — on data to 2028: provisional (暂评)
+    cover = row(res, "cover")
+    assert (cover["actual_year"], cover["completion"]) == (2028, pytest.approx(0.7))
+    assert (cover["status"], cover["grade"], cover["grade_provisional"]) == ("lagging", "not_completed", True)
+    assert grade_text(cover, "zh") == "未完成（截至2028年数据，暂评）"
+    assert grade_text(cover, "en") == "not completed (provisional: data to 2028)"
+    # loans: every year to 2030 reported, A = 510 ≥ 500 → c = 1.02 → completed, not provisional
+    loans = row(res, "loans")
+    assert (loans["status"], loans["grade"], loans["grade_provisional"]) == ("achieved", "completed", False)
+    assert grade_text(loans, "zh") == "完成"
+    # an end-of-term evaluation run at 2028: every grade is provisional; A = 310 of 500 → c = 0.62
+    # (not completed, on data to 2028) while R = 310 / 300 = 1.033 (on track at 2028)
+    r = row(evaluate(plan, acts, "final", 2028), "loans")
+    assert (r["grade"], r["grade_provisional"], r["status"]) == ("not_completed", True, "on_track")
+    # an end-of-term evaluation at a month: the date named is the month
+    r = row(evaluate(plan, frame([("cover", CITY, 2030, 75)], ytd="2030-06"), "final", "2030-06"), "cover")
+    assert grade_text(r, "zh") == "未完成（截至2030年6月数据，暂评）"
+    assert grade_text(r, "en") == "not completed (provisional: data to June 2030)"
+    # no grade at mid-term: the flag is empty, not False
+    assert empty(row(evaluate(plan, acts, "midterm", 2028), "cover")["grade_provisional"])
+
+
+@pytest.mark.parametrize(("method", "a2030", "status", "grade"), [
+    # grades.completed 0.95 below status.achieved 1.00: A = 490 of 500 → c = 0.98 → completed, so
+    # achieved (before: on track, R = 0.98, beside "completed")
+    ({"grades": {"exceeded": 1.05, "completed": 0.95, "basically_completed": 0.9}}, 90, "achieved", "completed"),
+    # grades.completed 1.05 above status.achieved: A = 510 → c = 1.02 → basically completed, so not
+    # achieved (before: achieved beside "basically completed"); R = 510 / 500 = 1.02 → on track
+    ({"grades": {"exceeded": 1.10, "completed": 1.05, "basically_completed": 0.9}}, 110, "on_track",
+     "basically_completed"),
+    # status.achieved 1.20 above grades.exceeded 1.05: A = 560 → c = 1.12 → exceeded, so achieved
+    # (before: ahead, R = 1.12, beside "exceeded")
+    ({"status": {"achieved": 1.2}}, 160, "achieved", "exceeded"),
+])
+def test_final_status_and_grade_never_contradict(method, a2030, status, grade):
+    plan = make_plan(ind("loans", "cumulative", 500))
+    acts = frame([("loans", CITY, y, 100) for y in (2026, 2027, 2028, 2029)] + [("loans", CITY, 2030, a2030)])
+    r = row(evaluate(plan, acts, "final", method=method), "loans")
+    assert (r["status"], r["grade"]) == (status, grade)
+    assert (r["status"] == "achieved") == (r["grade"] in ("completed", "exceeded"))
+
+
+def test_summary_says_which_grades_are_provisional():
+    from reportkit.report.narrative import _provisional
+
+    plan = make_plan(ind("cover", "level", 80, baseline=50), ind("share", "level", 60, baseline=40),
+                     ind("loans", "cumulative", 500))
+    acts = frame([("cover", CITY, 2028, 71), ("share", CITY, 2029, 55)]
+                 + [("loans", CITY, y, 100) for y in (2026, 2027, 2028, 2029, 2030)])
+    res = evaluate(plan, acts, "final")
+    # cover (data to 2028) and share (to 2029) are provisional; the earliest date is named
+    assert _provisional(res, "zh") == "其中2项截至2028年数据，为暂评"
+    assert _provisional(res, "en") == "2 of them provisional, on data to 2028"
+    assert _provisional(res[res["indicator"] == "loans"], "zh") == ""
+
+
+# ---- an evaluation at a month needs year-to-date figures, declared as such -----------------------
+def test_month_as_of_never_reads_full_year_figures_as_year_to_date():
+    from reportkit.errors import ReportkitError
+
+    plan = make_plan(ind("loans", "cumulative", 1000), ind("cover", "level", 80, baseline=50))
+    full = [("loans", CITY, 2026, 100), ("loans", CITY, 2027, 200), ("loans", CITY, 2028, 300),
+            ("cover", CITY, 2028, 70)]
+    # at 2028-06, E = 1000 · 30/60 = 500. Reading the full-year 2028 flow (300) as January–June
+    # would give A = 600, R = 1.2 "ahead": the build stops instead, naming the row (line 4)
+    with pytest.raises(ReportkitError) as err:
+        evaluate(plan, frame(full), "midterm", "2028-06")
+    (problem,) = err.value.problems
+    assert problem.key == "full_year_at_month" and problem.location.render() == "t.csv: line 4"
+    assert "2028年1—6月的累计数" in problem.message("zh") and "统计期间" in problem.message("zh")
+    assert "the first 6 months of 2028" in problem.message("en") and "t.csv: line 4" in problem.message("en")
+    # with the year-to-date figure declared (period "2028-06", i.e. 1-6月: 120) beside the full
+    # year: A = 100 + 200 + 120 = 420, R = 420 / 500 = 0.84 → lagging; the full year is not used
+    ytd = frame(full + [("loans", CITY, 2028, 120), ("cover", CITY, 2028, 66)], ytd="2028-06")
+    ytd.loc[[2, 3], "period"] = ""
+    res = evaluate(plan, ytd, "midterm", "2028-06")
+    loans, cover = row(res, "loans"), row(res, "cover")
+    assert loans["actual"] == pytest.approx(420) and loans["schedule_ratio"] == pytest.approx(0.84)
+    assert loans["status"] == "lagging"
+    # the level's June value (66, not the year-end 70): E = 50 + 30 · 0.5 = 65, R = 16 / 15
+    assert cover["actual"] == 66 and cover["schedule_ratio"] == pytest.approx(16 / 15)
+    # the same file evaluated at the year end reads the full-year figures: A = 600 of E = 600
+    r = row(evaluate(plan, ytd, "midterm", 2028), "loans")
+    assert r["actual"] == pytest.approx(600) and r["schedule_ratio"] == pytest.approx(1.0)
+    # nothing reported for 2028 at all: not an error, the sum is incomplete (no data, 2028 named)
+    r = row(evaluate(plan, frame(full[:2]), "midterm", "2028-06"), "loans")
+    assert (r["status"], r["missing_years"]) == ("no_data", "2028")
+
+
+@pytest.mark.parametrize(("text", "months"), [
+    ("", 12), ("全年", 12), ("1-12月", 12), ("1-6月", 6), ("1—6月", 6), ("１－６月", 6), ("6月", 6),
+    ("1-6", 6), ("ytd-06", 6), ("YTD 6", 6), ("Jan–Jun", 6), ("January-June", 6), ("1至9月", 9),
+    ("上半年", 0), ("13月", 0), ("2-6月", 0),
+])
+def test_period_words(text, months):
+    from reportkit.inputs.actuals import parse_period
+
+    assert parse_period(text) == months
+
+
+def test_year_to_date_rows_from_the_form(tmp_path, dazhou_plan):
+    from reportkit.inputs.actuals import read_actuals
+    from reportkit.inputs.form import CORRECTION_KEYS, CSV_COLUMNS
+
+    assert CSV_COLUMNS[-1] == "period" and CORRECTION_KEYS[-1] == "period"
+    csv = tmp_path / "a.csv"
+    csv.write_text(
+        "indicator,district,year,value,source,period\n"
+        "old_residential_renovation,达州市,2023,42000,统计局,\n"
+        "old_residential_renovation,达州市,2023,20000,统计局,1-6月\n"
+        "old_residential_renovation,达州市,2022,40000,统计局,上半年\n", encoding="utf-8")
+    read = read_actuals(csv, dazhou_plan)
+    # the full year and January–June of 2023 are two figures, not a conflict; "上半年" is refused
+    assert [(p.key, p.location.line) for p in read.problems] == [("bad_period", 4)]
+    t = read.table
+    rows = t[(t["year"] == 2023) & (t["district"] == "达州市") & t["value"].notna()].sort_values("value")
+    assert list(rows["period"]) == ["2023-06", ""] and list(rows["value"]) == [20000, 42000]
+    # a file of full-year figures gives the table it always gave: no period column
+    csv.write_text("indicator,district,year,value,source\nold_residential_renovation,达州市,2023,42000,统计局\n",
+                   encoding="utf-8")
+    assert "period" not in read_actuals(csv, dazhou_plan).table.columns
+
+
+def test_year_to_date_row_on_the_workbook_fixes_sheet(tmp_path, dazhou_plan):
+    import io
+
+    from openpyxl import load_workbook
+
+    from reportkit.evaluation.engine import run_evaluation
+    from reportkit.inputs.actuals import read_actuals
+    from reportkit.inputs.form import build_workbook, workbook_bytes
+
+    wb = load_workbook(io.BytesIO(workbook_bytes(build_workbook(dazhou_plan))))
+    ws = wb["更正 Fixes"]
+    assert [c.value for c in ws[4]][-1] == "period"     # the key row names the period column
+    assert ws.cell(3, 9).value == "统计期间（全年留空） / Period (blank: full year)"
+    for r, (year, value, period) in enumerate(((2021, 30000, None), (2022, 40000, None), (2023, 20000, "1-6月"),
+                                               (2023, 45000, None)), start=5):
+        for c, v in enumerate(("old_residential_renovation", "达州市", year, value, "统计局", None, None, None,
+                               period), start=1):
+            ws.cell(r, c, v)
+    path = tmp_path / "filled.xlsx"
+    wb.save(path)
+    read = read_actuals(path, dazhou_plan)
+    assert not read.problems
+    table = read.table
+    # the 2023 rows: F7 January–June (20000), F8 the full year (45000)
+    got = table[(table["year"] == 2023) & table["value"].notna()].set_index("value")["period"]
+    assert got.to_dict() == {20000.0: "2023-06", 45000.0: ""}
+    # at 2023-06 the January–June figure is used: A = 30000 + 40000 + 20000 = 90000 (as in the
+    # hand-computed test_dazhou_month_as_of_annex_target_and_missing_year); at 2023 the full year
+    city = run_evaluation(dazhou_plan, table, "midterm", "2023-06").results
+    r = city[(city["indicator"] == "old_residential_renovation") & (city["district"] == "达州市")].iloc[0]
+    assert r["actual"] == pytest.approx(90000)
+    year_end = run_evaluation(dazhou_plan, table, "midterm", 2023).results
+    r = year_end[(year_end["indicator"] == "old_residential_renovation") & (year_end["district"] == "达州市")].iloc[0]
+    assert r["actual"] == pytest.approx(115000)

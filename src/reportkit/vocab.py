@@ -72,7 +72,7 @@ RESULT_COLUMNS: list[str] = [
     "stage", "as_of", "time_progress", "planned_progress", "baseline", "baseline_year", "baseline_from", "target",
     "annex_target", "target_value", "band_lower", "band_upper", "expected", "actual", "actual_year",
     "actual_partial", "completion", "completion_annex",
-    "schedule_ratio", "status", "reason", "warning", "grade", "required_pace", "pace_so_far",
+    "schedule_ratio", "status", "reason", "warning", "grade", "grade_provisional", "required_pace", "pace_so_far",
     "acceleration", "projection", "projected_completion", "observed_rate", "required_rate",
     "international_ratio", "international_status", "missing_years", "unplanned_output",
     "judgement", "judged_on", "value_status", "sources", "corrections", "district_rank",

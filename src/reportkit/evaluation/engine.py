@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from reportkit.errors import Location, ReportkitError
+from reportkit.errors import Location, Problem, ReportkitError
 from reportkit.files import atomic_write
 from reportkit.i18n import t
 from reportkit.inputs.actuals import superseded
@@ -89,7 +89,48 @@ def values_up_to(actuals: pd.DataFrame | None, as_of: AsOf) -> pd.DataFrame | No
     if actuals is None or len(actuals) == 0 or "year" not in actuals:
         return actuals
     years = pd.to_numeric(actuals["year"], errors="coerce")
-    return actuals[years.isna() | (years <= as_of.year)].copy()
+    keep = years.isna() | (years <= as_of.year)
+    if as_of.month < 12 or "period" in actuals:
+        # Year-to-date figures (`period` = "2023-06": January–June 2023) serve only the evaluation
+        # at that month, and there they replace the year's full-year figures, which are never
+        # read as January–June (docs/method-extensions.md `month_figures`).
+        period = _periods(actuals)
+        this_year = years == as_of.year
+        keep &= (period == "") & ~(this_year & (as_of.month < 12)) | (this_year & (period == as_of.label))
+    return actuals[keep].copy()
+
+
+def _periods(actuals: pd.DataFrame) -> pd.Series:
+    """Each row's period: "" for a full-year figure, "YYYY-MM" for a year-to-date one."""
+    if "period" not in actuals:
+        return pd.Series("", index=actuals.index)
+    return actuals["period"].map(_text)
+
+
+def month_figures_problems(actuals: pd.DataFrame | None, plan: Plan, as_of: AsOf) -> list[Problem]:
+    """An evaluation at a month needs the year's year-to-date flows, declared as such (period
+    "1-6月"): a full-year flow of that year without one would be read as January–June (8 "ahead"
+    becoming 16). One located problem per such row; none for a year-end as_of."""
+    if as_of.month == 12 or actuals is None or len(actuals) == 0:
+        return []
+    kinds = {i.id: i.kind for i in plan.indicators}
+    corrected = "replaces" in actuals and "location" in actuals
+    frame = actuals[~actuals["location"].isin(superseded(actuals))] if corrected else actuals
+    years = pd.to_numeric(frame["year"], errors="coerce")
+    period = _periods(frame)
+    ytd = {(_text(i), _text(d)) for i, d, y, p in zip(frame["indicator"], frame["district"], years, period,
+                                                          strict=True) if y == as_of.year and p == as_of.label}
+    problems = []
+    for i, r in enumerate(frame.to_dict("records")):
+        iid, district = _text(r["indicator"]), _text(r["district"])
+        value = r.get("value")
+        has_value = value is not None and value == value
+        if (kinds.get(iid) == "cumulative" and has_value and years.iloc[i] == as_of.year
+                and period.iloc[i] == "" and (iid, district) not in ytd):
+            problems.append(method_problem("full_year_at_month", Location(_text(r.get("location")) or "actuals"), {
+                "indicator": iid, "district": district, "year": as_of.year, "month": as_of.month,
+                "as_of": as_of.label}))
+    return problems
 
 
 @dataclass
@@ -348,7 +389,16 @@ def _cumulative(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
 def _status_from(ctx: _Ctx, ind: Indicator, row: _Row, completion: float | None, ratio: float | None,
                  expected_zero: bool) -> None:
     """The first-match status rule of METHOD.md §5 for a defined actual."""
-    if completion is not None and completion >= ctx.method.status("achieved"):
+    grade = None
+    if ctx.stage == "final" and completion is not None:
+        grade = classify_grade(completion, ind.attribute == "binding", ctx.method)
+        # At the end of term the grade and the status answer one question (was the target met?)
+        # from one test, so they never contradict: achieved ⇔ graded completed or exceeded
+        # (docs/method-extensions.md `final_consistency`).
+        achieved = grade in ("exceeded", "completed")
+    else:
+        achieved = completion is not None and completion >= ctx.method.status("achieved")
+    if achieved:
         row["status"] = "achieved"
     elif ratio is None and expected_zero:
         row.update(status="not_scheduled", reason="nothing_planned_yet")
@@ -363,18 +413,15 @@ def _status_from(ctx: _Ctx, ind: Indicator, row: _Row, completion: float | None,
         # (a main-table target below the annex's schedule lets c reach 1 before R does).
         row["warning"] = (row["status"] != "achieved" and ratio is not None
                           and ratio < float(ctx.method["binding"]["warning_below"]))
-    if ctx.stage == "final" and completion is not None and row["status"] != "no_data":
-        row["grade"] = classify_grade(completion, ind.attribute == "binding", ctx.method)
+    if grade is not None and row["status"] != "no_data":
+        row["grade"] = grade
 
 
 def _hold_level(ctx: _Ctx, ind: Indicator, row: _Row, actual: float, target: float) -> None:
-    """Target equal to baseline (or a zero growth rate): a level to keep, judged as a floor."""
-    holds = actual >= target
-    row.update(status="achieved" if holds else "deteriorating", reason="hold_level")
-    if ind.attribute == "binding":
-        row["warning"] = not holds
-    if ctx.stage == "final":
-        row["grade"] = "completed" if holds else "not_completed"
+    """Target equal to baseline (or a zero growth rate): a level to keep, read as a floor held or
+    breached (docs/method-extensions.md `hold_level`), never "achieved ahead of time"."""
+    row["reason"] = "hold_level"
+    _held(ctx, ind, row, "held" if actual >= target else "breached")
 
 
 def _take_latest(ctx: _Ctx, vid: str, district: str, row: _Row) -> tuple[Any, int | None]:
@@ -591,6 +638,17 @@ def _label(plan: Plan, district: str, lang: str) -> str:
     return plan.districts.get(district, {}).get(lang, district)
 
 
+def _grade_provisional(ctx: _Ctx, row: _Row) -> bool | None:
+    """An end-of-term grade resting on data that stop before the plan's last year (as_of before
+    the end of Y1, or a latest value of an earlier year) is provisional (暂评, "on data to 2023").
+    Empty where there is no grade (docs/method-extensions.md `final_provisional`)."""
+    if row.get("grade") is None:
+        return None
+    year = row.get("actual_year")
+    return bool(ctx.as_of.year < ctx.plan.last_year or ctx.as_of.month < 12
+                or (year is not None and int(year) < ctx.plan.last_year))
+
+
 def _planned_progress(row: _Row) -> float | None:
     """计划进度: the share of the target due by as_of, the benchmark the status is measured
     against — E/T for cumulative indicators (the annex schedule's share, e.g. 63.75 %), the
@@ -732,8 +790,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for col in _INT_COLUMNS:
         frame[col] = pd.to_numeric(frame[col]).round().astype("Int64")
     # True / False / None (undefined): plain Python values, whatever pandas would infer
-    frame["warning"] = pd.Series([None if w is None or w != w else bool(w) for w in frame["warning"]],
-                                 index=frame.index, dtype=object)
+    for col in ("warning", "grade_provisional"):
+        frame[col] = pd.Series([None if w is None or w != w else bool(w) for w in frame[col]],
+                               index=frame.index, dtype=object)
     for col in frame.columns:
         if frame[col].dtype == object:  # None, never the text "nan"
             frame[col] = frame[col].where(frame[col].notna(), None)
@@ -757,6 +816,9 @@ def run_evaluation(plan: Plan, actuals: pd.DataFrame | None, stage: str = "midte
     """Evaluate ``plan`` against tidy ``actuals`` at ``as_of`` (default: the stage's year)."""
     m = as_method(method)
     when = parse_as_of(as_of, plan, stage, m)
+    problems = month_figures_problems(actuals, plan, when)
+    if problems:
+        raise ReportkitError(problems)
     actuals = values_up_to(actuals, when)
     index, log = prepare_actuals(actuals)
     ctx = _Ctx(plan, m, stage, when, index)
@@ -775,6 +837,7 @@ def run_evaluation(plan: Plan, actuals: pd.DataFrame | None, stage: str = "midte
                 stage=stage, as_of=when.label, time_progress=ctx.tau, has_schedule=bool(ind.schedule),
             )
             _KIND[ind.kind](ctx, ind, district, row)
+            row["grade_provisional"] = _grade_provisional(ctx, row)
             rows.append(_finish(row))
     results = pd.DataFrame(rows)
     for col in RESULT_COLUMNS:

@@ -225,6 +225,30 @@ def _number(raw: Any, ind: Indicator, percent_format: bool) -> tuple[float | Non
     return float(value), None, explicit
 
 
+_MONTH_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_PERIOD = re.compile(r"^(?:1\s*[-~至到]\s*)?(\d{1,2})\s*月?(?:份)?(?:累计)?$")
+_PERIOD_YTD = re.compile(r"^(?:ytd|year[\s-]*to[\s-]*date)[\s:-]*(\d{1,2})$")
+_PERIOD_EN = re.compile(r"^(?:jan[a-z]*\s*[-~]\s*)?([a-z]{3})[a-z]*$")
+
+
+def parse_period(raw: Any) -> int | None:
+    """The months a figure covers from January: "1-6月", "1–6", "6月", "ytd-06", "Jan–Jun" → 6;
+    blank, "全年", "1-12月" or "full year" → 12. Anything else → 0 (not understood)."""
+    s = unicodedata.normalize("NFKC", cell_text(raw)).strip().lower()
+    s = re.sub(r"[–—―－~]", "-", s)
+    if s in ("", "全年", "full year", "year", "annual"):
+        return 12
+    for pattern in (_PERIOD, _PERIOD_YTD):
+        m = pattern.match(s)
+        if m:
+            month = int(m.group(1))
+            return month if 1 <= month <= 12 else 0
+    m = _PERIOD_EN.match(s)
+    if m and m.group(1) in _MONTH_ABBR:
+        return _MONTH_ABBR.index(m.group(1)) + 1
+    return 0
+
+
 def _year(raw: Any) -> int | None:
     s = unicodedata.normalize("NFKC", cell_text(raw)).removesuffix("年度").removesuffix("年").strip()
     return int(s) if re.fullmatch(r"\d{4}", s) else None
@@ -327,7 +351,13 @@ def _interpret(raws: list[Raw], problems: list[Problem], plan: Plan, expected: l
         if status is None:
             problems.append(actuals_problem("bad_status", raw.stat_loc or raw.src_loc, value=cell_text(raw.status)))
             status = "final"
-        rows.append({"indicator": ind.id, "district": district, "year": year,
+        months = parse_period(raw.period)
+        if months == 0:
+            problems.append(actuals_problem("bad_period", raw.period_loc or raw.loc, value=cell_text(raw.period)))
+            continue
+        # a year-to-date figure is marked with the month it runs to ("2023-06"); the full year: ""
+        period = "" if months == 12 else f"{year}-{months:02d}"
+        rows.append({"indicator": ind.id, "district": district, "year": year, "period": period,
                      "value": math.nan if value is None else value, "judgement": judgement,
                      "source": source, "status": status, "note": note,
                      "replaces": cell_text(raw.replaces), "location": raw.loc.render(lang="en"),
@@ -350,9 +380,11 @@ def _interpret(raws: list[Raw], problems: list[Problem], plan: Plan, expected: l
     replaced = {r["replaces"] for r in rows if r["replaces"]}
     live = [r for r in rows if r["_has"] and r["location"] not in replaced]
     by_key: dict[tuple, list[dict]] = {}
+    ytd: dict[tuple, list[dict]] = {}
     for r in live:
-        by_key.setdefault((r["indicator"], r["district"], r["year"]), []).append(r)
-    for group in by_key.values():
+        # a year-to-date figure and the full year's are two figures, not a conflict
+        (by_key if not r["period"] else ytd).setdefault((r["indicator"], r["district"], r["year"]), []).append(r)
+    for group in [*by_key.values(), *ytd.values()]:
         first = group[0]
         for other in group[1:]:
             same = (other["judgement"] == first["judgement"] and
@@ -370,7 +402,7 @@ def _interpret(raws: list[Raw], problems: list[Problem], plan: Plan, expected: l
     missing = [e for e in expected if not e.optional and (e.indicator, e.district, e.year) not in by_key]
     blank_loc = {(r["indicator"], r["district"], r["year"]): r["location"] for r in rows if not r["_has"]}
     for e in missing:
-        keep.append({"indicator": e.indicator, "district": e.district, "year": e.year, "value": math.nan,
+        keep.append({"indicator": e.indicator, "district": e.district, "year": e.year, "period": "", "value": math.nan,
                      "judgement": "", "source": "", "status": "", "note": "", "replaces": "",
                      "location": blank_loc.get((e.indicator, e.district, e.year), ""),
                      "illustrative": False})
@@ -444,7 +476,10 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame([{k: r[k] for k in TIDY_COLUMNS} for r in rows], columns=TIDY_COLUMNS)
+    # `period` only when some figure is year-to-date: a file of full-year figures gives exactly
+    # the table it always gave (docs/actuals.md, evaluation at a month)
+    columns = TIDY_COLUMNS + (["period"] if any(r.get("period") for r in rows) else [])
+    frame = pd.DataFrame([{k: r.get(k, "") for k in columns} for r in rows], columns=columns)
     frame["value"] = frame["value"].astype(float)
     frame["year"] = frame["year"].astype(int)
     frame["illustrative"] = frame["illustrative"].astype(bool)

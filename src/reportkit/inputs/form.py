@@ -41,10 +41,12 @@ FIXED_TIME = dt.datetime(2020, 1, 1, 0, 0, 0)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 CSV_COLUMNS = ["indicator", "indicator_zh", "indicator_en", "district", "year", "unit",
-               "value", "source", "status", "note", "replaces"]
+               "value", "source", "status", "note", "replaces", "period"]
 LONG_KEYS = ["indicator", "indicator_zh", "indicator_en", "district", "year", "unit", "target",
              "baseline", "value", "source", "status", "note"]
-CORRECTION_KEYS = ["indicator", "district", "year", "value", "source", "status", "note", "replaces"]
+# `period`: the months a figure covers, empty for the full year; "1-6月" marks a year-to-date
+# figure (January–June), the only kind an evaluation at a month (--as-of 2023-06) reads.
+CORRECTION_KEYS = ["indicator", "district", "year", "value", "source", "status", "note", "replaces", "period"]
 CORRECTION_ROWS = 30
 TASK_KEYS = ["task", "title_zh", "title_en", "progress", "evidence", "lead", "as_of", "reason", "note"]
 
@@ -171,7 +173,7 @@ def _instructions(wb: Workbook, plan: Plan, used: set[str]) -> None:
     ws.cell(1, 1, f"{plan.name['zh']} / {plan.name['en']}").font = Font(bold=True, size=14)
     ws.cell(2, 1, both("actuals.template_title")).font = BOLD
     row = 4
-    for k in range(1, 11):
+    for k in range(1, 12):
         for lang in ("zh", "en"):
             ws.cell(row, 1, t(f"actuals.instr_{k}", lang, first=plan.first_year, last=plan.last_year,
                               baseline=plan.baseline_year, city=plan.city))
@@ -281,7 +283,7 @@ def _corrections_sheet(wb: Workbook, used: set[str], example: str) -> None:
         for c in range(1, len(CORRECTION_KEYS) + 1):
             _input(ws.cell(r, c))
         sv.add(ws.cell(r, 6))
-    _finish(ws, freeze="A5", widths={"A": 30, "B": 14, "H": 36}, default=14)
+    _finish(ws, freeze="A5", widths={"A": 30, "B": 14, "H": 36, "I": 22}, default=14)
 
 
 def _finish(ws, freeze: str, widths: dict[str, float], default: float) -> None:
@@ -409,7 +411,7 @@ def csv_rows(plan: Plan) -> list[dict[str, object]]:
         ind = plan.indicator(e.indicator)
         rows.append({"indicator": ind.id, "indicator_zh": ind.name["zh"], "indicator_en": ind.name["en"],
                      "district": e.district, "year": e.year, "unit": _unit(ind), "value": "",
-                     "source": "", "status": "final", "note": "", "replaces": ""})
+                     "source": "", "status": "final", "note": "", "replaces": "", "period": ""})
     return rows
 
 

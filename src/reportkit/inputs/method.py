@@ -25,8 +25,8 @@ from reportkit.vocab import GRADE_CODES, INTERNATIONAL_CODES, JUDGEMENTS, STATUS
 
 # Extensions of METHOD.md decided in docs/method-extensions.md (text in locales method.yml).
 EXTENSIONS: tuple[str, ...] = (
-    "no_target", "annex_target", "baseline", "month_as_of", "level_latest", "hold_level", "growth", "ceiling_floor",
-    "qualitative", "precedence", "warning", "grades_other_kinds", "final_stage", "pace",
+    "no_target", "annex_target", "baseline", "month_as_of", "month_figures", "level_latest", "hold_level", "growth", "ceiling_floor",
+    "qualitative", "precedence", "warning", "grades_other_kinds", "final_stage", "final_provisional", "final_consistency", "pace",
     "composite", "reconciliation", "corrections", "international", "findings", "stock", "limits", "growth_display", "plan_inconsistency", "planned_progress", "district_types", "values_up_to", "numbers",
 )
 

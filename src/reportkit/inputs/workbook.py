@@ -59,6 +59,8 @@ class Raw:
     percent_format: bool = False       # Excel cell formatted as a percentage (75 % stored as 0.75)
     formula: bool = False              # a formula whose result was not saved
     stat_loc: Location | None = None   # where the status was read
+    period: Any = None                 # months covered: empty = the full year, "1-6月" = January–June
+    period_loc: Location | None = None
 
 
 @dataclass
@@ -314,8 +316,8 @@ def _long_sheet(file, title, grid, fcells, key_r, keys, raws) -> None:
     """A city-wide or corrections sheet: one value per row, tidy keys."""
     col = {k: c for c, k in keys.items()}
     last = max((r for r, _ in grid), default=key_r)
-    inputs = [k for k in ("indicator", "district", "year", "value", "source", "status", "note", "replaces")
-              if k in col]
+    inputs = [k for k in ("indicator", "district", "year", "value", "source", "status", "note", "replaces",
+                          "period") if k in col]
     for r in range(key_r + 1, last + 1):
         def get(key: str, r: int = r) -> Any:
             return grid.get((r, col[key]), (None, ""))[0] if key in col else None
@@ -330,7 +332,8 @@ def _long_sheet(file, title, grid, fcells, key_r, keys, raws) -> None:
                          Location(file, title, _cell(r, col["indicator"])),
                          Location(file, title, _cell(r, col.get("district", col["indicator"]))),
                          is_percent_format(fmt), (r, vc) in fcells and value is None,
-                         Location(file, title, _cell(r, col.get("status", vc)))))
+                         Location(file, title, _cell(r, col.get("status", vc))),
+                         get("period"), Location(file, title, _cell(r, col.get("period", vc)))))
 
 
 def read_csv(data: bytes, file: str) -> tuple[list[Raw], list[Problem]]:
@@ -390,7 +393,7 @@ def read_csv(data: bytes, file: str) -> tuple[list[Raw], list[Problem]]:
                 return row[k] if k is not None and k < len(row) else ""
             raws.append(Raw(get("indicator"), get("district"), get("year"), get("value"),
                              get("source"), get("status"), get("note"), get("replaces"),
-                             loc, loc, loc, loc))
+                             loc, loc, loc, loc, period=get("period"), period_loc=loc))
     except csv.Error as exc:
         problems.append(actuals_problem("csv_syntax", Location(file, line=reader.line_num), reason=str(exc)[:120]))
     return raws, problems

@@ -38,7 +38,7 @@ from reportkit.report.narrative import (
     markdown_to_html,
     read_commentary,
 )
-from reportkit.report.tables import fmt_num, fmt_pct, missing, status_label
+from reportkit.report.tables import fmt_num, fmt_pct, grade_text, missing, status_label
 from reportkit.vocab import ATTENTION, STATUS_RANK
 
 SECTIONS: tuple[str, ...] = ("problems", "recommendations")
@@ -132,7 +132,8 @@ def problems(ctx: Any) -> list[Finding]:
                   "tp": tp if missing(planned) else planned,
                   "status": {lg: status_label(row["status"], lg, ctx.stage) for lg in ("zh", "en")}}
         if ctx.stage == "final" and not missing(row.get("grade")):
-            values["grade"] = {lg: t(f"status.grade.{row['grade']}", lg) for lg in ("zh", "en")}
+            # a provisional grade says so (截至2023年数据，暂评), as in the tables
+            values["grade"] = {lg: grade_text(row, lg) for lg in ("zh", "en")}
             out.append(Finding("problems", "graded", values, ("completion",)))
         elif missing(row["completion"]):
             out.append(Finding("problems", "attention", values))

@@ -19,6 +19,8 @@ from markupsafe import Markup
 from reportkit.config import PACKAGE_DIR
 from reportkit.i18n import t
 from reportkit.report.tables import (
+    data_date,
+    data_date_text,
     differs_from_annex,
     district_name,
     fmt_pct,
@@ -95,6 +97,18 @@ def _grades(codes: pd.Series, lang: str) -> list[dict[str, Any]]:
     return [{"n": int(vc[g]), "label": t(f"status.grade.{g}", lang)} for g in GRADE_CODES if g in vc.index]
 
 
+def _provisional(rows: pd.DataFrame, lang: str) -> str:
+    """"其中2项截至2023年数据，为暂评": the grades resting on data that stop before the end year
+    (the earliest such date is named); '' when every grade rests on the last year's data."""
+    if "grade_provisional" not in rows:
+        return ""
+    prov = rows[rows["grade_provisional"] == True]  # noqa: E712 (None is not False)
+    if prov.empty:
+        return ""
+    date = min((data_date(r) for _, r in prov.iterrows()), key=lambda d: (d[:4], d[5:] or "99"))
+    return t("status.provisional.summary", lang, n=len(prov), date=data_date_text(date, lang))
+
+
 def city_rows(ctx: Any) -> pd.DataFrame:
     """One row per indicator for the whole city (the plan's own row)."""
     r = ctx.results
@@ -132,6 +146,7 @@ def summary(ctx: Any, lang: str) -> Html:
                             for _, row in city.iterrows() if differs_from_annex(row)],
         "grades": _grades(main["grade"], lang) if ctx.stage == "final" and "grade" in main else [],
         "n_ungraded": int(main["grade"].isna().sum()) if ctx.stage == "final" and "grade" in main else 0,
+        "provisional": _provisional(main, lang) if ctx.stage == "final" else "",
     }
     return Html(render("summary", lang, **values))
 

@@ -118,11 +118,45 @@ def badge(code: Any, lang: str, stage: str | None = None) -> Markup:
     return _badge(str(code), status_label(code, lang, stage))
 
 
-def grade_badge(code: Any, lang: str) -> Markup:
-    """An end-of-term grade badge: colour class + symbol + the grade text."""
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+              "October", "November", "December")
+
+
+def data_date(row: Any) -> str:
+    """The date a row's data stop at (its latest value's year, or as_of's year-month): "2023" /
+    "2023-06". The grade of an end-of-term row resting on data before the end is provisional."""
+    as_of = str(row.get("as_of") or "")
+    year = row.get("actual_year")
+    if not missing(year) and as_of and int(year) < int(as_of[:4]):
+        return str(int(year))
+    return as_of
+
+
+def data_date_text(date: str, lang: str) -> str:
+    """"2023" → 2023年 / 2023; "2023-06" → 2023年6月 / June 2023."""
+    year, _, month = date.partition("-")
+    if month:
+        # the month as a number in Chinese (2023年6月), by name in English (June 2023)
+        name = int(month) if lang == "zh" else _MONTHS_EN[int(month) - 1]
+        return t("status.provisional.month", lang, year=year, month=name)
+    return t("status.provisional.year", lang, year=year)
+
+
+def grade_text(row: Any, lang: str) -> str:
+    """The grade in words; a provisional one says so and on which data (截至2023年数据，暂评)."""
+    text = t(f"status.grade.{row['grade']}", lang)
+    if row.get("grade_provisional") is True:
+        return t("status.provisional.grade", lang, grade=text, date=data_date_text(data_date(row), lang))
+    return text
+
+
+def grade_badge(code: Any, lang: str, row: Any = None) -> Markup:
+    """An end-of-term grade badge: colour class + symbol + the grade text (marked 暂评 when the
+    row's grade is provisional: pass the results row)."""
     if missing(code):
         return dash(lang)
-    return _badge(str(code), t(f"status.grade.{code}", lang))
+    text = grade_text(row, lang) if row is not None else t(f"status.grade.{code}", lang)
+    return _badge(str(code), text)
 
 
 def warning_badge(lang: str) -> Markup:
@@ -310,7 +344,7 @@ def indicator_table(ctx: Any, lang: str, tier: str | tuple[str, ...] = "main") -
                  expected, actual, completion, fmt_pct(row["planned_progress"], lang),
                  fmt_num(row["schedule_ratio"], lang, 2), _status_cell(row, lang)]
         if final:
-            cells.append(grade_badge(row["grade"], lang))
+            cells.append(grade_badge(row["grade"], lang, row))
         out.append(cells)
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(3, 10))
 
