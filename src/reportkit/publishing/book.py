@@ -22,6 +22,7 @@ from reportkit.i18n import t
 from reportkit.report.context import ReportContext, docx_file_name
 from reportkit.report.narrative import as_of_text
 from reportkit.report.tasks import has_tasks
+from reportkit.vocab import ANNUAL_STAGE
 
 LANG_TAGS = {"zh": "zh_CN", "en": "en"}
 HTML_LANG_TAGS = {"zh": "zh-CN", "en": "en"}
@@ -119,6 +120,14 @@ def edition_toc(annexes: list[int], tasks: bool = True) -> dict[str, Any]:
     return toc
 
 
+def annual_toc() -> dict[str, Any]:
+    """The annual report's table of contents: its pages in order (report.pages.ANNUAL_PAGES)."""
+    from reportkit.report.pages import pages_for
+
+    pages = pages_for([], stage=ANNUAL_STAGE)
+    return {"format": "jb-book", "root": pages[0].name, "chapters": [{"file": p.name} for p in pages[1:]]}
+
+
 def _write_yaml(data: dict[str, Any], path: Path) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
@@ -143,7 +152,8 @@ def prepare_edition_sources(ctx: ReportContext, lang: str, langs: list[str], boo
     if lang == "zh":
         # a high frequency: a name is kept whole where jieba would otherwise cut across it
         atomic_write_text(book_dir / SEARCH_NAMES, "".join(f"{n} 100000\n" for n in search_names(ctx, lang)))
-    _write_yaml(edition_toc(ctx.annexes, tasks=has_tasks(ctx)), book_dir / "_toc.yml")
+    toc = annual_toc() if ctx.stage == ANNUAL_STAGE else edition_toc(ctx.annexes, tasks=has_tasks(ctx))
+    _write_yaml(toc, book_dir / "_toc.yml")
 
 
 def _cached_bundle() -> str:
@@ -310,7 +320,7 @@ def landing_page(ctx: ReportContext, langs: list[str], pdf_sizes: dict[str, int]
                             ).format(f=pdfs[lang], l=lang, label=label)
             # the Word edition is written with the PDF
             links += Markup('<li><a href="downloads/{f}" hreflang="{l}">{label}</a></li>').format(
-                f=docx_file_name(ctx.plan.id, ctx.stage, lang), l=lang, label=t("report.data.docx", lang))
+                f=docx_file_name(ctx.plan.id, ctx.edition, lang), l=lang, label=t("report.data.docx", lang))
         notice = Markup('<p class="rk-illustrative">{}</p>').format(t("report.banner.illustrative", lang)) \
             if ctx.illustrative else ""
         cards += Markup(

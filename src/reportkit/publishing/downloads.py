@@ -130,7 +130,7 @@ def write_downloads(ctx: ReportContext, folder: Path) -> dict[str, list[str]]:
         export.write_xlsx({name: _plain(frame)}, folder / xlsx_name)
         _pin_xlsx_modified(folder / xlsx_name)
     for lang in LANGS:
-        write_reader_workbook(ctx, lang, folder / reader_workbook_name(ctx.plan.id, ctx.stage, lang))
+        write_reader_workbook(ctx, lang, folder / reader_workbook_name(ctx.plan.id, ctx.edition, lang))
     return names
 
 

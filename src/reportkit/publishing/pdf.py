@@ -388,7 +388,7 @@ def typeset_editions(staging: Path, ctx: Any, opts: Any = None) -> dict[str, flo
 
     langs = list(getattr(opts, "langs", None) or LANGS)
     check_fonts(langs, Path(staging) / "html")
-    jobs = [(str(staging), lang, pdf_name(ctx.plan.id, ctx.stage, lang), edition_cover(ctx, lang, opts), "")
+    jobs = [(str(staging), lang, pdf_name(ctx.plan.id, ctx.edition, lang), edition_cover(ctx, lang, opts), "")
             for lang in langs]
     workers = max(1, min(int(getattr(opts, "jobs", 1) or 1), len(jobs)))
     if workers > 1:
