@@ -114,19 +114,20 @@ def changes_between(now: pd.DataFrame, before: pd.DataFrame | None) -> pd.DataFr
     return out[CHANGE_COLUMNS].reset_index(drop=True)
 
 
+def _seen(index: dict, ids: set[str], district: str, year: int) -> bool:
+    """Whether a value or a judgement was reported for ``district`` and ``year`` (after corrections)."""
+    return any((v := index.get((i, district, year))) is not None
+               and (v.value is not None or v.judgement is not None) for i in ids)
+
+
 def _reported(plan: Any, ev: Evaluation, index: dict, year: int) -> pd.DataFrame:
     rows = []
     for ind in plan.indicators:
         ids = {ind.id, ind.values_from} - {None}
         districts = [d for d in ev.results.loc[ev.results["indicator"] == ind.id, "district"] if d != plan.city]
-
-        def seen(d: str) -> bool:
-            return any((v := index.get((i, d, year))) is not None
-                       and (v.value is not None or v.judgement is not None) for i in ids)
-
-        missing = [d for d in districts if not seen(d)]
+        missing = [d for d in districts if not _seen(index, ids, d, year)]
         rows.append({"indicator": ind.id, "indicator_zh": ind.name["zh"], "indicator_en": ind.name["en"],
-                     "tier": ind.tier, "city_reported": seen(plan.city),
+                     "tier": ind.tier, "city_reported": _seen(index, ids, plan.city, year),
                      "districts_reported": len(districts) - len(missing), "districts_expected": len(districts),
                      "missing_districts": missing})
     return pd.DataFrame(rows, columns=REPORTED_COLUMNS)

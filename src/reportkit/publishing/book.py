@@ -39,7 +39,7 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 def edition_config(ctx: ReportContext, lang: str, langs: list[str]) -> dict[str, Any]:
     """The Jupyter Book configuration of one edition, from the top-level ``_config.yml``."""
     conf = _load_yaml(cfg.PROJ_ROOT / "_config.yml")
-    stage_label = t(f"report.stage.{ctx.stage}", lang)
+    stage_label = t(f"report.stage.{ctx.stage}", lang, year=str(ctx.as_of)[:4])
     # The theme puts title and author into the page as HTML: escape what came from the plan.
     conf["title"] = html.escape(t("report.site_title", lang, plan=ctx.plan.name[lang], stage=stage_label),
                                 quote=False)
@@ -310,7 +310,7 @@ def landing_page(ctx: ReportContext, langs: list[str], pdf_sizes: dict[str, int]
     sizes = pdf_sizes or {}
     cards = Markup("")
     for lang in langs:
-        stage = t(f"report.stage.{ctx.stage}", lang)
+        stage = t(f"report.stage.{ctx.stage}", lang, year=str(ctx.as_of)[:4])
         links = Markup('<li><a href="{l}/index.html" hreflang="{l}">{label}</a></li>').format(
             l=lang, label=t("report.landing.open", lang))
         if lang in pdfs:
@@ -328,7 +328,7 @@ def landing_page(ctx: ReportContext, langs: list[str], pdf_sizes: dict[str, int]
             "{notice}<ul>{links}</ul></section>"
         ).format(l=lang, name=ctx.plan.name[lang], stage=stage, notice=notice, links=links,
                  as_of=t("report.landing.as_of", lang, date=format_date(ctx.as_of, lang, "as_of")))
-    title = " / ".join(t("report.site_title", lang, plan=ctx.plan.name[lang], stage=t(f"report.stage.{ctx.stage}", lang))
+    title = " / ".join(t("report.site_title", lang, plan=ctx.plan.name[lang], stage=t(f"report.stage.{ctx.stage}", lang, year=str(ctx.as_of)[:4]))
                        for lang in langs)
     return str(Markup(
         '<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
@@ -345,5 +345,5 @@ def landing_page(ctx: ReportContext, langs: list[str], pdf_sizes: dict[str, int]
         "h1{{font-size:1.2rem;font-weight:600;color:#2166ac;margin:0 0 1.2rem}}"
         "</style></head><body><h1>{heading}</h1><main>{cards}</main></body></html>\n"
     ).format(lang=HTML_LANG_TAGS.get(langs[0], langs[0]), title=title, cards=cards,
-             heading=Markup(" · ").join(Markup('<span lang="{}">{}</span>').format(lang, t(f"pdf.kind.{ctx.stage}", lang))
+             heading=Markup(" · ").join(Markup('<span lang="{}">{}</span>').format(lang, t(f"pdf.kind.{ctx.stage}", lang, year=str(ctx.as_of)[:4]))
                                         for lang in langs)))

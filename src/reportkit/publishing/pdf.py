@@ -146,7 +146,7 @@ def _cover_context(cover: dict[str, Any], lang: str) -> dict[str, Any]:
         raise ReportkitError(_problem("bad_stage", "cover", row="stage", stage=stage, stages=", ".join(STAGES)))
     return {
         "title": str(cover["title"]),
-        "kind": t(f"pdf.kind.{stage}", lang),
+        "kind": t(f"pdf.kind.{stage}", lang, year=str(cover["as_of"])[:4]),   # annual: its year
         "as_of": t("pdf.cover.as_of", lang, date=format_date(cover["as_of"], lang, "as_of")),
         "date": t("pdf.cover.date", lang, date=format_date(cover["date"], lang, "date"))
         if cover.get("date") else "",

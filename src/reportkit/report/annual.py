@@ -14,6 +14,7 @@ from markupsafe import Markup
 from reportkit.i18n import t
 from reportkit.report.tables import (
     HtmlTable,
+    _badge,
     badge,
     dash,
     fmt_num,
@@ -28,11 +29,17 @@ def _col(key: str, lang: str) -> str:
     return t(f"annual.col.{key}", lang)
 
 
+# The palette's colour and symbol each year status borrows (report/palette.py): met as achieved,
+# short as lagging, no data as no data; nothing planned as not scheduled or no target.
+_PALETTE = {"met": "achieved", "short": "lagging", "unplanned": "ahead", "not_scheduled": "not_scheduled",
+            "no_plan": "no_target", "no_data": "no_data"}
+
+
 def annual_badge(code: Any, lang: str) -> Markup:
-    """The year's status of a programme (``status.annual.<code>``), as a badge."""
+    """The year's status of a programme (``annual.status.<code>``), as a badge."""
     if missing(code):
         return dash(lang)
-    return Markup('<span class="rk-badge rk-annual-{}">{}</span>').format(code, t(f"annual.status.{code}", lang))
+    return _badge(_PALETTE[str(code)], t(f"annual.status.{code}", lang))
 
 
 def _pp(x: Any, lang: str) -> Markup | str:
