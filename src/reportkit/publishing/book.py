@@ -19,7 +19,7 @@ from reportkit import config as cfg
 from reportkit.errors import Location, ReportkitError, report_problem
 from reportkit.files import atomic_write_text
 from reportkit.i18n import t
-from reportkit.report.context import ReportContext, docx_file_name
+from reportkit.report.context import ReportContext, docx_file_name, edition_name
 from reportkit.report.narrative import as_of_text
 from reportkit.report.tasks import has_tasks
 from reportkit.vocab import ANNUAL_STAGE
@@ -320,7 +320,7 @@ def landing_page(ctx: ReportContext, langs: list[str], pdf_sizes: dict[str, int]
                             ).format(f=pdfs[lang], l=lang, label=label)
             # the Word edition is written with the PDF
             links += Markup('<li><a href="downloads/{f}" hreflang="{l}">{label}</a></li>').format(
-                f=docx_file_name(ctx.plan.id, ctx.edition, lang), l=lang, label=t("report.data.docx", lang))
+                f=docx_file_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), lang), l=lang, label=t("report.data.docx", lang))
         notice = Markup('<p class="rk-illustrative">{}</p>').format(t("report.banner.illustrative", lang)) \
             if ctx.illustrative else ""
         cards += Markup(

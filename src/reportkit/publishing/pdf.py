@@ -58,6 +58,7 @@ from reportkit.publishing.pdf_pages import (  # noqa: F401  (public names re-exp
     notebook_svgs,
     page_root,
 )
+from reportkit.report.context import edition_name
 from reportkit.report.context import pdf_file_name as pdf_name
 from reportkit.vocab import LANGS, STAGES
 
@@ -388,7 +389,7 @@ def typeset_editions(staging: Path, ctx: Any, opts: Any = None) -> dict[str, flo
 
     langs = list(getattr(opts, "langs", None) or LANGS)
     check_fonts(langs, Path(staging) / "html")
-    jobs = [(str(staging), lang, pdf_name(ctx.plan.id, ctx.edition, lang), edition_cover(ctx, lang, opts), "")
+    jobs = [(str(staging), lang, pdf_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), lang), edition_cover(ctx, lang, opts), "")
             for lang in langs]
     workers = max(1, min(int(getattr(opts, "jobs", 1) or 1), len(jobs)))
     if workers > 1:

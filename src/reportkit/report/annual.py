@@ -189,7 +189,7 @@ def programme_sections(ctx: Any, lang: str) -> str:
     blocks = []
     for ind_id in dict.fromkeys(p["indicator"]):
         row = p[p["indicator"] == ind_id].iloc[0]
-        blocks.append(Markup('<section class="rk-annual-programme" id="{}"><h3>{}</h3>{}</section>').format(
+        blocks.append(Markup('<section class="rk-annual-programme" id="{}"><h2>{}</h2>{}</section>').format(
             figure_id("annual", ind_id), _programme_name(ctx, row, lang),
             Markup(programme_year_table(ctx, ind_id, lang).html())))
     return str(Markup("").join(blocks))
@@ -204,7 +204,7 @@ def district_sections(ctx: Any, lang: str) -> str:
     for district in ctx.plan.districts:
         if district == ctx.plan.city or district not in set(p["district"]):
             continue
-        blocks.append(Markup('<section class="rk-annual-district" id="{}"><h3>{}</h3>{}</section>').format(
+        blocks.append(Markup('<section class="rk-annual-district" id="{}"><h2>{}</h2>{}</section>').format(
             figure_id("annual-district", district), ctx.plan.district_label(district, lang),
             Markup(district_year_table(ctx, district, lang).html())))
     return str(Markup("").join(blocks))

@@ -193,7 +193,7 @@ DOWNLOADS = ("results", "actuals", "reconciliation", "audit")   # audit: the pla
 
 def download_names(ctx: ReportContext) -> dict[str, list[str]]:
     """File names of the download tables (under ``html/downloads/``), by table."""
-    return {name: [f"{ctx.plan.id}-{ctx.edition}-{name}.{ext}" for ext in ("csv", "xlsx")]
+    return {name: [f"{ctx.plan.id}-{edition_name(ctx.stage, ctx.as_of)}-{name}.{ext}" for ext in ("csv", "xlsx")]
             for name in DOWNLOADS}
 
 
