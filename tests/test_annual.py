@@ -189,3 +189,33 @@ def test_annual_build_has_its_pages_in_both_languages(tmp_path):
     downloads = sorted(p.name for p in (out / "html" / "downloads").iterdir())
     assert "dazhou-14fyp-urban-housing-annual-2022-results.csv" in downloads
     assert "年度监测" in (out / "html" / "index.html").read_text(encoding="utf-8")
+
+
+def test_another_plan_with_other_years_and_districts(tmp_path):
+    """Nothing is Dazhou's: a synthetic 2026–2030 plan, its 2027 report from a tidy table."""
+    from reportkit.evaluation.annual import annual_report
+    from reportkit.evaluation.engine import run_evaluation
+    from reportkit.inputs import synthetic
+    from reportkit.inputs.catalogue import open_plan
+
+    _text, cat = synthetic.write_plan(tmp_path / "src", districts=2, annexes=1, first_year=2026,
+                                      names=["甲区", "乙区"])
+    plan, _tables = open_plan(cat, None)
+    ind = next(i for i in plan.indicators if i.schedule)
+    # write_plan: district k of annex n plans ((k + n + j) % 4) * 10 * n in year j (n = 1):
+    #   甲区 (k=0): 2026 10, 2027 20;  乙区 (k=1): 2026 20, 2027 30
+    assert ind.schedule["甲区"][2027] == 20 and ind.schedule["乙区"][2027] == 30
+    rows = [(ind.id, "甲区", 2026, 10.0), (ind.id, "甲区", 2027, 25.0), (ind.id, "乙区", 2026, 20.0)]
+    actuals = pd.DataFrame([{"indicator": i, "district": d, "year": y, "value": v} for i, d, y, v in rows])
+    ev = run_evaluation(plan, actuals, "annual", "2027")
+    report = annual_report(plan, actuals, ev)
+    p = report.programmes.set_index("district")
+    assert report.year == 2027 and report.previous_year == 2026
+    assert p.loc["甲区", "annual_completion"] == 25 / 20 and p.loc["甲区", "annual_status"] == "met"
+    # 乙区 reported nothing for 2027: no data, never zero
+    assert p.loc["乙区", "annual_status"] == "no_data" and pd.isna(p.loc["乙区", "actual"])
+    assert pd.isna(p.loc["乙区", "annual_completion"])
+    with pytest.raises(ReportkitError) as err:
+        pipeline._checked_options(pipeline.BuildOptions(stage="annual", year=2025, catalogue=cat, actuals=cat,
+                                                         langs=["zh"]))
+    assert "2026" in err.value.render("zh") and "2030" in err.value.render("en")
