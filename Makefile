@@ -65,7 +65,7 @@ sample-actuals: $(STAMP) ## Regenerate the illustrative sample actuals in data/r
 	$(RK) sample-actuals
 
 ##@ Report
-.PHONY: midterm final serve explore
+.PHONY: midterm final annual serve explore
 STAGE ?= midterm
 PORT  ?= 8000
 
@@ -75,8 +75,12 @@ midterm: $(STAMP) ## Build the mid-term report site, zh + en (EVAL=dir ACTUALS= 
 final: $(STAMP) ## Build the end-of-term report site, zh + en (same options as midterm)
 	$(RKP) build --stage final $(BUILD_OPTS)
 
+annual: $(STAMP) ## Build the annual monitoring report of one plan year, zh + en (YEAR=2022; same options) → _build/annual-<YEAR>/
+	@test -n "$(YEAR)" || { echo "make annual needs YEAR=<a year of the plan>, e.g. make annual YEAR=2022" >&2; exit 2; }
+	$(RKP) build --stage annual --year "$(YEAR)" $(BUILD_OPTS)
+
 SITE = $(if $(EVAL),$(EVAL)/_build,_build)/$(STAGE)/html
-serve: $(STAMP) ## Serve a built site on localhost for a look (STAGE=midterm|final PORT=8000 EVAL=dir)
+serve: $(STAMP) ## Serve a built site on localhost for a look (STAGE=midterm|final|annual-2022 PORT=8000 EVAL=dir)
 	@test -f $(SITE)/index.html || { echo "No site yet: run make $(STAGE) first" >&2; exit 1; }
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(SITE)
 

@@ -25,7 +25,9 @@ def test_every_page_notebook_exists_and_documents_its_parameters():
         for name in ("stage", "lang", "as_of", "actuals_file", "method_file", "commentary_dir", "pdf_langs"):
             assert name in params, (path.name, name)
             assert params[name].help, (path.name, name)
-        assert params["stage"].default == "midterm" and params["lang"].default == "zh"
+        # the annual report's own pages belong to stage annual (report.pages.ANNUAL_PAGES)
+        stage = "annual" if path.stem in set(pages.ANNUAL_PAGES) - set(pages.PAGES) else "midterm"
+        assert params["stage"].default == stage and params["lang"].default == "zh"
     assert notebooks.notebook_parameters(NOTEBOOKS_DIR / "programme.ipynb")["annex"].type is int
 
 

@@ -18,6 +18,7 @@ from reportkit.inputs.method import (
     GRADE_CODES,
     INTERNATIONAL_CODES,
     JUDGEMENTS,
+    STAGE_EXTENSIONS,
     STATUS_CODES,
     load_method,
     method_extensions,
@@ -127,6 +128,12 @@ def test_extensions_are_documented_in_both_languages():
     for lang in ("zh", "en"):
         table = method_extensions(lang)
         assert len(table) == len(EXTENSIONS) and table.iloc[:, 2].str.len().min() > 20
+    # a stage's own rules: documented, shown in that stage's methodology chapter only
+    for stage, codes in STAGE_EXTENSIONS.items():
+        assert set(codes) <= ids, set(codes) - ids
+        for lang in ("zh", "en"):
+            table = method_extensions(lang, stage)
+            assert list(table.iloc[len(EXTENSIONS):, 0]) == list(codes) and table.iloc[:, 2].str.len().min() > 20
 
 
 def test_every_reason_and_check_code_of_the_engine_has_text():

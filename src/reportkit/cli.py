@@ -305,6 +305,8 @@ def evaluate_cmd(ctx: click.Context, actuals: Path | None, stage: str, as_of: st
               help="editions to build, comma-separated")
 @click.option("--actuals", type=PathType, default=None, help="actuals workbook or CSV (default: sample)")
 @click.option("--as-of", "as_of", default="", help="evaluation date YYYY or YYYY-MM (default: the stage's)")
+@click.option("--year", type=int, default=None,
+              help="stage annual: the plan year reported (its annual monitoring report, _build/annual-<year>/)")
 @click.option("--method", type=PathType, default=None, help="method file (default: built-in)")
 @click.option("--plan", type=PathType, default=None, help="plan: .docx or text export (default: the catalogue's)")
 @catalogue_option
@@ -319,7 +321,7 @@ def evaluate_cmd(ctx: click.Context, actuals: Path | None, stage: str, as_of: st
 @project_option
 @click.pass_context
 def build_cmd(ctx: click.Context, stage: str, langs: str | None, actuals: Path | None, as_of: str,
-              method: Path | None, plan: Path | None, catalogue: Path | None, commentary: Path | None,
+              year: int | None, method: Path | None, plan: Path | None, catalogue: Path | None, commentary: Path | None,
               jobs: int, out: Path | None, pdf: bool, cache: bool, project_dir: Path | None) -> None:
     from reportkit.publishing.pipeline import BuildOptions, build
 
@@ -342,7 +344,7 @@ def build_cmd(ctx: click.Context, stage: str, langs: str | None, actuals: Path |
     opts = BuildOptions(stage=stage, langs=[x.strip() for x in langs.split(",") if x.strip()],
                         actuals=actuals, as_of=as_of, method=method, plan=plan, catalogue=catalogue,
                         commentary=commentary, jobs=max(1, jobs), out_root=out,
-                        msg_lang=_lang(ctx, None), pdf=pdf, cache=cache, **settings)
+                        msg_lang=_lang(ctx, None), pdf=pdf, cache=cache, year=year, **settings)
     try:
         build(opts, log=click.echo)
     except ReportkitError as err:

@@ -8,7 +8,10 @@ codes.
 from __future__ import annotations
 
 # Evaluation stages and editions.
-STAGES: tuple[str, ...] = ("midterm", "final")
+# `annual` is the yearly monitoring report (年度监测报告): it is built for one year of the plan
+# (`--year`), evaluated as an interim report at the end of that year (docs/method-extensions.md `annual`).
+STAGES: tuple[str, ...] = ("midterm", "final", "annual")
+ANNUAL_STAGE = "annual"
 LANGS: tuple[str, ...] = ("zh", "en")
 
 # Catalogue: how a target is read, its attribute in the plan, and where it comes from.
@@ -104,3 +107,23 @@ TASK_PROGRESS_COLUMNS: list[str] = ["task", "progress", "evidence", "lead", "as_
                                     "location", "illustrative"]
 # A task or item nobody reported on: missing, never counted as not started.
 TASK_NO_REPORT = "no_report"
+
+# The annual monitoring report (docs/method-extensions.md `annual`): the year's actual against the
+# annex's plan for that year, per programme and district. Display order, best first.
+ANNUAL_STATUSES: tuple[str, ...] = ("met", "short", "unplanned", "not_scheduled", "no_plan", "no_data")
+# One row per annex indicator × district of the year (reportkit.evaluation.annual).
+ANNUAL_COLUMNS: list[str] = [
+    "indicator", "indicator_zh", "indicator_en", "annex", "district", "district_zh", "district_en", "is_city",
+    "unit_zh", "unit_en", "year", "planned", "actual", "annual_completion", "annual_status",
+    "planned_to_date", "actual_to_date", "completion", "schedule_ratio", "status",
+]
+# What changed since the previous year's report: one row per indicator × district.
+CHANGE_COLUMNS: list[str] = [
+    "indicator", "indicator_zh", "indicator_en", "district", "district_zh", "district_en", "is_city",
+    "previous_status", "status", "status_changed", "previous_completion", "completion", "completion_change",
+]
+# Whether each indicator was reported for the year: one row per indicator.
+REPORTED_COLUMNS: list[str] = [
+    "indicator", "indicator_zh", "indicator_en", "tier", "city_reported", "districts_reported",
+    "districts_expected", "missing_districts",
+]

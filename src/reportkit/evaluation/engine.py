@@ -62,6 +62,9 @@ def parse_as_of(value: AsOf | int | str | None, plan: Plan, stage: str = "midter
         raise ReportkitError(method_problem("bad_stage", Location("--stage"), {"value": stage}))
     if value is None or (isinstance(value, str) and not value.strip()):
         m = method or as_method(None)
+        if stage == "annual":   # a yearly report is for the year it is asked for, never a default one
+            raise ReportkitError(method_problem("annual_needs_year", Location("--year"), {
+                "first": plan.first_year, "last": plan.last_year}))
         if stage == "final":
             return AsOf(plan.last_year)
         year = min(plan.first_year + int(m["midterm_year_index"]) - 1, plan.last_year)

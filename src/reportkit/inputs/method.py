@@ -30,6 +30,10 @@ EXTENSIONS: tuple[str, ...] = (
     "composite", "reconciliation", "corrections", "international", "findings", "stock", "limits", "growth_display", "plan_inconsistency", "planned_progress", "district_types", "values_up_to", "numbers",
 )
 
+# Rules of one stage only (docs/method-extensions.md): shown in that stage's report, so the
+# mid-term and end-of-term methodology chapters stay as they are.
+STAGE_EXTENSIONS: dict[str, tuple[str, ...]] = {"annual": ("annual",)}
+
 
 def method_problem(key: str, location: Location | None = None, params: dict[str, Any] | None = None) -> Problem:
     """A located problem whose message lives in the ``method`` locale group (``method.errors.*``)."""
@@ -227,9 +231,11 @@ def method_table(method: Method | Path | str | dict[str, Any] | None, lang: str)
     return frame.rename(columns={c: t(f"method.table.columns.{c}", lang) for c in frame.columns})
 
 
-def method_extensions(lang: str) -> pd.DataFrame:
-    """The decisions where METHOD.md is silent (docs/method-extensions.md), in one language."""
+def method_extensions(lang: str, stage: str = "") -> pd.DataFrame:
+    """The decisions where METHOD.md is silent (docs/method-extensions.md), in one language;
+    with ``stage``, also that stage's own rules (:data:`STAGE_EXTENSIONS`)."""
+    codes = EXTENSIONS + STAGE_EXTENSIONS.get(stage, ())
     return pd.DataFrame(
-        [(e, t(f"method.extensions.{e}.title", lang), t(f"method.extensions.{e}.text", lang)) for e in EXTENSIONS],
+        [(e, t(f"method.extensions.{e}.title", lang), t(f"method.extensions.{e}.text", lang)) for e in codes],
         columns=[t(f"method.table.columns.{c}", lang) for c in ("code", "label", "rule")],
     )

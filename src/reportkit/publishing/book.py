@@ -19,9 +19,10 @@ from reportkit import config as cfg
 from reportkit.errors import Location, ReportkitError, report_problem
 from reportkit.files import atomic_write_text
 from reportkit.i18n import t
-from reportkit.report.context import ReportContext, docx_file_name
+from reportkit.report.context import ReportContext, docx_file_name, edition_name
 from reportkit.report.narrative import as_of_text
 from reportkit.report.tasks import has_tasks
+from reportkit.vocab import ANNUAL_STAGE
 
 LANG_TAGS = {"zh": "zh_CN", "en": "en"}
 HTML_LANG_TAGS = {"zh": "zh-CN", "en": "en"}
@@ -38,7 +39,7 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 def edition_config(ctx: ReportContext, lang: str, langs: list[str]) -> dict[str, Any]:
     """The Jupyter Book configuration of one edition, from the top-level ``_config.yml``."""
     conf = _load_yaml(cfg.PROJ_ROOT / "_config.yml")
-    stage_label = t(f"report.stage.{ctx.stage}", lang)
+    stage_label = t(f"report.stage.{ctx.stage}", lang, year=str(ctx.as_of)[:4])
     # The theme puts title and author into the page as HTML: escape what came from the plan.
     conf["title"] = html.escape(t("report.site_title", lang, plan=ctx.plan.name[lang], stage=stage_label),
                                 quote=False)
@@ -119,6 +120,14 @@ def edition_toc(annexes: list[int], tasks: bool = True) -> dict[str, Any]:
     return toc
 
 
+def annual_toc() -> dict[str, Any]:
+    """The annual report's table of contents: its pages in order (report.pages.ANNUAL_PAGES)."""
+    from reportkit.report.pages import pages_for
+
+    pages = pages_for([], stage=ANNUAL_STAGE)
+    return {"format": "jb-book", "root": pages[0].name, "chapters": [{"file": p.name} for p in pages[1:]]}
+
+
 def _write_yaml(data: dict[str, Any], path: Path) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
@@ -143,7 +152,8 @@ def prepare_edition_sources(ctx: ReportContext, lang: str, langs: list[str], boo
     if lang == "zh":
         # a high frequency: a name is kept whole where jieba would otherwise cut across it
         atomic_write_text(book_dir / SEARCH_NAMES, "".join(f"{n} 100000\n" for n in search_names(ctx, lang)))
-    _write_yaml(edition_toc(ctx.annexes, tasks=has_tasks(ctx)), book_dir / "_toc.yml")
+    toc = annual_toc() if ctx.stage == ANNUAL_STAGE else edition_toc(ctx.annexes, tasks=has_tasks(ctx))
+    _write_yaml(toc, book_dir / "_toc.yml")
 
 
 def _cached_bundle() -> str:
@@ -303,7 +313,7 @@ def landing_page(ctx: ReportContext, langs: list[str], pdf_sizes: dict[str, int]
     sizes = pdf_sizes or {}
     cards = Markup("")
     for lang in langs:
-        stage = t(f"report.stage.{ctx.stage}", lang)
+        stage = t(f"report.stage.{ctx.stage}", lang, year=str(ctx.as_of)[:4])
         links = Markup('<li><a href="{l}/index.html" hreflang="{l}">{label}</a></li>').format(
             l=lang, label=t("report.landing.open", lang))
         if lang in pdfs:
@@ -313,7 +323,7 @@ def landing_page(ctx: ReportContext, langs: list[str], pdf_sizes: dict[str, int]
                             ).format(f=pdfs[lang], l=lang, label=label)
             # the Word edition is written with the PDF
             links += Markup('<li><a href="downloads/{f}" hreflang="{l}">{label}</a></li>').format(
-                f=docx_file_name(ctx.plan.id, ctx.stage, lang), l=lang, label=t("report.data.docx", lang))
+                f=docx_file_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), lang), l=lang, label=t("report.data.docx", lang))
         notice = Markup('<p class="rk-illustrative">{}</p>').format(t("report.banner.illustrative", lang)) \
             if ctx.illustrative else ""
         cards += Markup(
@@ -321,7 +331,7 @@ def landing_page(ctx: ReportContext, langs: list[str], pdf_sizes: dict[str, int]
             "{notice}<ul>{links}</ul></section>"
         ).format(l=lang, name=ctx.plan.name[lang], stage=stage, notice=notice, links=links,
                  as_of=t("report.landing.as_of", lang, date=format_date(ctx.as_of, lang, "as_of")))
-    title = " / ".join(t("report.site_title", lang, plan=ctx.plan.name[lang], stage=t(f"report.stage.{ctx.stage}", lang))
+    title = " / ".join(t("report.site_title", lang, plan=ctx.plan.name[lang], stage=t(f"report.stage.{ctx.stage}", lang, year=str(ctx.as_of)[:4]))
                        for lang in langs)
     return str(Markup(
         '<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
@@ -338,5 +348,5 @@ def landing_page(ctx: ReportContext, langs: list[str], pdf_sizes: dict[str, int]
         "h1{{font-size:1.2rem;font-weight:600;color:#2166ac;margin:0 0 1.2rem}}"
         "</style></head><body><h1>{heading}</h1><main>{cards}</main></body></html>\n"
     ).format(lang=HTML_LANG_TAGS.get(langs[0], langs[0]), title=title, cards=cards,
-             heading=Markup(" · ").join(Markup('<span lang="{}">{}</span>').format(lang, t(f"pdf.kind.{ctx.stage}", lang))
+             heading=Markup(" · ").join(Markup('<span lang="{}">{}</span>').format(lang, t(f"pdf.kind.{ctx.stage}", lang, year=str(ctx.as_of)[:4]))
                                         for lang in langs)))

@@ -42,7 +42,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 
 from reportkit.files import atomic_write_bytes
 from reportkit.i18n import t
-from reportkit.report.context import docx_file_name
+from reportkit.report.context import docx_file_name, edition_name
 from reportkit.vocab import LANGS
 
 # Block-level elements: each starts a paragraph (or a table, a picture) of its own.
@@ -938,7 +938,7 @@ def write_editions(staging: Path, ctx: Any, opts: Any, covers: dict[str, dict[st
     from concurrent.futures import ProcessPoolExecutor
 
     langs = [lang for lang in LANGS if lang in covers]
-    jobs = [(str(staging), lang, docx_file_name(ctx.plan.id, ctx.stage, lang), covers[lang]) for lang in langs]
+    jobs = [(str(staging), lang, docx_file_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), lang), covers[lang]) for lang in langs]
     workers = max(1, min(int(getattr(opts, "jobs", 1) or 1), len(jobs)))
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:

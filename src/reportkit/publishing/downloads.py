@@ -23,7 +23,12 @@ import pandas as pd
 
 from reportkit.files import atomic_write
 from reportkit.i18n import t
-from reportkit.report.context import ReportContext, download_names, reader_workbook_name
+from reportkit.report.context import (
+    ReportContext,
+    download_names,
+    edition_name,
+    reader_workbook_name,
+)
 from reportkit.vocab import LANGS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -130,7 +135,7 @@ def write_downloads(ctx: ReportContext, folder: Path) -> dict[str, list[str]]:
         export.write_xlsx({name: _plain(frame)}, folder / xlsx_name)
         _pin_xlsx_modified(folder / xlsx_name)
     for lang in LANGS:
-        write_reader_workbook(ctx, lang, folder / reader_workbook_name(ctx.plan.id, ctx.stage, lang))
+        write_reader_workbook(ctx, lang, folder / reader_workbook_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), lang))
     return names
 
 

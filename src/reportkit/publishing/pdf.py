@@ -58,6 +58,7 @@ from reportkit.publishing.pdf_pages import (  # noqa: F401  (public names re-exp
     notebook_svgs,
     page_root,
 )
+from reportkit.report.context import edition_name
 from reportkit.report.context import pdf_file_name as pdf_name
 from reportkit.report.pages import APPENDIX_PAGES
 from reportkit.vocab import LANGS, STAGES
@@ -147,7 +148,7 @@ def _cover_context(cover: dict[str, Any], lang: str) -> dict[str, Any]:
         raise ReportkitError(_problem("bad_stage", "cover", row="stage", stage=stage, stages=", ".join(STAGES)))
     return {
         "title": str(cover["title"]),
-        "kind": t(f"pdf.kind.{stage}", lang),
+        "kind": t(f"pdf.kind.{stage}", lang, year=str(cover["as_of"])[:4]),   # annual: its year
         "as_of": t("pdf.cover.as_of", lang, date=format_date(cover["as_of"], lang, "as_of")),
         "date": t("pdf.cover.date", lang, date=format_date(cover["date"], lang, "date"))
         if cover.get("date") else "",
@@ -392,7 +393,7 @@ def typeset_editions(staging: Path, ctx: Any, opts: Any = None) -> dict[str, flo
 
     langs = list(getattr(opts, "langs", None) or LANGS)
     check_fonts(langs, Path(staging) / "html")
-    jobs = [(str(staging), lang, pdf_name(ctx.plan.id, ctx.stage, lang), edition_cover(ctx, lang, opts), "")
+    jobs = [(str(staging), lang, pdf_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), lang), edition_cover(ctx, lang, opts), "")
             for lang in langs]
     workers = max(1, min(int(getattr(opts, "jobs", 1) or 1), len(jobs)))
     if workers > 1:

@@ -52,10 +52,10 @@ from reportkit.publishing.notebooks import (
     run_notebooks,
     stage_notebook,
 )
-from reportkit.report.context import ReportContext, docx_file_name, load_context
+from reportkit.report.context import ReportContext, docx_file_name, edition_name, load_context
 from reportkit.report.pages import Page, fingerprint, page_view, pages_for
 from reportkit.report.tasks import has_tasks
-from reportkit.vocab import LANGS, STAGES
+from reportkit.vocab import ANNUAL_STAGE, LANGS, STAGES
 
 
 @dataclass
@@ -78,6 +78,12 @@ class BuildOptions:
     issuer: dict[str, str] | None = None   # 编制单位 by language (evaluation.yml issuing_body): cover, PDF author
     report_date: str | None = None         # the report's date (evaluation.yml): cover and PDF dates
     report_number: str | None = None       # 文号 (evaluation.yml report_number): cover
+    year: int | None = None                # stage ``annual``: the plan year reported (its as_of)
+
+    @property
+    def folder(self) -> str:
+        """The stage's folder under ``out_root``: ``midterm``, ``final``, ``annual-<year>``."""
+        return edition_name(self.stage, self.year if self.stage == ANNUAL_STAGE else "")
 
 
 @dataclass
@@ -128,7 +134,7 @@ def _prepare(run: Run) -> None:
     run.ctx = load_context(lap=run.lap, **_inputs(opts, pdf_langs=",".join(opts.langs) if opts.pdf else ""))
     for warning in run.ctx.warnings:   # printed by every build, and listed on the data page
         run.log(warning.message(opts.msg_lang))
-    run.pages = pages_for(run.ctx.annexes, tasks=has_tasks(run.ctx))
+    run.pages = pages_for(run.ctx.annexes, tasks=has_tasks(run.ctx), stage=run.ctx.stage)
     for page in run.pages:  # parameters are checked before anything runs
         check_parameters(page.source, _page_parameters(page, opts, "zh"))
 
@@ -187,7 +193,7 @@ def _site(run: Run) -> None:
         # Its folder is keyed by the edition's table of contents and configuration too, so a page
         # that left the book never lingers in the output (Sphinx does not delete what it wrote).
         def place(lang: str) -> str:
-            return cache_mod.hash_bytes("sphinx", str(Path(opts.out_root).resolve()), ctx.stage, lang,
+            return cache_mod.hash_bytes("sphinx", str(Path(opts.out_root).resolve()), ctx.edition, lang,
                                         *((todo[lang] / f).read_bytes() for f in ("_toc.yml", "_config.yml")))[:24]
         kept = {lang: run.store.path("sphinx", place(lang)) for lang in todo} if opts.cache else None
         for lang, folder in build_editions(todo, staging / "work", opts.jobs, run.log, kept).items():
@@ -218,7 +224,7 @@ def _pdf(run: Run) -> None:
     downloads = staging / "html" / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
     for lang in opts.langs:
-        name = pdf.pdf_name(ctx.plan.id, ctx.stage, lang)
+        name = pdf.pdf_name(ctx.plan.id, ctx.edition, lang)
         keys[lang] = _edition_key("pdf", name, pdf.edition_cover(ctx, lang, opts), staging, lang)
         hit = run.store.get("pdf", keys[lang], ".pdf")
         if hit is None:
@@ -229,11 +235,11 @@ def _pdf(run: Run) -> None:
     if missing:
         pdf.typeset_editions(staging, ctx, replace(opts, langs=missing))
         for lang in missing:
-            run.store.put_file("pdf", keys[lang], staging / "pdf" / pdf.pdf_name(ctx.plan.id, ctx.stage, lang), ".pdf")
+            run.store.put_file("pdf", keys[lang], staging / "pdf" / pdf.pdf_name(ctx.plan.id, ctx.edition, lang), ".pdf")
     run.stats["pdfs_built"] = len(missing)
     # the landing page names each PDF's size, known now
-    sizes = {lang: (staging / "pdf" / pdf.pdf_name(ctx.plan.id, ctx.stage, lang)).stat().st_size
-             for lang in opts.langs if (staging / "pdf" / pdf.pdf_name(ctx.plan.id, ctx.stage, lang)).is_file()}
+    sizes = {lang: (staging / "pdf" / pdf.pdf_name(ctx.plan.id, ctx.edition, lang)).stat().st_size
+             for lang in opts.langs if (staging / "pdf" / pdf.pdf_name(ctx.plan.id, ctx.edition, lang)).is_file()}
     (staging / "html" / "index.html").write_text(landing_page(ctx, opts.langs, sizes), encoding="utf-8")
     run.stats["pdfs_cached"] = len(opts.langs) - len(missing) if opts.pdf else 0
 
@@ -263,7 +269,7 @@ def _docx(run: Run) -> None:
     missing: dict[str, dict[str, Any]] = {}
     keys: dict[str, str] = {}
     for lang in opts.langs:
-        name = docx_file_name(ctx.plan.id, ctx.stage, lang)
+        name = docx_file_name(ctx.plan.id, ctx.edition, lang)
         cover = pdf.edition_cover(ctx, lang, opts)
         keys[lang] = _edition_key("docx", name, cover, staging, lang)
         hit = run.store.get("docx", keys[lang], ".docx")
@@ -275,7 +281,7 @@ def _docx(run: Run) -> None:
     if missing:
         docx.write_editions(staging, ctx, opts, missing)
         for lang in missing:
-            run.store.put_file("docx", keys[lang], staging / "docx" / docx_file_name(ctx.plan.id, ctx.stage, lang),
+            run.store.put_file("docx", keys[lang], staging / "docx" / docx_file_name(ctx.plan.id, ctx.edition, lang),
                                ".docx")
     run.stats["docx_built"] = len(missing)
     run.stats["docx_cached"] = len(opts.langs) - len(missing)
@@ -314,23 +320,23 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
             opts.on_stage(name)
 
     root = Path(opts.out_root)
-    with publish.build_lock(root, opts.stage, opts.msg_lang), publish.interruptible() as seen:
+    with publish.build_lock(root, opts.folder, opts.msg_lang), publish.interruptible() as seen:
         run = Run(opts, None, cache_mod.Cache(opts.cache_dir, enabled=opts.cache), log, lap)
         try:
             for step in STEPS:
                 if step.staged and run.staging is None:  # nothing is written before the inputs passed
-                    run.staging = Path(tempfile.mkdtemp(prefix=f".{opts.stage}-", dir=root))
+                    run.staging = Path(tempfile.mkdtemp(prefix=f".{opts.folder}-", dir=root))
                 step.run(run)
                 if step.name != "prepare":  # prepare laps extract / validate / evaluate itself
                     lap(step.name)
-            final = _publish(run.staging, root / opts.stage)
+            final = _publish(run.staging, root / opts.folder)
             lap("publish")
         except OSError as exc:
             _discard(run.staging)
             publish.reraise_interruption(seen)
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):   # disk full: the last good site is kept
                 where = Location(str(getattr(exc, "filename", None) or root))
-                raise ReportkitError(report_problem("disk_full", where, {"out": str(root / opts.stage)})) from None
+                raise ReportkitError(report_problem("disk_full", where, {"out": str(root / opts.folder)})) from None
             raise
         except BaseException:
             _discard(run.staging)
@@ -359,6 +365,7 @@ def _checked_options(opts: BuildOptions) -> BuildOptions:
     from reportkit.inputs.catalogue import load as load_catalogue
 
     plan = load_catalogue(opts.catalogue or cfg.DEFAULT_CATALOGUE)
+    opts = _annual_year(opts, plan)
     if opts.actuals is None and plan.source.resolve() != cfg.DEFAULT_CATALOGUE.resolve():
         # the illustrative sample belongs to the default plan: another plan's actuals are needed
         raise ReportkitError(Problem("no_actuals_flag", Location(str(plan.source)), group="project"))
@@ -368,6 +375,22 @@ def _checked_options(opts: BuildOptions) -> BuildOptions:
     commentary = opts.commentary if opts.commentary is not None else plan.commentary
     return replace(opts, langs=langs, out_root=Path(os.path.abspath(Path(opts.out_root).expanduser())),
                    commentary=commentary)
+
+
+def _annual_year(opts: BuildOptions, plan: Any) -> BuildOptions:
+    """Stage ``annual`` needs ``--year`` inside the plan period; it is the report's as_of (the end
+    of that year). The other stages take no year."""
+    if opts.stage != ANNUAL_STAGE:
+        if opts.year is not None:
+            raise ReportkitError(report_problem("year_not_annual", Location("--year"), {"stage": opts.stage}))
+        return opts
+    if opts.year is None:
+        raise ReportkitError(report_problem("annual_needs_year", Location("--year"), {
+            "first": plan.first_year, "last": plan.last_year}))
+    if not plan.first_year <= int(opts.year) <= plan.last_year:
+        raise ReportkitError(report_problem("annual_year_outside", Location("--year"), {
+            "year": opts.year, "first": plan.first_year, "last": plan.last_year}))
+    return replace(opts, year=int(opts.year), as_of=str(int(opts.year)))
 
 
 def notebook_key(staged: Path, params: dict[str, Any], lang: str, reads: str) -> str:

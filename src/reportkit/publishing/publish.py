@@ -67,7 +67,7 @@ def _alive(pid: Any) -> bool:
     except PermissionError:
         return True
     return True
-_SAFE_STAGE = re.compile(r"[a-z][a-z0-9_]*")
+_SAFE_STAGE = re.compile(r"[a-z][a-z0-9_]*(-[0-9]{4})?")   # annual-2022: the annual edition of a year
 
 
 def _problem(key: str, where: str | None, **params: Any) -> Problem:

@@ -13,7 +13,7 @@ import pandas as pd
 from reportkit import __version__
 from reportkit import config as cfg
 from reportkit.errors import Problem, ReportkitError, report_problem
-from reportkit.vocab import LANGS, STAGES
+from reportkit.vocab import ANNUAL_STAGE, LANGS, STAGES
 
 
 # --------------------------------------------------------------------------------------------
@@ -42,6 +42,13 @@ class ReportContext:
     # Progress of the plan's tasks from the form's task sheet (vocab.TASK_PROGRESS_COLUMNS); the
     # task tree itself is ``plan.tasks``.
     task_progress: pd.DataFrame | None = None
+    # The annual monitoring report's tables (stage ``annual`` only; reportkit.evaluation.annual).
+    annual: Any = None
+
+    @property
+    def edition(self) -> str:
+        """The edition's name in folders and file names: the stage, with its year for ``annual``."""
+        return edition_name(self.stage, self.as_of)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -55,6 +62,11 @@ class ReportContext:
     def annex_indicator(self, annex: int):
         """The catalogue indicator measured by an annex table (None when the catalogue has none)."""
         return next((i for i in self.plan.indicators if i.annex == annex), None)
+
+
+def edition_name(stage: str, as_of: str | int) -> str:
+    """``midterm``, ``final``, or ``annual-<year>`` (``_build/annual-2022/``, ``…-annual-2022-zh.pdf``)."""
+    return f"{stage}-{str(as_of)[:4]}" if stage == ANNUAL_STAGE else stage
 
 
 def sha256(path: Path) -> str:
@@ -139,13 +151,23 @@ def _compute(stage: str, as_of: str, paths: dict[str, Path], method_given: bool,
         inputs={k: sha256(p) for k, p in paths.items()},
         input_paths={k: _display_path(p) for k, p in paths.items()},
         commentary_dir=com, warnings=list(read.warnings),
-        pdf_files={lang: pdf_file_name(plan_obj.id, stage, lang) for lang in LANGS
+        pdf_files={lang: pdf_file_name(plan_obj.id, edition_name(stage, ev.meta["as_of"]), lang) for lang in LANGS
                    if lang in pdf_langs.split(",")},
         plan_hash=hashlib.sha256((sha256(paths["catalogue"]) + sha256(paths["plan"])).encode()).hexdigest(),
         task_progress=read.tasks,
+        annual=_annual(stage, plan_obj, read.table, ev, method),
     )
     lap("evaluate")
     return ctx
+
+
+def _annual(stage: str, plan: Any, actuals: pd.DataFrame, ev: Any, method: Any) -> Any:
+    """The annual report's tables for stage ``annual``; None for the other stages."""
+    if stage != ANNUAL_STAGE:
+        return None
+    from reportkit.evaluation.annual import annual_report
+
+    return annual_report(plan, actuals, ev, method)
 
 
 def _make_sample(path: Path, catalogue_path: Path) -> None:
@@ -171,7 +193,7 @@ DOWNLOADS = ("results", "actuals", "reconciliation", "audit")   # audit: the pla
 
 def download_names(ctx: ReportContext) -> dict[str, list[str]]:
     """File names of the download tables (under ``html/downloads/``), by table."""
-    return {name: [f"{ctx.plan.id}-{ctx.stage}-{name}.{ext}" for ext in ("csv", "xlsx")]
+    return {name: [f"{ctx.plan.id}-{edition_name(ctx.stage, ctx.as_of)}-{name}.{ext}" for ext in ("csv", "xlsx")]
             for name in DOWNLOADS}
 
 

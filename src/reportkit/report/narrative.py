@@ -199,7 +199,7 @@ def methodology(ctx: Any, lang: str) -> Html:
     meta = ctx.meta
     values = {
         "first": plan.first_year, "last": plan.last_year, "baseline": plan.baseline_year,
-        "stage": t(f"report.stage.{ctx.stage}", lang), "as_of": as_of_text(ctx.as_of, lang),
+        "stage": t(f"report.stage.{ctx.stage}", lang, year=str(ctx.as_of)[:4]), "as_of": as_of_text(ctx.as_of, lang),
         "months": meta.get("months_elapsed"), "total_months": total,
         "tp": f"{meta['time_progress']:.2f}",
         "warning_below": f"{float(ctx.method['binding']['warning_below']):.2f}",

@@ -15,15 +15,23 @@ import pandas as pd
 from reportkit import config as cfg
 from reportkit.i18n import t
 from reportkit.report.context import ReportContext, load_context
+from reportkit.vocab import ANNUAL_STAGE
 
 # Page notebooks in reading order; "programme" is run once per annex table of the plan.
 PAGES = ("summary", "indicators", "programme", "tasks", "districts", "problems", "recommendations",
          "methodology", "data")
 
 
+# The annual monitoring report's pages (stage ``annual``): the year in brief, the programmes'
+# year against the annex plan, the districts' year, the indicators reported and what changed;
+# then the same method and data chapters as the other reports.
+ANNUAL_PAGES = ("annual_summary", "annual_programmes", "annual_districts", "annual_indicators",
+                "methodology", "data")
+
 ROOT_PAGE = "summary"  # becomes index.html of each edition
 # Pages printed as appendices of the report (附件: method, data checks, sources and fingerprints).
 APPENDIX_PAGES = ("methodology", "data")
+ANNUAL_ROOT_PAGE = "annual_summary"
 
 
 # --------------------------------------------------------------------------------------------
@@ -41,9 +49,12 @@ class Page:
         return cfg.NOTEBOOKS_DIR / f"{self.notebook}.ipynb"
 
 
-def pages_for(annexes: list[int], tasks: bool = True) -> list[Page]:
+def pages_for(annexes: list[int], tasks: bool = True, stage: str = "") -> list[Page]:
     """The book's pages: the fixed chapters plus one chapter per annex table of the plan; the
-    key tasks chapter only when the plan has a task chapter (``tasks``)."""
+    key tasks chapter only when the plan has a task chapter (``tasks``). Stage ``annual``: the
+    annual report's pages (:data:`ANNUAL_PAGES`; page files named with hyphens)."""
+    if stage == ANNUAL_STAGE:
+        return [Page("index" if name == ANNUAL_ROOT_PAGE else name.replace("_", "-"), name) for name in ANNUAL_PAGES]
     out: list[Page] = []
     for name in PAGES:
         if name == "tasks" and not tasks:
@@ -132,6 +143,13 @@ def _tasks(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
                                       composite=None))
 
 
+def _annual(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
+    """The annual pages: the year's tables and the results they summarise; no actuals or plan tables."""
+    return replace(ctx, actuals=None, tables=None, inputs={}, input_paths={}, commentary_dir=None, warnings=[],
+                   pdf_files={}, evaluation=_narrow(ctx.evaluation, districts=None, reconciliation=None,
+                                                    composite=None))
+
+
 def _data(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
     # The results stay for the baselines taken from actuals; the reconciliation is shown here.
     return replace(ctx, commentary_dir=None,
@@ -142,6 +160,8 @@ VIEWS: dict[str, Callable[[ReportContext, dict[str, Any]], ReportContext]] = {
     "summary": _summary, "indicators": _indicators, "programme": _programme,
     "tasks": _tasks, "districts": _districts, "problems": _findings, "recommendations": _findings,
     "methodology": _methodology, "data": _data,
+    "annual_summary": _annual, "annual_programmes": _annual, "annual_districts": _annual,
+    "annual_indicators": _annual,
 }
 # The pages that show task progress (the drafted findings name lagging tasks): every other view
 # drops it, so a changed progress report re-runs only these.
@@ -198,6 +218,9 @@ def fingerprint(view: ReportContext) -> str:
     feed("inputs", [view.inputs, view.input_paths, view.pdf_files])
     feed("warnings", [w.message("zh") + "\n" + w.message("en") for w in view.warnings])
     feed("commentary", _tree_hash(view.commentary_dir) if view.commentary_dir else None)
+    if view.annual is not None:   # the annual report's tables (absent from the other stages' keys)
+        for name in ("programmes", "changes", "reported"):
+            feed(f"annual.{name}", getattr(view.annual, name))
     return h.hexdigest()
 
 

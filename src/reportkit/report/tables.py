@@ -465,11 +465,11 @@ def method_rules_table(ctx: Any, lang: str) -> HtmlTable:
     return HtmlTable(list(frame.columns), frame.astype(str).values.tolist())
 
 
-def method_extensions_table(lang: str) -> HtmlTable:
-    """Decisions where METHOD.md is silent, from the method locale."""
+def method_extensions_table(lang: str, stage: str = "") -> HtmlTable:
+    """Decisions where METHOD.md is silent, from the method locale (with ``stage``'s own rules)."""
     from reportkit.inputs.method import method_extensions
 
-    frame = _without_codes(method_extensions(lang), lang)
+    frame = _without_codes(method_extensions(lang, stage), lang)
     return HtmlTable(list(frame.columns), frame.astype(str).values.tolist())
 
 
@@ -595,7 +595,7 @@ def fingerprints_table(ctx: Any, lang: str) -> HtmlTable:
 
 def downloads(ctx: Any, lang: str) -> str:
     """Links to the download tables, relative to an edition's page (``../downloads/``)."""
-    from reportkit.report.context import docx_file_name, download_names
+    from reportkit.report.context import docx_file_name, download_names, edition_name
 
     items = []
     for name, files in download_names(ctx).items():
@@ -608,7 +608,7 @@ def downloads(ctx: Any, lang: str) -> str:
 
     links = Markup(" · ").join(
         Markup('<a href="../downloads/{f}" hreflang="{l}" download>{name}</a>').format(
-            f=reader_workbook_name(ctx.plan.id, ctx.stage, other), l=other, name=t("report.switch_to", other))
+            f=reader_workbook_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), other), l=other, name=t("report.switch_to", other))
         for other in LANGS)
     items.append(Markup("<li>{}: {}</li>").format(t("report.data.reader_workbook", lang), links))
     pdfs = getattr(ctx, "pdf_files", {})  # written by the build's last step when it makes PDFs
@@ -620,7 +620,7 @@ def downloads(ctx: Any, lang: str) -> str:
         # the Word editions are written with the PDFs (publishing.docx), next to them
         links = Markup(" · ").join(
             Markup('<a href="../downloads/{f}" hreflang="{l}" download>{name}</a>').format(
-                f=docx_file_name(ctx.plan.id, ctx.stage, other), l=other, name=t("report.switch_to", other))
+                f=docx_file_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), other), l=other, name=t("report.switch_to", other))
             for other in pdfs)
         items.append(Markup("<li>{}: {}</li>").format(t("report.data.docx", lang), links))
     return str(Markup('<ul class="rk-downloads">{}</ul>').format(Markup("").join(items)))
