@@ -196,8 +196,9 @@ def test_final_summary_counts_grades(dazhou_plan):
         {"indicator": "c", "indicator_zh": "丙", "indicator_en": "C", "status": "limited", "grade": "not_completed"},
     ])
     ctx.stage = "final"
-    assert "主要指标期末等级：2项完成，1项未完成。" in str(narrative.summary(ctx, "zh"))
-    assert "End-of-term grades of the main indicators: “completed” 2 and “not completed” 1." in str(
+    # the verdict leads the summary (issue 13)
+    assert "期末评估结论：3项主要指标中，完成2项、未完成1项。" in str(narrative.summary(ctx, "zh"))
+    assert "End-of-term verdict: of the 3 main indicators, 2 were completed and 1 was not completed." in str(
         narrative.summary(ctx, "en"))
 
 
