@@ -137,8 +137,9 @@ def test_extensions_are_documented_in_both_languages():
 
 
 def test_every_reason_and_check_code_of_the_engine_has_text():
-    """Codes written in evaluation.py (reason=…, check=…) all have labels in both languages."""
-    source = (PROJ_ROOT / "src" / "reportkit" / "evaluation" / "engine.py").read_text(encoding="utf-8")
+    """Codes written by the evaluation (reason=…, check=…) all have labels in both languages."""
+    folder = PROJ_ROOT / "src" / "reportkit" / "evaluation"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.py")) if p.name != "annual.py")
     reasons = set(re.findall(r'reason="([a-z_]+)"', source))
     reasons |= set(re.findall(r'"(missing_years|no_value|nothing_planned_yet)"', source))
     checks = set(re.findall(r'check="([a-z_]+)"', source))
