@@ -68,3 +68,12 @@ def test_the_downloads_hold_the_reconciliation_and_the_plan_audit(tmp_path):
     audit = pd.read_csv(tmp_path / names["audit"][0], encoding="utf-8-sig")
     bad = audit[~audit["passed"]]
     assert list(bad["check"]) == ["main_vs_annex"] and (bad["expected"].iloc[0], bad["found"].iloc[0]) == (200000, 205987)
+
+
+def test_levels_show_the_growth_needed_the_projection_and_the_international_view():
+    # area: baseline 25.0 (2025, from actuals), 27.5 at 2028, target 30.0 at 2030.
+    # growth so far (27.5/25)^(1/3) − 1 = 3.228 %; needed (30/27.5)^(1/2) − 1 = 4.447 %;
+    # projection 27.5 · 1.1^(2/3) = 29.304 (unit 个: a count, shown whole: 29);
+    # completion (29.304 − 25)/(30 − 25) = 86.08 % → 86.1 %
+    row = _cells(tables.outlook_table(_ctx(), "zh"))[0]
+    assert row[:5] == ["指标area", "4.4%", "3.2%", "29", "个"] and row[5] == "86.1%"

@@ -396,6 +396,27 @@ def pace_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTable:
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 6))
 
 
+def outlook_table(ctx: Any, lang: str) -> HtmlTable:
+    """Levels, stocks and growth targets of the city (METHOD.md, pace and projection; international
+    view): the annual growth the remaining years require against the growth so far, the value
+    projected for the end of the plan at that pace and its completion, and the CAGR view."""
+    r = ctx.results
+    rows = r[(r["district"] == ctx.plan.city) & r["kind"].isin(("level", "stock", "growth"))]
+    out = []
+    for _, row in rows.iterrows():
+        ind = ctx.plan.indicator(row["indicator"])
+        intl = row.get("international_status")
+        # for these kinds the paces are annual growth rates (METHOD.md pace: (T/A)^(1/n) − 1)
+        out.append([ind.label(lang), fmt_pct(row["required_pace"], lang), fmt_pct(row["pace_so_far"], lang),
+                    fmt_value(row["projection"], ind.reported_unit["zh"], lang), ind.reported_unit[lang] or "",
+                    fmt_pct(row["projected_completion"], lang),
+                    dash(lang) if missing(intl) else t(f"status.international.{intl}", lang)])
+    cols = ["indicator", "required_rate", "observed_rate", "projection", "unit", "projected_completion",
+            "international_status"]
+    return HtmlTable([col(c, lang) for c in cols], out, caption=t("report.indicators.outlook_caption", lang),
+                     numeric=(1, 2, 3, 5))
+
+
 def district_name(ctx: Any, district: str, provisional: bool, lang: str) -> str:
     """A district's name, marked (暂列 / provisional) when its score misses data that were due."""
     name = ctx.plan.district_label(district, lang)
