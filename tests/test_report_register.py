@@ -3,6 +3,8 @@ grades and says 已实现, not 已提前实现; no tool words in the footer."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from reportkit.report import narrative, pages, tables
@@ -41,8 +43,22 @@ def test_end_of_term_pages_never_say_reached_early(final):
         assert early not in str(tables.status_count_table(view, lang).html())
 
 
+def test_the_first_screen_gives_the_verdict_in_tiles_and_the_pdf(final):
+    from reportkit.report.context import load_context as load
+
+    mid = pages.page_view(load(stage="midterm", pdf_langs="zh,en"), "summary")
+    html = str(narrative.key_figures(mid, "zh"))
+    # the default mid-term: 7 main indicators, 1 ahead, 3 on track, 2 lagging, 1 moving away
+    tiles = re.findall(r'rk-status-(\w+)"><span class="rk-kpi-n">(\d+)<', html)
+    assert tiles == [("ahead", "1"), ("on_track", "3"), ("lagging", "2"), ("deteriorating", "1")]
+    assert "7项主要指标的评估状态" in html and 'href="../downloads/' in html and "-zh.pdf" in html
+    end = str(narrative.key_figures(pages.page_view(final, "summary"), "en"))
+    assert re.findall(r'rk-status-(\w+)"><span class="rk-kpi-n">(\d+)<', end) == [
+        ("exceeded", "1"), ("completed", "3"), ("basically_completed", "1"), ("not_completed", "2")]
+    assert "rk-pdf-button" not in end   # no PDF built for this view: no button to nowhere
+
+
 # ---- the built report, scanned ----------------------------------------------------------------
-import re  # noqa: E402
 
 from conftest import shared_build  # noqa: E402
 

@@ -94,7 +94,7 @@ def _counts(codes: pd.Series, lang: str, stage: str | None = None) -> list[dict[
 
 def _grades(codes: pd.Series, lang: str) -> list[dict[str, Any]]:
     vc = codes.dropna().value_counts()
-    return [{"n": int(vc[g]), "label": t(f"status.grade.{g}", lang)} for g in GRADE_CODES if g in vc.index]
+    return [{"code": g, "n": int(vc[g]), "label": t(f"status.grade.{g}", lang)} for g in GRADE_CODES if g in vc.index]
 
 
 def _provisional(rows: pd.DataFrame, lang: str) -> str:
@@ -292,3 +292,31 @@ def commentary_section(ctx: Any, lang: str, items: list[tuple[str, str, str]]) -
     if not boxes:
         return Html(Markup('<p class="rk-commentary-none">{}</p>').format(t("report.commentary.none", lang)))
     return Html(Markup("").join(Markup(b.text) for b in boxes))
+
+
+def key_figures(ctx: Any, lang: str) -> Html:
+    """The first screen's verdict in tiles: the main indicators counted by grade (end of term) or
+    by status, each tile in its status colour and symbol, and a button to the edition's PDF."""
+    from markupsafe import Markup
+
+    from reportkit.report.palette import STATUS_STYLES
+
+    main = city_rows(ctx)
+    main = main[main["tier"] == "main"]
+    graded = ctx.stage == "final" and "grade" in main and main["grade"].notna().any()
+    if graded:
+        items = [(g["code"], g["n"], g["label"]) for g in _grades(main["grade"], lang)]
+    else:
+        items = [(c["code"], c["n"], c["label"]) for c in _counts(main["status"], lang, ctx.stage)]
+    tiles = Markup("").join(
+        Markup('<div class="rk-kpi rk-status-{code}"><span class="rk-kpi-n">{n}</span>'
+               '<span class="rk-kpi-label"><span aria-hidden="true">{sym}</span> {label}</span></div>').format(
+            code=code, n=n, label=label, sym=STATUS_STYLES[code].symbol if code in STATUS_STYLES else "")
+        for code, n, label in items)
+    head = t("report.summary.kpi_grades" if graded else "report.summary.kpi_status", lang, n=len(main))
+    pdf = (ctx.pdf_files or {}).get(lang)
+    button = Markup('<a class="rk-pdf-button" href="../downloads/{f}" download>{label}</a>').format(
+        f=pdf, label=t("report.summary.pdf_button", lang)) if pdf else ""
+    return Html(Markup('<section class="rk-kpis" aria-label="{head}"><p class="rk-kpi-head">{head}</p>'
+                       '<div class="rk-kpi-row">{tiles}</div>{button}</section>').format(
+        head=head, tiles=tiles, button=button))

@@ -96,9 +96,9 @@ def _narrow(ev: Any, **frames: Any) -> Any:
 
 
 def _summary(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
+    # pdf_files stay: the first screen links the edition's PDF
     return replace(ctx, actuals=None, tables=None, inputs={}, input_paths={}, commentary_dir=None,
-                   warnings=[], pdf_files={},
-                   evaluation=_narrow(ctx.evaluation, districts=None, reconciliation=None))
+                   warnings=[], evaluation=_narrow(ctx.evaluation, districts=None, reconciliation=None))
 
 
 def _indicators(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
