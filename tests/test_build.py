@@ -159,6 +159,17 @@ def test_summary_sentences_are_drafted_from_the_numbers(dazhou_plan):
     assert "Tongchuan District (0.50) and Qu County (0.80)" in en
 
 
+def test_a_section_without_commentary_is_left_out_and_an_example_is_marked(tmp_path):
+    (tmp_path / "en" / "districts").mkdir(parents=True)
+    (tmp_path / "en" / "districts" / "A.md").write_text("Works are late.", encoding="utf-8")
+    ctx = SimpleNamespace(commentary_dir=tmp_path, illustrative=True)
+    assert str(narrative.commentary_section(ctx, "zh", [("districts", "A", "甲")], "report.districts.commentary_heading")) == ""
+    html = str(narrative.commentary_section(ctx, "en", [("districts", "A", "A District"), ("districts", "B", "B")],
+                                            "report.districts.commentary_heading"))
+    assert html.count("<aside") == 1 and "The evaluation team&#39;s view</h2>" in html
+    assert "Evaluation team&#39;s view (example): A District" in html
+
+
 def test_commentary_is_placed_per_language_and_escaped(tmp_path):
     (tmp_path / "zh" / "indicators").mkdir(parents=True)
     (tmp_path / "zh" / "indicators" / "old_residential_renovation.md").write_text(
@@ -167,7 +178,7 @@ def test_commentary_is_placed_per_language_and_escaped(tmp_path):
     box = narrative.commentary(ctx, "zh", "indicators", "old_residential_renovation", "<老旧小区>")
     html = str(box)
     assert "<strong>资金</strong>" in html and "<script>" not in html
-    assert "评估人员意见（非自动生成）: &lt;老旧小区&gt;" in html
+    assert "评估组意见: &lt;老旧小区&gt;" in html
     assert narrative.commentary(ctx, "en", "indicators", "old_residential_renovation", "x") is None
     assert narrative.commentary(SimpleNamespace(commentary_dir=None), "zh", "indicators", "x", "x") is None
 

@@ -277,21 +277,20 @@ def commentary(ctx: Any, lang: str, kind: str, key: str, heading: str) -> Html |
     body = markdown_to_html(read_commentary(path, Path(ctx.commentary_dir)))
     html = Markup(
         '<aside class="rk-commentary" lang="{lang}"><p class="rk-commentary-label">{label}: {heading}</p>'
-        "{body}</aside>").format(lang=lang, label=t("report.commentary.label", lang), heading=heading,
-                                 body=Markup(body))
+        "{body}</aside>").format(lang=lang, heading=heading, body=Markup(body),
+                                 label=t("report.commentary.example" if getattr(ctx, "illustrative", False)
+                                         else "report.commentary.label", lang))
     return Html(html)
 
 
-def commentary_section(ctx: Any, lang: str, items: list[tuple[str, str, str]]) -> Html:
-    """Every commentary box for ``items`` — (kind, key, heading) — or a line saying there is none.
-
-    The section heading stays on the page either way, so readers see that the evaluators'
-    own words are missing rather than an empty heading.
-    """
-    boxes = [b for kind, key, heading in items if (b := commentary(ctx, lang, kind, key, heading)) is not None]
+def commentary_section(ctx: Any, lang: str, items: list[tuple[str, str, str]], heading: str = "") -> Html:
+    """Every commentary box for ``items`` — (kind, key, heading) — under the section ``heading``
+    (a locale key); a section without commentary is left out, heading and all, never printed empty."""
+    boxes = [b for kind, key, name in items if (b := commentary(ctx, lang, kind, key, name)) is not None]
     if not boxes:
-        return Html(Markup('<p class="rk-commentary-none">{}</p>').format(t("report.commentary.none", lang)))
-    return Html(Markup("").join(Markup(b.text) for b in boxes))
+        return Html("")
+    title = Markup('<h2 class="rk-commentary-heading">{}</h2>').format(t(heading, lang)) if heading else ""
+    return Html(title + Markup("").join(Markup(b.text) for b in boxes))
 
 
 def key_figures(ctx: Any, lang: str) -> Html:
