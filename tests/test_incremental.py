@@ -195,3 +195,9 @@ def test_an_edition_rebuilt_from_unchanged_sources_in_its_kept_environment_is_co
     assert any(str(p).startswith("_static/") for p in after)
     assert sorted(map(str, after)) == sorted(map(str, before))
     assert [p for p in before if before[p] != after[p]] == []
+    # a changed stylesheet (no page changed): Sphinx would write nothing and copy nothing; the
+    # edition starts afresh and publishes the new stylesheet
+    css = src / "_static" / "reportkit.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n.rk-probe { color: #123456; }\n", encoding="utf-8")
+    third = book.build_editions({"en": src}, tmp_path / "w3", 1, lambda _m: None, kept)["en"]
+    assert ".rk-probe" in (third / "_static" / "reportkit.css").read_text(encoding="utf-8")

@@ -186,11 +186,11 @@ def _build_edition(args: tuple[str, str, str, bool]) -> tuple[str, int, str]:
     return lang, proc.returncode, (proc.stdout + proc.stderr)
 
 
-def sync_tree(src: Path, dest: Path) -> int:
+def sync_tree(src: Path, dest: Path) -> list[Path]:
     """Make ``dest`` hold exactly ``src``'s files. A file whose bytes did not change is left alone,
     old modification time included: Sphinx decides what to re-read by modification time.
-    Returns how many files were written."""
-    written = 0
+    Returns the files written (relative paths)."""
+    written: list[Path] = []
     wanted = set()
     for path in sorted(Path(src).rglob("*")):
         rel = path.relative_to(src)
@@ -204,7 +204,7 @@ def sync_tree(src: Path, dest: Path) -> int:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        written += 1
+        written.append(rel)
     for path in sorted(Path(dest).rglob("*"), reverse=True):   # files first, then emptied folders
         if path.is_file() and path.relative_to(dest) not in wanted:
             path.unlink()
@@ -244,7 +244,8 @@ def _restore_static(static: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-COMPLETE = ".complete"   # written after a successful Sphinx build; absent = start that edition afresh
+COMPLETE = ".complete"
+THEME_PARTS = ("_static", "_templates", "_ext", "locales")   # what Sphinx reads besides the pages   # written after a successful Sphinx build; absent = start that edition afresh
 
 
 def build_editions(book_dirs: dict[str, Path], work: Path, n_jobs: int,
@@ -269,7 +270,11 @@ def build_editions(book_dirs: dict[str, Path], work: Path, n_jobs: int,
         if home.exists() and not (home / COMPLETE).is_file():
             shutil.rmtree(home)
         (home / COMPLETE).unlink(missing_ok=True)
-        sync_tree(d, home / "src")
+        changed = sync_tree(d, home / "src")
+        if any(p.parts[0] in THEME_PARTS for p in changed):
+            # Sphinx copies static files and applies templates only when it writes pages, and a
+            # kept environment may have none to write: a changed theme file starts afresh.
+            shutil.rmtree(home / "out", ignore_errors=True)
         _set_static_aside(home / "out" / "_build" / "html" / "_static")
         jobs.append((str(home / "src"), str(home / "out"), lang, False))
     start = time.monotonic()

@@ -193,7 +193,9 @@ def _site(run: Run) -> None:
         # Its folder is keyed by the edition's table of contents and configuration too, so a page
         # that left the book never lingers in the output (Sphinx does not delete what it wrote).
         def place(lang: str) -> str:
+            # ... and by reportkit's code and tools: an environment another version left is never reused
             return cache_mod.hash_bytes("sphinx", str(Path(opts.out_root).resolve()), ctx.edition, lang,
+                                        cache_mod.code_fingerprint(), cache_mod.toolchain_fingerprint(),
                                         *((todo[lang] / f).read_bytes() for f in ("_toc.yml", "_config.yml")))[:24]
         kept = {lang: run.store.path("sphinx", place(lang)) for lang in todo} if opts.cache else None
         for lang, folder in build_editions(todo, staging / "work", opts.jobs, run.log, kept).items():
