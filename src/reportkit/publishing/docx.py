@@ -37,33 +37,24 @@ from typing import Any
 from bs4 import BeautifulSoup, Tag
 
 from reportkit.files import atomic_write_bytes
-from reportkit.publishing.docx_content import (  # noqa: F401 — the body writer
-    _column_widths,
+
+# Re-exported: callers and tests reach the column widths and paths through docx.
+from reportkit.publishing.docx_content import (
+    _column_widths,  # noqa: F401
     _text,
     _Writer,
     _xml_safe,
 )
-
-# Block-level elements: each starts a paragraph (or a table, a picture) of its own.
-from reportkit.publishing.docx_styles import (  # noqa: F401 — page, styles and OOXML helpers
-    _BLOCKS,
+from reportkit.publishing.docx_styles import (  # noqa: F401
     _CELL_MARGIN_MM,
-    _CHART_SCALE,
     _FIXED_ZIP_TIME,
-    _SKIP,
-    _WIDE_TABLE,
-    _WS,
     LAYOUTS,
-    Layout,
     _el,
-    _field,
     _field_begin,
     _field_end,
-    _first_line_chars,
     _font_table,
     _footers,
     _page,
-    _set_fonts,
     _styles,
     docx_path,
 )

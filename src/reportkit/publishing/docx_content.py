@@ -14,28 +14,16 @@ from urllib.parse import unquote, urlsplit
 
 from bs4 import NavigableString, Tag
 
-# Block-level elements: each starts a paragraph (or a table, a picture) of its own.
-from reportkit.publishing.docx_styles import (  # noqa: F401 — page, styles and OOXML helpers
+from reportkit.publishing.docx_styles import (
     _BLOCKS,
     _CELL_MARGIN_MM,
     _CHART_SCALE,
-    _FIXED_ZIP_TIME,
     _SKIP,
     _WIDE_TABLE,
     _WS,
-    LAYOUTS,
     Layout,
     _el,
-    _field,
-    _field_begin,
-    _field_end,
-    _first_line_chars,
-    _font_table,
-    _footers,
-    _page,
     _set_fonts,
-    _styles,
-    docx_path,
 )
 
 # ── content ──────────────────────────────────────────────────────────────────────────────────

@@ -141,7 +141,7 @@ def _compute(stage: str, as_of: str, paths: dict[str, Path], method_given: bool,
     # (downloads, sources and the data page count the same rows as the evaluation).
     actuals = values_up_to(read.table, parse_as_of(as_of or None, plan_obj, stage, method))
     com = Path(commentary_dir).resolve() if commentary_dir else None
-    from reportkit.report.narrative import check_commentary
+    from reportkit.report.commentary import check_commentary
 
     check_commentary(com)   # symlinks out, non-UTF-8 files: located errors before anything runs
     ctx = ReportContext(
