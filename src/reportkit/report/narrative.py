@@ -28,6 +28,7 @@ from reportkit.report.tables import (
     data_date_text,
     differs_from_annex,
     district_name,
+    fmt_num,
     fmt_pct,
     fmt_value,
     missing,
@@ -184,7 +185,7 @@ def programme(ctx: Any, indicator_id: str, lang: str) -> Html:
     values = {
         "as_of": as_of_text(ctx.as_of, lang), "name": ind.label(lang), "unit": ind.unit[lang],
         "actual": v("actual"), "target": v("target"), "expected": v("expected"),
-        "completion": v("completion", True), "ratio": v("schedule_ratio"),
+        "completion": v("completion", True), "ratio": "" if row is None or missing(row["schedule_ratio"]) else str(fmt_num(row["schedule_ratio"], lang, 2)),
         "status": status_label(row['status'], lang, ctx.stage) if row is not None and row["status"] else
         t("report.missing", lang),
         "missing_years": "" if row is None or missing(row["missing_years"]) else str(row["missing_years"]),
