@@ -184,10 +184,11 @@ def _fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def docx_from_print_html(html: str, lang: str, root: Path | None = None) -> bytes:
+def docx_from_print_html(html: str, lang: str, root: Path | None = None, png_cache: Path | None = None) -> bytes:
     """The Word document (bytes) of an edition's print HTML (see :func:`pdf.print_html`).
 
-    ``root``: the folder relative image sources are read from (the edition's HTML folder).
+    ``root``: the folder relative image sources are read from (the edition's HTML folder);
+    ``png_cache``: a folder that keeps the charts' pictures between builds.
     """
     from docx import Document
 
@@ -204,7 +205,7 @@ def docx_from_print_html(html: str, lang: str, root: Path | None = None) -> byte
     nav = soup.select_one("nav.rk-toc")
     if nav is not None:
         _contents(doc, nav)
-    writer = _Writer(doc, lang, layout, root)
+    writer = _Writer(doc, lang, layout, root, png_cache)
     body = soup.select_one("main.rk-body") or soup.body or soup
     writer.blocks(body)
     _footers(doc, section, lang, layout, _text(notice_el) if notice_el is not None else "")
@@ -215,7 +216,7 @@ def docx_from_print_html(html: str, lang: str, root: Path | None = None) -> byte
 
 
 def build_docx(pages: Sequence[Path] | Path, out_docx: Path, *, lang: str, cover: dict[str, Any],
-               notebooks: Path | Sequence[Path] | None = None) -> Path:
+               notebooks: Path | Sequence[Path] | None = None, png_cache: Path | None = None) -> Path:
     """Write the Word file of one edition to ``out_docx`` (atomically) and return its path.
 
     Arguments as :func:`reportkit.publishing.pdf.build_pdf`: ``pages`` an edition folder or its
@@ -228,45 +229,48 @@ def build_docx(pages: Sequence[Path] | Path, out_docx: Path, *, lang: str, cover
         [pages] if isinstance(pages, Path) else list(pages)
     svgs = pdf.notebook_svgs(notebooks) if notebooks is not None else {}
     html = pdf.print_html(page_list, lang=lang, cover=cover, svgs=svgs)
-    data = docx_from_print_html(html, lang, pdf.page_root(page_list))
+    data = docx_from_print_html(html, lang, pdf.page_root(page_list), png_cache)
     out_docx = Path(out_docx)
     out_docx.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out_docx, data)
     return out_docx
 
 
-def _edition_job(job: tuple[str, str, str, dict[str, Any]]) -> tuple[str, float]:
-    """Write one edition's Word file (runs in a worker process); returns (path, seconds)."""
-    staging, lang, name, cover = job
+def _edition_job(job: tuple[str, str, str, dict[str, Any], str | None]) -> tuple[str, float]:
+    """Write one edition's Word file (runs in a worker process); returns (path, seconds).
+
+    The print HTML the PDF step left (``pdf.print_html_path``) is read, not assembled again: the
+    two formats are one report. Without it (the PDF came from the cache) it is assembled here.
+    """
+    from reportkit.publishing import pdf
+
+    staging, lang, name, cover, png_cache = job
     start = time.perf_counter()
     root = Path(staging)
-    notebooks = root / "book" / lang
-    target = build_docx(root / "html" / lang, root / "docx" / name, lang=lang, cover=cover,
-                        notebooks=notebooks if notebooks.is_dir() else None)
+    printed = pdf.print_html_path(root, lang)
+    cache = Path(png_cache) if png_cache else None
+    if printed.is_file():
+        target = root / "docx" / name
+        atomic_write_bytes(target, docx_from_print_html(printed.read_text(encoding="utf-8"), lang,
+                                                        root / "html" / lang, cache))
+    else:
+        notebooks = root / "book" / lang
+        target = build_docx(root / "html" / lang, root / "docx" / name, lang=lang, cover=cover,
+                            notebooks=notebooks if notebooks.is_dir() else None, png_cache=cache)
     return str(target), time.perf_counter() - start
 
 
-def write_editions(staging: Path, ctx: Any, opts: Any, covers: dict[str, dict[str, Any]]) -> dict[str, float]:
+def write_editions(staging: Path, ctx: Any, opts: Any, covers: dict[str, dict[str, Any]],
+                   png_cache: Path | None = None) -> dict[str, float]:
     """One Word file per edition in ``covers`` (the pipeline's ``docx`` step calls it).
 
-    Reads ``staging/html/<lang>/`` and ``staging/book/<lang>/``, writes
+    Reads the print HTML the PDF step left (else ``staging/html/<lang>/`` and ``staging/book/<lang>/``), writes
     ``staging/docx/<plan-id>-<stage>-<lang>.docx`` and a copy in ``staging/html/downloads/``.
     Editions are written in parallel processes (``opts.jobs``). Returns seconds per language.
     """
-    from concurrent.futures import ProcessPoolExecutor
+    from reportkit.publishing import pdf
 
     langs = [lang for lang in LANGS if lang in covers]
-    jobs = [(str(staging), lang, docx_file_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), lang), covers[lang]) for lang in langs]
-    workers = max(1, min(int(getattr(opts, "jobs", 1) or 1), len(jobs)))
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_edition_job, jobs))
-    else:
-        results = [_edition_job(job) for job in jobs]
-    downloads = Path(staging) / "html" / "downloads"
-    downloads.mkdir(parents=True, exist_ok=True)
-    seconds: dict[str, float] = {}
-    for lang, (target, took) in zip(langs, results, strict=True):
-        atomic_write_bytes(downloads / Path(target).name, Path(target).read_bytes())
-        seconds[lang] = round(took, 2)
-    return seconds
+    jobs = [(str(staging), lang, docx_file_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), lang), covers[lang],
+             str(png_cache) if png_cache else None) for lang in langs]
+    return pdf.run_editions(_edition_job, jobs, langs, staging, opts)

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from bs4 import NavigableString, Tag
 
+from reportkit.files import atomic_write_bytes
 from reportkit.publishing.docx_styles import (
     _BLOCKS,
     _CELL_MARGIN_MM,
@@ -60,10 +61,11 @@ class _Fmt:
 class _Writer:
     """Appends the blocks of the print HTML to a python-docx document."""
 
-    def __init__(self, doc: Any, lang: str, layout: Layout, root: Path | None):
+    def __init__(self, doc: Any, lang: str, layout: Layout, root: Path | None, png_cache: Path | None = None):
         from docx.shared import Mm
 
         self.doc, self.lang, self.layout, self.root = doc, lang, layout, root
+        self.png_cache = png_cache
         top, bottom, left, right = layout.margins
         self.width_mm = 210 - left - right
         self.max_height_mm = (297 - top - bottom) * 0.8
@@ -297,10 +299,27 @@ class _Writer:
         after = self.new_paragraph("Table Text")
         after.paragraph_format.space_after = Pt(6)
 
-    def picture(self, node: Tag, par: Any = None) -> None:
-        """A chart (SVG data URL → PNG) or an image file of the edition, scaled to the text width."""
+    def svg_png(self, svg: str) -> bytes:
+        """The PNG of a chart's SVG. Rasterising is the slow part of a Word file, and a changed
+        value leaves most charts as they were: with ``png_cache`` (a folder) each picture is kept
+        under the hash of its SVG, the scale and the renderer's version."""
+        import hashlib
+
         import vl_convert as vlc
 
+        if self.png_cache is None:
+            return vlc.svg_to_png(svg, scale=_CHART_SCALE)
+        key = hashlib.sha256(f"{getattr(vlc, '__version__', '')}|{_CHART_SCALE}|{svg}".encode()).hexdigest()
+        kept = Path(self.png_cache) / f"{key[:40]}.png"
+        if kept.is_file():
+            kept.touch()   # recently used: the cache's prune keeps it
+            return kept.read_bytes()
+        png = vlc.svg_to_png(svg, scale=_CHART_SCALE)
+        atomic_write_bytes(kept, png)
+        return png
+
+    def picture(self, node: Tag, par: Any = None) -> None:
+        """A chart (SVG data URL → PNG) or an image file of the edition, scaled to the text width."""
         src = str(node.get("src", ""))
         alt = str(node.get("alt", ""))
         png: bytes | None = None
@@ -309,7 +328,7 @@ class _Writer:
             head, _, data = src.partition(",")
             svg = base64.b64decode(data).decode("utf-8") if ";base64" in head else unquote(data)
             width_px = _svg_width(svg)
-            png = vlc.svg_to_png(svg, scale=_CHART_SCALE)
+            png = self.svg_png(svg)
         elif src.startswith("data:image/png;base64,"):
             png = base64.b64decode(src.partition(",")[2])
         elif self.root is not None and not urlsplit(src).scheme:
@@ -319,7 +338,7 @@ class _Writer:
             elif path.is_file() and path.is_relative_to(self.root) and path.suffix.lower() == ".svg":
                 svg = path.read_text(encoding="utf-8")
                 width_px = _svg_width(svg)
-                png = vlc.svg_to_png(svg, scale=_CHART_SCALE)
+                png = self.svg_png(svg)
         if png is None:  # nothing to show on paper: keep the label
             if alt:
                 self.paragraph([NavigableString(alt)], "Caption")

@@ -67,6 +67,11 @@ TEMPLATE_DIR = PACKAGE_DIR / "templates" / "pdf"
 HTML_LANG = {"zh": "zh-CN", "en": "en"}  # the lang attribute: hyphenation, font selection
 
 
+def print_html_path(staging: Path, lang: str) -> Path:
+    """Where the PDF step leaves an edition's print HTML for the Word step (not published)."""
+    return Path(staging) / "work" / "print" / f"{lang}.html"
+
+
 def pdf_path(plan_id: str, stage: str, lang: str) -> Path:
     """Where the build writes an edition's PDF: ``_build/<stage>/pdf/<name>``."""
     return BUILD_DIR / stage / "pdf" / pdf_name(plan_id, stage, lang)
@@ -258,7 +263,8 @@ def contained_fetcher(roots: Sequence[Path]) -> Any:
 
 def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
               cover: dict[str, Any], notebooks: Path | Sequence[Path] | None = None,
-              site_css: Sequence[Path] = (), keep_html: bool = False, variant: str | None = None) -> Path:
+              site_css: Sequence[Path] = (), keep_html: bool = False, variant: str | None = None,
+              html_out: Path | None = None) -> Path:
     """Write the PDF of one edition to ``out_pdf`` (atomically) and return its path.
 
     ``pages``: an edition directory (``_build/<stage>/html/<lang>``; pages read in the book's
@@ -269,7 +275,8 @@ def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
     reuses; without them charts are rendered again from their spec (same picture, slower).
     ``site_css``: the site's component stylesheet(s), e.g. ``<edition>/_static/reportkit.css``.
     ``variant``: a WeasyPrint PDF variant (``pdf/a-3u``, ``pdf/ua-1``); tagged PDF/1.7 without.
-    ``keep_html`` also writes the print HTML next to the PDF (``.print.html``) for debugging.
+    ``keep_html`` also writes the print HTML next to the PDF (``.print.html``) for debugging;
+    ``html_out`` writes it there (the Word step reads it rather than assemble it again).
     """
     from weasyprint import HTML
 
@@ -281,6 +288,8 @@ def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     if keep_html:
         atomic_write_bytes(out_pdf.with_suffix(".print.html"), html.encode("utf-8"))
+    if html_out is not None:
+        atomic_write_bytes(Path(html_out), html.encode("utf-8"))
     root = page_root(page_list)
     # The build's own folder: the edition and its siblings (downloads/), nothing else.
     fetcher = contained_fetcher([root.parent if (root.parent / "downloads").is_dir() else root, TEMPLATE_DIR])
@@ -366,7 +375,7 @@ def _edition_job(job: tuple[str, str, str, dict[str, Any], str]) -> tuple[str, f
     notebooks = root / "book" / lang
     target = build_pdf(edition, root / "pdf" / name, lang=lang, cover=cover,
                        notebooks=notebooks if notebooks.is_dir() else None,
-                       site_css=[c for c in css if c.is_file()])
+                       site_css=[c for c in css if c.is_file()], html_out=print_html_path(root, lang))
     return str(target), time.perf_counter() - start
 
 
@@ -389,18 +398,25 @@ def typeset_editions(staging: Path, ctx: Any, opts: Any = None) -> dict[str, flo
     optional report_date). Editions are typeset in parallel processes (``opts.jobs``).
     Returns the seconds each edition took, by language.
     """
-    from concurrent.futures import ProcessPoolExecutor
-
     langs = list(getattr(opts, "langs", None) or LANGS)
     check_fonts(langs, Path(staging) / "html")
     jobs = [(str(staging), lang, pdf_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), lang), edition_cover(ctx, lang, opts), "")
             for lang in langs]
+    return run_editions(_edition_job, jobs, langs, staging, opts)
+
+
+def run_editions(job_fn: Any, jobs: list[Any], langs: list[str], staging: Path, opts: Any) -> dict[str, float]:
+    """Run one job per edition (PDF or Word), in parallel processes (``opts.jobs``); each job
+    returns (file written, seconds). The files are copied to ``html/downloads/`` for the site.
+    Returns the seconds each edition took, by language."""
+    from concurrent.futures import ProcessPoolExecutor
+
     workers = max(1, min(int(getattr(opts, "jobs", 1) or 1), len(jobs)))
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_edition_job, jobs))
+            results = list(pool.map(job_fn, jobs))
     else:
-        results = [_edition_job(job) for job in jobs]
+        results = [job_fn(job) for job in jobs]
     downloads = Path(staging) / "html" / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -52,6 +52,7 @@ def _font(lang: str, bold: bool) -> Any:
         return None
 
 
+@lru_cache(maxsize=65536)   # tables repeat their words (statuses, units, names) cell after cell
 def text_em(text: str, lang: str = "en", bold: bool = False) -> float:
     """Width of ``text`` in ems: CJK characters are one em; the rest measured in the edition's
     face (an estimate when the font cannot be read)."""
@@ -117,7 +118,7 @@ def _bounds(table: Tag, lang: str, pad: float) -> tuple[list[float], list[float]
         text = cell.get_text(" ", strip=True)
         # a badge is one term in Chinese; English badges wrap between words
         badges = [min_em(b.get_text(" ", strip=True), lang, bold, whole=lang == "zh")
-                  for b in cell.select(".rk-badge")]
+                  for b in cell.find_all(class_="rk-badge")]
         need[col] = max(need.get(col, 0.0), max([min_em(text, lang, bold)] + badges) + pad)
         want[col] = max(want.get(col, 0.0), min(text_em(text, lang, bold), WANT_CAP_EM) + pad)
     if not need:

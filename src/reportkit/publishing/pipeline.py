@@ -281,16 +281,18 @@ def _docx(run: Run) -> None:
         for dest in (staging / "docx" / name, downloads / name):
             shutil.copyfile(hit, dest)
     if missing:
-        docx.write_editions(staging, ctx, opts, missing)
+        docx.write_editions(staging, ctx, opts, missing, run.store.root / "png" if run.store.enabled else None)
         for lang in missing:
             run.store.put_file("docx", keys[lang], staging / "docx" / docx_file_name(ctx.plan.id, ctx.edition, lang),
                                ".docx")
+    shutil.rmtree(staging / "work", ignore_errors=True)   # the print HTML the PDF step left
     run.stats["docx_built"] = len(missing)
     run.stats["docx_cached"] = len(opts.langs) - len(missing)
 
 
 def _check(run: Run) -> None:
-    publish.check_site(run.staging)
+    publish.check_site(run.staging, known_clean=run.store.root / "checked" if run.store.enabled else None,
+                       salt=cache_mod.code_fingerprint())
 
 
 # The build, top to bottom. Each step reads only what an earlier step wrote (or the inputs).
@@ -301,8 +303,10 @@ STEPS: tuple[Step, ...] = (
          "book/<lang>/<page>.ipynb (executed)", _notebooks),
     Step("site", "book/<lang>/, _config.yml, _toc.yml, book/ (theme files)",
          "html/<lang>/, html/downloads/, html/index.html, build.yml", _site),
-    Step("pdf", "html/<lang>/, book/<lang>/ (chart SVGs)", "pdf/*.pdf, html/downloads/*.pdf", _pdf),
-    Step("docx", "html/<lang>/, book/<lang>/ (chart SVGs)", "docx/*.docx, html/downloads/*.docx", _docx),
+    Step("pdf", "html/<lang>/, book/<lang>/ (chart SVGs)",
+         "pdf/*.pdf, html/downloads/*.pdf, work/print/<lang>.html (print HTML, for the Word step)", _pdf),
+    Step("docx", "work/print/<lang>.html, or html/<lang>/ and book/<lang>/ when the PDF came from the cache",
+         "docx/*.docx, html/downloads/*.docx", _docx),
     Step("check", "html/**/*.html", "nothing (refuses markup injected by the inputs)", _check),
 )
 
