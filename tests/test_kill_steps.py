@@ -135,9 +135,9 @@ class Build:
         return "\n".join(self.lines)
 
 
-def _kill_in(build: Build, step: str, line: str | re.Pattern[str], workers: bool) -> set[int]:
+def _kill_in(build: Build, step: str, line: str | re.Pattern[str], workers: bool) -> dict[int, str]:
     """SIGKILL the build's own process once ``line`` was printed (with ``workers``: once it has
-    started a kernel, a pool worker or a tool too); returns the processes it leaves behind."""
+    started a kernel, a pool worker or a tool too); returns what it had running then (pid → name)."""
     at = build.wait_for(line)
     end, before = time.monotonic() + 60, set()
     while workers and time.monotonic() < end:   # a worker that lasts, not a short-lived tool (fc-list)
@@ -146,7 +146,7 @@ def _kill_in(build: Build, step: str, line: str | re.Pattern[str], workers: bool
             break
         before = now
         time.sleep(0.3)
-    left = _started_by(build.proc.pid)
+    left = {pid: name for pid in _started_by(build.proc.pid) for name in _names({pid})}
     assert build.proc.poll() is None, f"the build ended before it could be killed in {step}"
     os.kill(build.proc.pid, signal.SIGKILL)
     build.proc.wait(30)
@@ -158,7 +158,7 @@ def _kill_in(build: Build, step: str, line: str | re.Pattern[str], workers: bool
         if other != step:
             assert key not in later, (step, later[-2000:])
     assert build.proc.returncode == -signal.SIGKILL
-    return {pid for pid in left if _alive(pid)}
+    return left
 
 
 def _bury(pgid: int, orphans: set[int]) -> None:
@@ -187,16 +187,21 @@ def test_a_build_killed_in_each_step_leaves_the_site_and_the_next_one_starts_at_
              ("check", t("report.log.check", "en"), False))
     build = Build(out, cache)
     total = int(RUNNING.search(build.lines[build.wait_for(RUNNING)]).group(1))   # a fresh cache: every notebook runs
-    at_lock: dict[str, list[str]] = {}   # step → what the killed build had running when the next one locked
+    at_kill: dict[str, list[str]] = {}   # step → what the build had running when it was killed
+    at_lock: dict[str, list[str]] = {}   # step → what of it still ran when the next build locked
     try:
         for n, (step, line, workers) in enumerate(kills):
-            orphans = _kill_in(build, step, line, workers)
+            running = _kill_in(build, step, line, workers)
+            orphans = set(running)
+            if workers:   # kernels (notebooks), pool workers and Jupyter Book (site), pool workers (pdf)
+                assert running, f"killed in {step}: it had started no process (the check would prove nothing)"
+            at_kill[step] = sorted(running.values())
             hostile["publish: builds SIGKILLed in a step"] = hostile.get("publish: builds SIGKILLed in a step", 0) + 1
             dead, killed_staging = build.proc.pid, _staging(out)
             assert killed_staging, f"killed in {step}: no staging folder was left (was it published?)"
             assert _hashes(out / STAGE) == good, f"killed in {step}: the published site changed"
 
-            # The next build, started while the dead one's workers and kernels still run: it is
+            # The next build, started at once (the dead one's kernels may still run): it is
             # not refused, and once it holds the lock (its first line), the leftovers are gone.
             build = Build(out, cache)
             build.wait_for(t("report.log.prepare", "en"))
@@ -229,7 +234,8 @@ def test_a_build_killed_in_each_step_leaves_the_site_and_the_next_one_starts_at_
     stats = {k: int(v) for k, v in made.groupdict().items()}
     assert stats == {"notebooks_run": 0, "editions_built": 0, "pdfs_built": 0, "docx_built": 0,
                      "notebooks_cached": total, "editions_cached": 2, "pdfs_cached": 2, "docx_cached": 2}, stats
-    print(f"\nkilled in each step, still running when the next build took the lock: {at_lock}; "
+    print(f"\nkilled in each step, running at the kill: {at_kill}; still running when the next build "
+          f"took the lock: {at_lock}; "
           f"the build after the last kill took {seconds:.1f} s ({stats})")
 
     # What it published is whole: both editions, PDFs and Word files that open; nothing left over.
