@@ -141,6 +141,25 @@ def test_a_child_forked_while_a_build_holds_the_lock_has_closed_it(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0
 
 
+def test_the_cache_prune_removes_temporary_copies_a_killed_build_left(tmp_path):
+    from reportkit.publishing.cache import STALE_TEMPORARY, Cache
+
+    store = Cache(tmp_path)
+    store.put_file("pdf", "k1", _site(tmp_path) / "html" / "en" / "index.html", ".pdf")
+    kept = store.path("pdf", "k1", ".pdf")
+    old_file, old_dir = tmp_path / "pdf" / ".k2.pdf.ab12", tmp_path / "pdf" / ".k3.cd34"
+    new_file = tmp_path / "pdf" / ".k4.pdf.ef56"     # a build storing it right now
+    old_file.write_bytes(b"%PDF-1.7 half")
+    (old_dir / "sub").mkdir(parents=True)
+    new_file.write_bytes(b"%PDF")
+    past = time.time() - STALE_TEMPORARY - 60
+    for p in (old_file, old_dir):
+        os.utime(p, (past, past))
+    store.prune()
+    assert kept.is_file() and new_file.is_file()
+    assert not old_file.exists() and not old_dir.exists()
+
+
 def test_recover_puts_back_the_last_good_site_and_removes_unfinished_folders(tmp_path):
     # Killed between the two renames of publishing: the site is in .midterm-old-<pid>, none in place.
     old = tmp_path / f".{STAGE}-old-4242"
