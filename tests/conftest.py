@@ -6,6 +6,8 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -81,6 +83,14 @@ def shared_build() -> Path:
             marker.write_text(run)
     return E2E_ROOT / "midterm"
 
+
+
+def start_cli(args: list[str], **popen) -> subprocess.Popen:
+    """``python -m reportkit.cli ARGS`` as a subprocess in a session of its own (so its process
+    group can be killed like a crashed machine's), text output unbuffered (progress read live)."""
+    kwargs = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True} | popen
+    return subprocess.Popen([sys.executable, "-m", "reportkit.cli", *args], start_new_session=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, **kwargs)
 
 
 def published_files(root: Path) -> dict[str, Path]:

@@ -87,6 +87,79 @@ def test_a_lock_left_by_a_killed_build_does_not_block(tmp_path):
         pass
 
 
+WORKERS = """
+import multiprocessing, sys, time
+from reportkit.publishing import publish
+fork = multiprocessing.get_context("fork")
+with publish.build_lock(sys.argv[1], "midterm"):
+    worker = fork.Process(target=time.sleep, args=(60,))
+    worker.start()
+    print(worker.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:   # a zombie has ended (the container's init may be slow to reap it)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_worker_of_a_sigkilled_build_neither_holds_the_lock_nor_outlives_it(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", WORKERS, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(proc.stdout.readline())
+        assert _running(worker)
+        proc.kill()                      # SIGKILL: no clean-up runs in the build
+        proc.wait(10)
+        with publish.build_lock(tmp_path, STAGE):   # the worker closed its copy of the lock
+            pass
+        end = time.monotonic() + 10
+        while _running(worker) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not _running(worker), "the worker outlived the killed build"
+    finally:
+        proc.kill()
+        proc.wait(10)
+        if "worker" in locals() and _running(worker):
+            os.kill(worker, signal.SIGKILL)
+
+
+def test_a_child_forked_while_a_build_holds_the_lock_has_closed_it(tmp_path):
+    with publish.build_lock(tmp_path, STAGE):
+        (fd,) = publish._LOCK_FDS
+        pid = os.fork()
+        if pid == 0:   # the child: its copy of the lock's descriptor must be closed already
+            try:
+                os.fstat(fd)
+            except OSError:
+                os._exit(0)
+            os._exit(1)
+        _, status = os.waitpid(pid, 0)
+        os.fstat(fd)   # the build's own stays open
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_the_cache_prune_removes_temporary_copies_a_killed_build_left(tmp_path):
+    from reportkit.publishing.cache import STALE_TEMPORARY, Cache
+
+    store = Cache(tmp_path)
+    store.put_file("pdf", "k1", _site(tmp_path) / "html" / "en" / "index.html", ".pdf")
+    kept = store.path("pdf", "k1", ".pdf")
+    old_file, old_dir = tmp_path / "pdf" / ".k2.pdf.ab12", tmp_path / "pdf" / ".k3.cd34"
+    new_file = tmp_path / "pdf" / ".k4.pdf.ef56"     # a build storing it right now
+    old_file.write_bytes(b"%PDF-1.7 half")
+    (old_dir / "sub").mkdir(parents=True)
+    new_file.write_bytes(b"%PDF")
+    past = time.time() - STALE_TEMPORARY - 60
+    for p in (old_file, old_dir):
+        os.utime(p, (past, past))
+    store.prune()
+    assert kept.is_file() and new_file.is_file()
+    assert not old_file.exists() and not old_dir.exists()
+
+
 def test_recover_puts_back_the_last_good_site_and_removes_unfinished_folders(tmp_path):
     # Killed between the two renames of publishing: the site is in .midterm-old-<pid>, none in place.
     old = tmp_path / f".{STAGE}-old-4242"
@@ -161,14 +234,19 @@ def test_the_default_site_passes_the_check():
 
 
 # ---- builds killed part-way, and two at once ----------------------------------------------
-def _cli(out: Path) -> list[str]:
-    return [sys.executable, "-m", "reportkit.cli", "--lang", "en", "build", "--stage", STAGE,
+def _args(out: Path) -> list[str]:
+    return ["--lang", "en", "build", "--stage", STAGE,
             "--lang", "en", "--no-pdf", "--no-cache", "--jobs", "2", "--out", str(out)]  # slow enough to interrupt
 
 
+def _cli(out: Path) -> list[str]:
+    return [sys.executable, "-m", "reportkit.cli", *_args(out)]
+
+
 def _start(out: Path) -> subprocess.Popen:
-    return subprocess.Popen(_cli(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    from conftest import start_cli
+
+    return start_cli(_args(out))
 
 
 def _staging(out: Path, timeout: float = 120) -> Path:

@@ -318,11 +318,14 @@ def evaluate_cmd(ctx: click.Context, actuals: Path | None, stage: str, as_of: st
 @click.option("--pdf/--no-pdf", default=True, help="also typeset one PDF and write one Word file per edition")
 @click.option("--cache/--no-cache", default=True,
               help="reuse notebooks, editions and PDFs whose inputs are unchanged (_build/.cache)")
+@click.option("--cache-dir", "cache_dir", type=PathType, default=None, show_default="_build/.cache",
+              help="folder of the build cache (e.g. one per CI job or test)")
 @project_option
 @click.pass_context
 def build_cmd(ctx: click.Context, stage: str, langs: str | None, actuals: Path | None, as_of: str,
               year: int | None, method: Path | None, plan: Path | None, catalogue: Path | None, commentary: Path | None,
-              jobs: int, out: Path | None, pdf: bool, cache: bool, project_dir: Path | None) -> None:
+              jobs: int, out: Path | None, pdf: bool, cache: bool, cache_dir: Path | None,
+              project_dir: Path | None) -> None:
     from reportkit.publishing.pipeline import BuildOptions, build
 
     proj = _project(ctx, project_dir)
@@ -344,7 +347,8 @@ def build_cmd(ctx: click.Context, stage: str, langs: str | None, actuals: Path |
     opts = BuildOptions(stage=stage, langs=[x.strip() for x in langs.split(",") if x.strip()],
                         actuals=actuals, as_of=as_of, method=method, plan=plan, catalogue=catalogue,
                         commentary=commentary, jobs=max(1, jobs), out_root=out,
-                        msg_lang=_lang(ctx, None), pdf=pdf, cache=cache, year=year, **settings)
+                        msg_lang=_lang(ctx, None), pdf=pdf, cache=cache, cache_dir=cache_dir, year=year,
+                        **settings)
     try:
         build(opts, log=click.echo)
     except ReportkitError as err:

@@ -19,6 +19,7 @@ from reportkit import config as cfg
 from reportkit.errors import Location, ReportkitError, report_problem
 from reportkit.files import atomic_write_text
 from reportkit.i18n import t
+from reportkit.publishing.publish import die_with_parent
 from reportkit.report.context import ReportContext, docx_file_name, edition_name
 from reportkit.report.narrative import as_of_text
 from reportkit.report.tasks import has_tasks
@@ -182,7 +183,10 @@ def _build_edition(args: tuple[str, str, str, bool]) -> tuple[str, int, str]:
                              "--toc", str(Path(book_dir) / "_toc.yml"), "--path-output", out_dir,
                              "-W", "-n", "--keep-going", "-q"] + (["--all"] if everything else [])
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=book_dir)
+    # Jupyter Book ends with the process that started it: one left running by a killed build
+    # would go on writing into the kept Sphinx folder while the next build uses it.
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=book_dir,
+                          preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
     return lang, proc.returncode, (proc.stdout + proc.stderr)
 
 

@@ -8,7 +8,8 @@ Built editions are keyed by their staged book sources, PDFs by the edition's HTM
 
 Entries live under ``_build/.cache/<kind>/<key>`` (a file or a folder). Writes are atomic
 (temporary name + rename), so concurrent builds — e.g. pytest-xdist workers — can share the
-cache: two writers of the same key write the same content, the first rename wins.
+cache: two writers of the same key write the same content, the first rename wins. A build killed
+while storing an entry leaves only its temporary copy, never read; the prune removes it later.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from functools import cache
 from importlib import metadata
@@ -31,6 +33,7 @@ TOOLCHAIN = ("altair", "vl-convert-python", "pandas", "numpy", "jinja2", "markup
              "sphinx-book-theme", "jieba", "weasyprint", "beautifulsoup4", "openpyxl", "fonttools",
              "python-docx")
 SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints"}
+STALE_TEMPORARY = 3600   # seconds: a temporary copy this old was left by a writer that was killed
 
 
 def _h() -> Any:
@@ -160,6 +163,7 @@ class Cache:
                 continue
             for entry in kind.iterdir():
                 if entry.name.startswith("."):
+                    _drop_stale_temporary(entry)
                     continue
                 size = sum(f.stat().st_size for f in entry.rglob("*") if f.is_file()) if entry.is_dir() \
                     else entry.stat().st_size
@@ -173,3 +177,18 @@ class Cache:
             else:
                 entry.unlink(missing_ok=True)
             total -= size
+
+
+def _drop_stale_temporary(entry: Path) -> None:
+    """Remove a temporary copy (``.<key>.XXXX``, see :meth:`Cache.put_file`) that a build killed
+    while storing it left behind; it is never read, and would otherwise stay for good. A recent
+    one may belong to a build storing it right now, so it is kept."""
+    try:
+        if time.time() - entry.lstat().st_mtime < STALE_TEMPORARY:
+            return
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    except OSError:
+        pass

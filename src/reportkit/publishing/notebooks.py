@@ -341,11 +341,12 @@ async def _kernel_worker(queue: Any, root: str, report: Callable[[NotebookJob, f
 
 
 def run_notebooks(jobs: list[NotebookJob], n_jobs: int, log: Callable[[str], None] = print,
-                  work: Path | None = None) -> None:
+                  work: Path | None = None, done: Callable[[NotebookJob], None] | None = None) -> None:
     """Execute notebooks in ``n_jobs`` kernels (separate processes), each reused across notebooks.
 
     Prints one progress line per notebook (``[done/total] lang/page.ipynb seconds, left,
-    elapsed``); raises ReportkitError naming every notebook that failed.
+    elapsed``); calls ``done(job)`` for each notebook that ran without error, as it finishes;
+    raises ReportkitError naming every notebook that failed.
     """
     import asyncio
 
@@ -355,16 +356,18 @@ def run_notebooks(jobs: list[NotebookJob], n_jobs: int, log: Callable[[str], Non
         job.dest.parent.mkdir(parents=True, exist_ok=True)
     work = work or jobs[0].source.parent
     failures: list[Problem] = []
-    done = 0
+    finished = 0
     start = time.monotonic()
 
     def report(job: NotebookJob, seconds: float, error: str | None) -> None:
-        nonlocal done
-        done += 1
-        log(f"  [{done}/{len(jobs)}] {job.label} {seconds:.1f}s"
-            f" ({len(jobs) - done} left, {time.monotonic() - start:.0f}s)")
+        nonlocal finished
+        finished += 1
         if error:
             failures.append(report_problem("nb_failed", Location(job.label), {"error": error}))
+        elif done is not None:
+            done(job)   # before the progress line: a build killed on seeing it has kept this one
+        log(f"  [{finished}/{len(jobs)}] {job.label} {seconds:.1f}s"
+            f" ({len(jobs) - finished} left, {time.monotonic() - start:.0f}s)")
 
     async def main() -> None:
         queue: asyncio.Queue[NotebookJob] = asyncio.Queue()

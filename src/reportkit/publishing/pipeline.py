@@ -163,9 +163,10 @@ def _notebooks(run: Run) -> None:
                 keys[dest] = key
     if jobs:
         run.log(t("report.log.notebooks", opts.msg_lang, n=len(jobs), jobs=min(opts.jobs, len(jobs))))
-        run_notebooks(jobs, opts.jobs, run.log, work=staging / "work")
-        for job in jobs:
-            run.store.put_file("notebooks", keys[job.dest], job.dest, ".ipynb")
+        # each notebook is cached as soon as it ran: a build killed part-way leaves the next
+        # one only the notebooks that had not finished
+        run_notebooks(jobs, opts.jobs, run.log, work=staging / "work",
+                      done=lambda job: run.store.put_file("notebooks", keys[job.dest], job.dest, ".ipynb"))
     run.stats["notebooks_run"] = len(jobs)
 
 
@@ -291,6 +292,7 @@ def _docx(run: Run) -> None:
 
 
 def _check(run: Run) -> None:
+    run.log(t("report.log.check", run.opts.msg_lang))
     publish.check_site(run.staging, known_clean=run.store.root / "checked" if run.store.enabled else None,
                        salt=cache_mod.code_fingerprint())
 
@@ -350,6 +352,7 @@ def build(opts: BuildOptions, log: Callable[[str], None] = print) -> BuildResult
             raise
     if opts.cache:
         run.store.prune()
+    log(t("report.log.made", opts.msg_lang, **run.stats))
     log(t("report.log.done", opts.msg_lang, path=str(final / "html" / "index.html"),
           seconds=f"{sum(seconds.values()):.1f}"))
     return BuildResult(final, run.ctx, run.pages, seconds, run.stats)

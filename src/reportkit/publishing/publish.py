@@ -6,7 +6,9 @@
 * **lock** — an exclusive ``flock`` on ``<out>/.<stage>.lock``. The kernel releases it when the
   holding process ends in any way (also SIGKILL), so a stale lock never blocks: the file may stay,
   the lock does not. A second build of the same stage and output folder stops at once with a
-  located message in the user's language (who holds the lock and since when), exit 1.
+  located message in the user's language (who holds the lock and since when), exit 1. Workers
+  a build forks never hold it (they close it at once) and end with the build, also when it was
+  SIGKILLed (:func:`die_with_parent`), as does the Jupyter Book each edition runs.
 * **leftovers** — under the lock no other build of the stage is running, so staging folders
   (``.<stage>-*``) left by a killed build are removed; if a build was killed between the two
   renames of publishing (old site moved aside, new one not yet in place), the old site is put back.
@@ -23,11 +25,13 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fcntl
+import functools
 import json
 import os
 import re
 import shutil
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,20 +44,60 @@ GROUP = "publish"
 _LOCK_FDS: set[int] = set()              # descriptors of the locks this process holds
 
 
+_FORKED_BY: list[int] = []               # the pid of the process forking, while it forks
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Have the kernel SIGKILL this process when its parent ends (Linux ``PR_SET_PDEATHSIG``;
+    elsewhere nothing). A build's pool workers and the tools they run would otherwise live on,
+    orphaned, after the build was SIGKILLed: idle workers forever, and a Jupyter Book still
+    writing into the kept Sphinx folder the next build is using. ``parent``: the expected parent;
+    if it is already gone (it died before the call), this process ends at once."""
+    prctl = _prctl()
+    if prctl is None:
+        return
+    prctl(1, signal.SIGKILL, 0, 0, 0)   # 1 = PR_SET_PDEATHSIG
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
+@functools.cache
+def _prctl() -> Any:
+    """libc's ``prctl`` (Linux), or None. Looked up before forking, so a child does not load libraries."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _before_fork() -> None:
+    _FORKED_BY[:] = [os.getpid()]
+    if _LOCK_FDS:
+        _prctl()
+
+
 def _forget_locks_in_child() -> None:
     """In a forked child (pool workers of the editions and PDFs): close the inherited lock
     descriptors. A flock belongs to the open file, shared by every process holding a copy of
-    the descriptor: a worker outliving a SIGKILLed build would otherwise keep the lock forever."""
+    the descriptor: a worker outliving a SIGKILLed build would otherwise keep the lock forever.
+    A child forked while a build holds its lock (a build's worker) also ends with the build."""
+    worker = bool(_LOCK_FDS)
     for fd in list(_LOCK_FDS):
         try:
             os.close(fd)
         except OSError:
             pass
     _LOCK_FDS.clear()
+    if worker:
+        die_with_parent(_FORKED_BY[0] if _FORKED_BY else None)
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_locks_in_child)
+    os.register_at_fork(before=_before_fork, after_in_child=_forget_locks_in_child)
 
 
 def _alive(pid: Any) -> bool:
