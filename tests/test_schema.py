@@ -98,3 +98,23 @@ def test_method_file_types_and_unknown_keys_are_located(tmp_path):
     assert ("float_parsing", 3) in got and ("extra_forbidden", 4) in got
     shutil.copyfile(DEFAULT_METHOD, tmp_path / "same.yml")
     method.load_method(tmp_path / "same.yml")
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "2024-02-30", "March 2024", "24-03-15"])
+def test_a_report_date_that_is_no_date_is_located_when_the_settings_are_read(tmp_path, value):
+    """Refused with its line when evaluation.yml is read, not at the PDF cover at the end of a build."""
+    path = tmp_path / "evaluation.yml"
+    path.write_text(f"plan: plan.txt\ncatalogue: catalogue.yml\nreport_date: '{value}'\n", encoding="utf-8")
+    with pytest.raises(ReportkitError) as err:
+        schema.check_evaluation(path.read_text(encoding="utf-8"), path)
+    assert [p.key for p in err.value.problems] == ["value_error"]
+    assert err.value.problems[0].location.line == 3
+    zh, en = err.value.render("zh"), err.value.render("en")
+    assert "report_date" in en and value in en and "第3行" in zh
+
+
+@pytest.mark.parametrize("value", ["2024-03-15", "2024-03", "2024"])
+def test_a_report_date_of_a_day_month_or_year_passes(tmp_path, value):
+    path = tmp_path / "evaluation.yml"
+    path.write_text(f"plan: plan.txt\ncatalogue: catalogue.yml\nreport_date: '{value}'\n", encoding="utf-8")
+    assert schema.check_evaluation(path.read_text(encoding="utf-8"), path)["report_date"] == value

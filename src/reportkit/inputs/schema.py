@@ -10,6 +10,8 @@ file, the line and the field (``indicators[3].kind``), in both languages. Unknow
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -185,6 +187,21 @@ class EvaluationFile(_Strict):
     def _langs(cls, v: list[str]) -> list[str]:
         for lang in v:
             _one_of(lang, LANGS)
+        return v
+
+    @field_validator("report_date")
+    @classmethod
+    def _date(cls, v: date | str | None) -> date | str | None:
+        # checked here, not first when the PDF's cover is typeset at the end of a build
+        if v is None or isinstance(v, date):
+            return v
+        m = re.fullmatch(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*", str(v))
+        try:
+            if m is None:
+                raise ValueError
+            date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
+        except ValueError:
+            raise ValueError(f"a date YYYY-MM-DD, YYYY-MM or YYYY, not {str(v)[:40]!r}") from None
         return v
 
 
