@@ -86,7 +86,7 @@ def _broken_copy(tmp_path: Path, old: str, new: str) -> Path:
     ("main_row: 城镇居民人均住房建筑面积", "main_row: 城镇居民人均住房面积", "is not a row of the plan's main indicator table"),
     ("annex: 3", "annex: 9", "annex 9 does not exist in the plan (annexes: 1、2、3、4)"),
     ("attribute: binding", "attribute: anticipatory", "the plan's main table says 约束性"),
-    ("kind: level", "kind: levels", "kind has a wrong value; expected one of cumulative"),
+    ("kind: level", "kind: levels", "kind has a wrong value; expected cumulative / level / stock"),
     ("{name: 渠县, en: Qu County, type: county}", "{name: 渠 县, en: Qu County, type: county}",
      "has a row “渠县” that is not in districts"),
 ])

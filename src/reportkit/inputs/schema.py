@@ -11,7 +11,6 @@ file, the line and the field (``indicators[3].kind``), in both languages. Unknow
 from __future__ import annotations
 
 import re
-
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -201,13 +200,13 @@ class EvaluationFile(_Strict):
                 raise ValueError
             date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
         except ValueError:
-            raise ValueError(f"a date YYYY-MM-DD, YYYY-MM or YYYY, not {str(v)[:40]!r}") from None
+            raise ValueError(f"YYYY-MM-DD / YYYY-MM / YYYY ({str(v)[:40]!r})") from None
         return v
 
 
 def _one_of(value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise ValueError(f"one of {', '.join(allowed)}")
+        raise ValueError(" / ".join(allowed))   # no words: the message around it is in the user's language
     return value
 
 
