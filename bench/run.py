@@ -326,11 +326,16 @@ NOTES = """\
   tables and fields that page shows), the hash of `src/reportkit/**` (code, locales, templates,
   default method) and the tool versions; an edition (Sphinx output) by the hash of its staged
   book sources; a PDF by its edition's HTML, executed notebooks, cover, `SOURCE_DATE_EPOCH`
-  and the same code/tool hashes.
+  and the same code/tool hashes; a Word file likewise. Within those steps: the Word step reads
+  the print HTML the PDF step assembled, chart pictures are kept by the hash of their SVG, and
+  the page check remembers pages it found clean by the hash of their bytes.
 - **One changed value** re-runs the page of its programme and the pages that aggregate every
-  value (summary, indicators, districts, data), in both languages; the other programme pages
-  and the methodology page come from the cache. Both editions' Sphinx builds and both PDFs are
-  redone, because pages in each changed.
+  value (summary, indicators, districts, data, and the drafted problems when a status moves), in
+  both languages; the other programme pages, the tasks and the methodology come from the cache.
+  Sphinx re-reads only the changed pages, but both PDFs and Word files are typeset whole again:
+  WeasyPrint lays out a document in one pass, and a tagged PDF (structure tree, page-numbered
+  contents, links across chapters) cannot be spliced from chapters typeset apart. This is why
+  the one-value ratio stays far above its target.
 - **Where a clean build's time goes**: notebooks run in `--jobs` long-lived kernels (one per
   job, reset between notebooks), so the kernel start, imports and the first vl-convert render
   are paid once per kernel; Sphinx builds each edition; WeasyPrint lays out each edition's PDF.
