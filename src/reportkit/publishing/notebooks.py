@@ -142,6 +142,8 @@ def source_title(notebook: str, lang: str = "zh") -> str:
     """The heading a page notebook shows in Jupyter: the page's generic name."""
     if notebook == "programme":
         return t("report.pages.programme_fallback", lang, annex=1)
+    if notebook == "programmes":
+        return t("report.programmes.title", lang)
     return t(f"report.pages.{notebook}", lang)
 
 
