@@ -218,3 +218,55 @@ def test_word_heading_levels_follow_the_outline(editions, lang):
     start = headings.index(WORD[lang][0])
     assert headings[start:start + len(WORD[lang])] == WORD[lang]
     assert headings[-2][0] == "Heading 1" and headings[-2][1] in ("附件1 评估方法", "Annex 1 Methodology")
+
+
+# ── the chapter's opening page ─────────────────────────────────────────────────────────────
+
+
+def _programmes_ctx(dazhou_plan, stage: str):
+    """Hand-made city rows of three annex programmes (annex 4 has no result: missing, not zero)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    base = {"district": dazhou_plan.city, "baseline": None, "expected": None, "annex_target": None,
+            "grade_provisional": False, "stage": stage, "warning": None, "judgement": None}
+    rows = [{**base, "indicator": "shantytown_renovation", "target": 6505.0, "actual": 5731.0, "completion": 0.881,
+             "status": "ahead", "grade": "completed"},
+            {**base, "indicator": "old_residential_renovation", "target": 200000.0, "actual": 89441.0,
+             "completion": 0.447, "status": "lagging", "grade": "not_completed"},
+            {**base, "indicator": "public_rental_housing", "target": 609.0, "actual": 734.0, "completion": 1.205,
+             "status": "lagging", "grade": "not_completed"}]
+    results = pd.DataFrame(rows)
+    return SimpleNamespace(results=results, plan=dazhou_plan, as_of="2023", stage=stage, annexes=[1, 2, 3, 4],
+                           annex_indicator=lambda a: next((i for i in dazhou_plan.indicators if i.annex == a), None))
+
+
+def test_programmes_opening_counts_by_hand(dazhou_plan):
+    from reportkit.report import narrative
+
+    # 4 annex tables; of the 3 with a result, 1 ahead and 2 lagging
+    ctx = _programmes_ctx(dazhou_plan, "midterm")
+    zh = str(narrative.programmes(ctx, "zh"))
+    assert "《规划》以附表形式安排专项任务4项" in zh and "截至2023年底，1项快于预期，2项滞后。" in zh
+    en = str(narrative.programmes(ctx, "en"))
+    assert "sets out 4 programmes" in en
+    assert "At the end of 2023: “ahead of schedule” for 1, “lagging: acceleration needed” for 2." in en
+    # the end of term leads with grades: 1 completed, 2 not completed
+    final = str(narrative.programmes(_programmes_ctx(dazhou_plan, "final"), "zh"))
+    assert "期末评估等级：完成1项，未完成2项。" in final
+    assert final.index("期末评估等级") < final.index("截至2023年底")
+
+
+def test_programmes_overview_table_links_each_programme(dazhou_plan):
+    from reportkit.report import pages, tables
+
+    table = tables.programme_overview_table(_programmes_ctx(dazhou_plan, "final"), "zh", link=pages.programme_href)
+    html = table.html()
+    assert [r[0] for r in table.rows] == ["附表1", "附表2", "附表3", "附表4"]
+    assert '<a href="programme-1.html">城镇棚户区改造</a>' in html
+    assert table.columns[-1] == "期末等级" and len(table.rows[0]) == len(table.columns)
+    first = [str(c) for c in table.rows[0]]
+    assert first[3:6] == ["6,505", "5,731", "88.1%"]
+    # annex 4 has no result: dashes, never 0
+    assert all(str(c) != "0" for c in table.rows[3][2:]) and "0%" not in str(table.rows[3])

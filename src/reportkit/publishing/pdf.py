@@ -41,10 +41,10 @@ from reportkit.publishing.pdf_layout import (
 from reportkit.publishing.pdf_pages import (  # noqa: F401  (public names re-exported)
     ARTICLE_SELECTORS,
     DROP_SELECTORS,
+    OutlineCounter,
     _article,
     _assign_ids,
     _clean,
-    OutlineCounter,
     _number_headings,
     _Page,
     _page_key,
