@@ -79,18 +79,27 @@ def test_bad_parameter_cells_are_located_errors(tmp_path, line):
     assert "x.ipynb" in err.value.render("zh")
 
 
-def test_toc_has_one_chapter_per_annex_in_order():
+def test_toc_has_one_programmes_chapter_with_a_section_per_annex_in_order():
     toc = book.edition_toc([1, 2, 5])
     files = [c["file"] for c in toc["chapters"]]
-    assert files == ["indicators", "programme-1", "programme-2", "programme-5", "tasks", "districts", "problems",
-                     "recommendations", "methodology", "data"]
+    assert files == ["indicators", "programmes", "tasks", "districts", "problems", "recommendations",
+                     "methodology", "data"]
+    programmes = toc["chapters"][1]
+    assert [s["file"] for s in programmes["sections"]] == ["programme-1", "programme-2", "programme-5"]
+    assert all("sections" not in c for c in toc["chapters"] if c is not programmes)
     assert toc["root"] == "index"
     assert [p.name for p in pages.pages_for([3])] == [
-        "index", "indicators", "programme-3", "tasks", "districts", "problems", "recommendations", "methodology",
-        "data"]
+        "index", "indicators", "programmes", "programme-3", "tasks", "districts", "problems", "recommendations",
+        "methodology", "data"]
     # A plan without a task chapter has no key tasks chapter.
     assert "tasks" not in [c["file"] for c in book.edition_toc([1], tasks=False)["chapters"]]
     assert "tasks" not in [p.name for p in pages.pages_for([3], tasks=False)]
+    # A plan without annex tables has no programmes chapter (never an empty one): the chapters
+    # after it move up.
+    assert [c["file"] for c in book.edition_toc([])["chapters"]] == [
+        "indicators", "tasks", "districts", "problems", "recommendations", "methodology", "data"]
+    assert not any(p.name.startswith("programme") for p in pages.pages_for([]))
+    assert book.page_numbers(book.edition_toc([]), "zh")["tasks"] == "三、"
 
 
 def test_as_of_in_words():

@@ -261,8 +261,16 @@ def test_default_report_word_files_end_to_end():
         charts = {fid for p in pdf.edition_pages(out / "html" / lang)
                   for fid in re.findall(r'<figure class="rk-figure" id="([^"]+)"', p.read_text(encoding="utf-8"))}
         assert charts and len(doc.inline_shapes) == len(charts)
+        # one Heading 1 per chapter; the programmes are Heading 2 sections of their chapter, in order
+        from reportkit.publishing.pdf_pages import _soup, page_depth
+        depths = [page_depth(_soup(p)) for p in pdf.edition_pages(out / "html" / lang)]
         headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
-        assert len(headings) == len(pdf.edition_pages(out / "html" / lang))
+        assert len(headings) == depths.count(1) and depths.count(2) == len(ctx.annexes)
+        level2 = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
+        names = [ctx.annex_indicator(a).label(lang) for a in ctx.annexes]
+        numbered = [h for h in level2 if any(h.endswith(n) for n in names)]
+        first = {"zh": ["（一）", "（二）", "（三）", "（四）"], "en": ["3.1 ", "3.2 ", "3.3 ", "3.4 "]}[lang]
+        assert numbered == [f + n for f, n in zip(first, names, strict=True)]
         assert NOTICE[lang] in [p.text for p in doc.sections[0].footer.paragraphs]
 
 

@@ -477,11 +477,22 @@ def test_default_report_pdfs_end_to_end(tmp_path, monkeypatch):
         target = result.out / "pdf" / pdf.pdf_name(ctx.plan.id, "midterm", lang)
         toc = _page_texts(target)[1]
         shots = {"cover": 1}
-        numbers = {"zh": {2: "二、", 3: "三、"}, "en": {2: "2 ", 3: "3 "}}[lang]   # 一、… in Chinese
-        for chapter, name in ((2, "indicators"), (3, "programme")):
-            m = re.search(rf"^\s*{re.escape(numbers[chapter])}\s*\S.*?(\d+)\s*$", toc, re.M)
-            assert m, f"chapter {chapter} not in the contents"
-            shots[name] = int(m.group(1))
+        # chapter 3 is the programmes of the annex tables, each programme a section of it: the
+        # first programme is （一） / 3.1 after 三、 / 3 in the contents; the key tasks follow as 四、 / 4
+        from reportkit.i18n import t
+        numbers = {"zh": {"indicators": "二、", "programmes": "三、", "programme": "（一）", "tasks": "四、"},
+                   "en": {"indicators": "2 ", "programmes": "3 ", "programme": "3.1 ", "tasks": "4 "}}[lang]
+        titles = {"programmes": t("report.programmes.title", lang), "programme": ctx.annex_indicator(1).label(lang),
+                  "tasks": t("report.pages.tasks", lang)}
+        at = 0
+        for name in ("indicators", "programmes", "programme", "tasks"):
+            m = re.compile(rf"^\s*{re.escape(numbers[name])}\s*(\S.*?)[\s.]*(\d+)\s*$", re.M).search(toc, at)
+            assert m, f"{name} not in the contents"
+            if name in titles:
+                assert m.group(1).startswith(titles[name][:12]), (name, m.group(1))
+            at = m.end()
+            shots[name] = int(m.group(2))
+        del shots["tasks"]
         for name, number in shots.items():
             prefix = ARTIFACTS / f"default-{lang}-{name}"
             _run("pdftoppm", "-r", "60", "-png", "-singlefile", "-f", str(number), "-l",

@@ -22,6 +22,7 @@ from reportkit.i18n import t
 from reportkit.publishing.publish import die_with_parent
 from reportkit.report.context import ReportContext, docx_file_name, edition_name
 from reportkit.report.narrative import as_of_text
+from reportkit.report.pages import APPENDIX_PAGES
 from reportkit.report.tasks import has_tasks
 from reportkit.vocab import ANNUAL_STAGE
 
@@ -99,18 +100,25 @@ def search_names(ctx: ReportContext, lang: str) -> list[str]:
 
 
 def edition_toc(annexes: list[int], tasks: bool = True) -> dict[str, Any]:
-    """The edition's table of contents: the top-level ``_toc.yml`` with ``programme`` expanded,
-    and without ``tasks`` when the plan has no task chapter."""
+    """The edition's table of contents: the top-level ``_toc.yml`` with ``programme`` expanded
+    (one section per annex table), the ``programmes`` chapter left out when the plan has no annex
+    table, and ``tasks`` when it has no task chapter."""
+    from reportkit.report.pages import programme_page
+
     toc = _load_yaml(cfg.PROJ_ROOT / "_toc.yml")
 
     def expand(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
         for e in entries:
             if e.get("file") == "programme":
-                out += [{"file": f"programme-{a}"} for a in annexes]
+                out += [{"file": programme_page(a)} for a in annexes]
             elif e.get("file") == "tasks" and not tasks:
                 continue
+            elif e.get("file") == "programmes" and not annexes:
+                continue   # an empty chapter is never printed
             else:
+                if "sections" in e:
+                    e = {**e, "sections": expand(e["sections"])}
                 out.append(e)
         return out
 
@@ -121,12 +129,43 @@ def edition_toc(annexes: list[int], tasks: bool = True) -> dict[str, Any]:
     return toc
 
 
+def toc_outline(toc: dict[str, Any]) -> list[tuple[str, int]]:
+    """The pages of a table of contents in reading order with their depth (1: a chapter — the
+    root page is the first —, 2: a section of the chapter before it, …)."""
+    out = [(str(toc["root"]), 1)]
+
+    def walk(entries: list[dict[str, Any]], depth: int) -> None:
+        for e in entries:
+            out.append((str(e["file"]), depth))
+            walk(e.get("sections", []), depth + 1)
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []), 1)
+    walk(toc.get("chapters", []), 1)
+    return out
+
+
+def page_numbers(toc: dict[str, Any], lang: str) -> dict[str, str]:
+    """Each page's number as the PDF and the Word file print it (一、 / （一） / 附件1 in Chinese,
+    3 / 3.1 / Annex 1 in English): the same rule (``pdf_pages.heading_number``), counted on
+    the same outline, so the site's titles and sidebar carry the numbers of the printed report."""
+    from reportkit.publishing.pdf_pages import OutlineCounter
+
+    counter = OutlineCounter(lang)
+    return {name: counter.page(depth, name in APPENDIX_PAGES) for name, depth in toc_outline(toc)}
+
+
 def annual_toc() -> dict[str, Any]:
     """The annual report's table of contents: its pages in order (report.pages.ANNUAL_PAGES)."""
     from reportkit.report.pages import pages_for
 
     pages = pages_for([], stage=ANNUAL_STAGE)
     return {"format": "jb-book", "root": pages[0].name, "chapters": [{"file": p.name} for p in pages[1:]]}
+
+
+def report_toc(ctx: ReportContext) -> dict[str, Any]:
+    """The table of contents of the report ``ctx`` is: the annual report's, or the plan's."""
+    return annual_toc() if ctx.stage == ANNUAL_STAGE else edition_toc(ctx.annexes, tasks=has_tasks(ctx))
 
 
 def _write_yaml(data: dict[str, Any], path: Path) -> None:
@@ -153,8 +192,7 @@ def prepare_edition_sources(ctx: ReportContext, lang: str, langs: list[str], boo
     if lang == "zh":
         # a high frequency: a name is kept whole where jieba would otherwise cut across it
         atomic_write_text(book_dir / SEARCH_NAMES, "".join(f"{n} 100000\n" for n in search_names(ctx, lang)))
-    toc = annual_toc() if ctx.stage == ANNUAL_STAGE else edition_toc(ctx.annexes, tasks=has_tasks(ctx))
-    _write_yaml(toc, book_dir / "_toc.yml")
+    _write_yaml(report_toc(ctx), book_dir / "_toc.yml")
 
 
 def _cached_bundle() -> str:

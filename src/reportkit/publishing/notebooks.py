@@ -14,6 +14,7 @@ from typing import Any
 from reportkit.errors import Location, Problem, ReportkitError, report_problem
 from reportkit.files import atomic_write_text
 from reportkit.i18n import t
+from reportkit.publishing.pdf_pages import number_gap
 from reportkit.report.context import ReportContext
 from reportkit.report.pages import Page, markdown_text, page_title
 
@@ -141,6 +142,8 @@ def source_title(notebook: str, lang: str = "zh") -> str:
     """The heading a page notebook shows in Jupyter: the page's generic name."""
     if notebook == "programme":
         return t("report.pages.programme_fallback", lang, annex=1)
+    if notebook == "programmes":
+        return t("report.programmes.title", lang)
     return t(f"report.pages.{notebook}", lang)
 
 
@@ -165,14 +168,24 @@ def refresh_markdown(path: Path, lang: str = "zh") -> bool:
     return text != raw
 
 
-def stage_notebook(ctx: ReportContext, page: Page, lang: str, dest: Path) -> None:
-    """Copy a page notebook for one language: markdown cells rendered from their templates.
+def numbered_title(title: str, number: str) -> str:
+    """A page title (Markdown) led by its number in the report (三、 / 3.1 / 附件1): the number in
+    the ``rk-num`` role (book/_ext/rk_numbers.py) so the site shows it in the page and its
+    navigation while print, which numbers its own headings, drops it (``.section-number``)."""
+    if not number:
+        return title
+    return f"{{rk-num}}`{number}`{number_gap(number)}{title}"
+
+
+def stage_notebook(ctx: ReportContext, page: Page, lang: str, dest: Path, number: str = "") -> None:
+    """Copy a page notebook for one language: markdown cells rendered from their templates, the
+    title led by the page's ``number`` in the report (``book.page_numbers``), if given.
 
     Code cells get the ``remove-input`` tag (the site shows outputs only), the parameters cell
     ``remove-cell``.
     """
     nb = json.loads(page.source.read_text(encoding="utf-8"))
-    title = markdown_text(page_title(ctx, page, lang))
+    title = numbered_title(markdown_text(page_title(ctx, page, lang)), number)
     for cell in nb["cells"]:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if cell["cell_type"] == "markdown":

@@ -41,6 +41,7 @@ from reportkit.publishing.pdf_layout import (
 from reportkit.publishing.pdf_pages import (  # noqa: F401  (public names re-exported)
     ARTICLE_SELECTORS,
     DROP_SELECTORS,
+    OutlineCounter,
     _article,
     _assign_ids,
     _clean,
@@ -56,6 +57,7 @@ from reportkit.publishing.pdf_pages import (  # noqa: F401  (public names re-exp
     _static_charts,
     edition_pages,
     notebook_svgs,
+    page_depth,
     page_root,
 )
 from reportkit.report.context import edition_name
@@ -196,19 +198,20 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
         _static_charts(out, article, path, svgs or {})
         _clean(article)  # after the repeated figure: its section, left empty, goes too
         fit_tables(out, article, lang)
-        parsed.append(_Page(path, _slug(path, root), article))
+        parsed.append(_Page(path, _slug(path, root), article, depth=page_depth(soup)))
     slugs = {_page_key(p.path): p.slug for p in parsed}
     maps = _assign_ids(parsed)
     chapters = []
-    numbers = {False: 0, True: 0}   # chapters and appendices are counted apart
+    counter = OutlineCounter(lang)   # chapters and appendices counted apart, sections within
     for page in parsed:
         _rewrite_links(page, slugs, maps, root)
         _relative_sources(page, root)
         appendix = page.slug.removeprefix("page-") in APPENDIX_PAGES
-        numbers[appendix] += 1
-        _number_headings(out, page, numbers[appendix], lang, appendix)
+        _number_headings(out, page, counter, lang, appendix)
         page.article.name = "section"
-        page.article.attrs = {"class": "rk-chapter", "id": page.slug}
+        # a section page (a programme of the programmes chapter) also starts a new sheet
+        page.article.attrs = {"class": "rk-chapter" if page.depth <= 1 else "rk-chapter rk-section-page",
+                              "id": page.slug}
         chapters.append(str(page.article))
     toc = [h for p in parsed for h in p.headings if h.level <= 2]
     ctx = _cover_context(cover, lang)

@@ -57,6 +57,7 @@ class _Page:
     slug: str
     article: Tag
     headings: list[_Heading] = field(default_factory=list)
+    depth: int = 1   # 1: a chapter; 2: a section of the chapter before it (page_depth)
 
 
 
@@ -365,18 +366,19 @@ def cn_number(n: int) -> str:
     return ("" if tens == 1 else CN_DIGITS[tens]) + "十" + (CN_DIGITS[ones] if ones else "")
 
 
-def heading_number(lang: str, counters: list[int], level: int, appendix: bool = False) -> str:
-    """The number of a heading as an official report writes it: 一、（一）1. in Chinese, 1 / 1.1 /
-    1.1.1 in English; appendix chapters 附件1 / Annex 1 (sections （一） / A1.1)."""
-    c1, c2, c3 = counters
+def heading_number(lang: str, counters: Sequence[int], level: int, appendix: bool = False) -> str:
+    """The number of a heading as an official report writes it: 一、（一）1.（1） in Chinese,
+    1 / 1.1 / 1.1.1 / 1.1.1.1 in English; appendix chapters 附件1 / Annex 1 (sections （一） /
+    A1.1). ``counters``: the chapter, section, subsection … counts (at least ``level`` of them)."""
+    c = list(counters) + [0] * (4 - len(counters))
     if lang == "zh":
         if level == 1:
-            return f"附件{c1}" if appendix else f"{cn_number(c1)}、"
-        return f"（{cn_number(c2)}）" if level == 2 else f"{c3}."
-    head = f"A{c1}" if appendix else str(c1)
+            return f"附件{c[0]}" if appendix else f"{cn_number(c[0])}、"
+        return {2: f"（{cn_number(c[1])}）", 3: f"{c[2]}.", 4: f"（{c[3]}）"}[level]
+    head = f"A{c[0]}" if appendix else str(c[0])
     if level == 1:
-        return f"Annex {c1}" if appendix else head
-    return ".".join([head] + [str(c) for c in counters[1:level]])
+        return f"Annex {c[0]}" if appendix else head
+    return ".".join([head] + [str(n) for n in c[1:level]])
 
 
 def number_gap(number: str) -> str:
@@ -384,27 +386,73 @@ def number_gap(number: str) -> str:
     return "" if number.endswith(("、", "）")) else " "
 
 
-def _number_headings(soup: BeautifulSoup, page: _Page, chapter: int, lang: str = "en",
+MAX_LEVEL = 4   # 一、（一）1.（1）: deeper headings are printed without a number
+
+
+class OutlineCounter:
+    """Numbers the pages of an edition and their headings in reading order: chapters and
+    appendices are counted apart; a page of depth 2 is a section of the chapter before it (the
+    programmes of the annex tables), its own headings one level down. The site's page titles
+    (``book.page_numbers``) and the printed headings (:func:`_number_headings`) both count here."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.counters = [0] * MAX_LEVEL
+        self.chapters = {False: 0, True: 0}
+        self.appendix = False
+
+    def page(self, depth: int, appendix: bool = False) -> str:
+        """Start a page at ``depth`` (1: a chapter); returns its number."""
+        if depth <= 1:
+            self.appendix = appendix
+            self.chapters[appendix] += 1
+            self.counters = [self.chapters[appendix]] + [0] * (MAX_LEVEL - 1)
+            return heading_number(self.lang, self.counters, 1, appendix)
+        return self.heading(depth)
+
+    def heading(self, level: int) -> str:
+        """The next heading at ``level`` (2 or deeper) of the current chapter; returns its number."""
+        self.counters[level - 1] += 1
+        for i in range(level, MAX_LEVEL):
+            self.counters[i] = 0
+        return heading_number(self.lang, self.counters, level, self.appendix)
+
+
+def page_depth(soup: BeautifulSoup) -> int:
+    """How deep a built page sits in the book's outline: the level of its own entry in the
+    site's navigation (Sphinx marks it and its ancestors ``current``, with ``toctree-l<n>``);
+    1 for a page the navigation does not list (a root page outside the contents)."""
+    levels = [int(m.group(1)) for li in soup.select("li.current")
+              for m in [re.search(r"\btoctree-l(\d+)\b", " ".join(li.get("class") or []))] if m]
+    return max(levels, default=1)
+
+
+def _number_headings(soup: BeautifulSoup, page: _Page, counter: OutlineCounter, lang: str = "en",
                      appendix: bool = False) -> None:
-    """Number h1–h3 as chapter, section, subsection (the page is the chapter), in the way of
-    ``lang`` (:func:`heading_number`); an appendix page counts its own chapters."""
-    counters = [chapter, 0, 0]
+    """Number a page's h1–h3 in the way of ``lang`` (:func:`heading_number`): the page's title
+    at its depth (a chapter, or a section of one), its headings below it. Headings are re-tagged
+    to their level in the report (a section page's h1 becomes h2), so contents, running header
+    and the Word file's heading styles follow the outline."""
     first_h1 = True
     for h in page.article.find_all(["h1", "h2", "h3"]):
         level = int(h.name[1])
+        if level == 1 and not first_h1:  # a second h1 in one page is printed as a section
+            level = 2
         if level == 1:
-            if not first_h1:  # a second h1 in one page is printed as a section
-                h.name, level = "h2", 2
             first_h1 = False
-        if level >= 2:
-            counters[level - 1] += 1
-            for i in range(level, 3):
-                counters[i] = 0
-        number = heading_number(lang, counters, level, appendix)
+            level = page.depth
+            number = counter.page(page.depth, appendix)
+        else:
+            level += page.depth - 1
+            if level > MAX_LEVEL:
+                h.name = "h6"
+                continue
+            number = counter.heading(level)
+        h.name = f"h{level}"
         text = " ".join(h.get_text(" ", strip=True).split())
         if not h.get("id"):
             section = h.find_parent("section")
-            if section is not None and section.get("id") and section.find(["h1", "h2", "h3"]) is h:
+            if section is not None and section.get("id") and section.find(["h1", "h2", "h3", "h4"]) is h:
                 h["id"] = section["id"] + "-h"
             else:
                 h["id"] = f"{page.slug}-h{len(page.headings) + 1}"
@@ -415,5 +463,3 @@ def _number_headings(soup: BeautifulSoup, page: _Page, chapter: int, lang: str =
         page.headings.append(_Heading(level, number, text, str(h["id"])))
     if first_h1:  # a page without a title still starts a chapter
         raise ReportkitError(_problem("no_title", page.path))
-
-

@@ -42,7 +42,9 @@ from reportkit.publishing.book import (
     _write_yaml,
     build_editions,
     landing_page,
+    page_numbers,
     prepare_edition_sources,
+    report_toc,
 )
 from reportkit.publishing.downloads import write_downloads
 from reportkit.publishing.notebooks import (
@@ -146,10 +148,12 @@ def _notebooks(run: Run) -> None:
     shared = cache_mod.hash_bytes("notebook-code", RUNNER_VERSION, cache_mod.code_fingerprint(),
                                   cache_mod.toolchain_fingerprint())
     views = {page.name: fingerprint(page_view(ctx, page.notebook, **page.params)) for page in run.pages}
+    toc = report_toc(ctx)
     for lang in opts.langs:
+        numbers = page_numbers(toc, lang)   # the printed report's chapter numbers, in the titles
         for page in run.pages:
             staged = staging / "work" / "notebooks" / lang / f"{page.name}.ipynb"
-            stage_notebook(ctx, page, lang, staged)
+            stage_notebook(ctx, page, lang, staged, numbers.get(page.name, ""))
             params = _page_parameters(page, opts, lang)
             dest = staging / "book" / lang / f"{page.name}.ipynb"
             dest.parent.mkdir(parents=True, exist_ok=True)

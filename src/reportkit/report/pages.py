@@ -17,8 +17,9 @@ from reportkit.i18n import t
 from reportkit.report.context import ReportContext, load_context
 from reportkit.vocab import ANNUAL_STAGE
 
-# Page notebooks in reading order; "programme" is run once per annex table of the plan.
-PAGES = ("summary", "indicators", "programme", "tasks", "districts", "problems", "recommendations",
+# Page notebooks in reading order; "programme" is run once per annex table of the plan, each a
+# section of the "programmes" chapter (专项任务（附表）推进情况; _toc.yml nests them).
+PAGES = ("summary", "indicators", "programmes", "programme", "tasks", "districts", "problems", "recommendations",
          "methodology", "data")
 
 
@@ -49,8 +50,19 @@ class Page:
         return cfg.NOTEBOOKS_DIR / f"{self.notebook}.ipynb"
 
 
+def programme_page(annex: int) -> str:
+    """The page (file name without suffix) of the programme of annex table ``annex``."""
+    return f"programme-{int(annex)}"
+
+
+def programme_href(annex: int) -> str:
+    """The link from one page of an edition to the programme page of annex table ``annex``."""
+    return f"{programme_page(annex)}.html"
+
+
 def pages_for(annexes: list[int], tasks: bool = True, stage: str = "") -> list[Page]:
-    """The book's pages: the fixed chapters plus one chapter per annex table of the plan; the
+    """The book's pages: the fixed chapters plus the programmes chapter with one section page per
+    annex table of the plan (a plan without annex tables has neither: no empty chapter); the
     key tasks chapter only when the plan has a task chapter (``tasks``). Stage ``annual``: the
     annual report's pages (:data:`ANNUAL_PAGES`; page files named with hyphens)."""
     if stage == ANNUAL_STAGE:
@@ -59,8 +71,10 @@ def pages_for(annexes: list[int], tasks: bool = True, stage: str = "") -> list[P
     for name in PAGES:
         if name == "tasks" and not tasks:
             continue
+        if name == "programmes" and not annexes:
+            continue
         if name == "programme":
-            out += [Page(f"programme-{a}", "programme", {"annex": int(a)}) for a in annexes]
+            out += [Page(programme_page(a), "programme", {"annex": int(a)}) for a in annexes]
         else:
             out.append(Page("index" if name == ROOT_PAGE else name, name))
     return out
@@ -73,6 +87,8 @@ def page_title(ctx: ReportContext, page: Page, lang: str) -> str:
         if ind is not None:
             return ind.label(lang)
         return t("report.pages.programme_fallback", lang, annex=page.params["annex"])
+    if page.notebook == "programmes":
+        return t("report.programmes.title", lang)
     return t(f"report.pages.{page.notebook}", lang)
 
 
@@ -112,6 +128,18 @@ def _programme(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
     results = ctx.results[ctx.results["indicator"].isin(ids)]
     return replace(ctx, results=results, actuals=ctx.actuals[ctx.actuals["indicator"].isin(ids)],
                    tables=None, inputs={}, input_paths={}, warnings=[], pdf_files={},
+                   evaluation=_narrow(ctx.evaluation, results=results, districts=None, reconciliation=None,
+                                      composite=None))
+
+
+def _programmes(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
+    """The programmes chapter's opening page: the annex tables (which programmes there are) and
+    the city rows of their indicators; no district values."""
+    ids = {i.id for a in ctx.annexes if (i := ctx.annex_indicator(a)) is not None}
+    r = ctx.results
+    results = r[r["indicator"].isin(ids) & (r["district"] == ctx.plan.city)]
+    return replace(ctx, results=results, actuals=None, inputs={}, input_paths={}, commentary_dir=None,
+                   warnings=[], pdf_files={},
                    evaluation=_narrow(ctx.evaluation, results=results, districts=None, reconciliation=None,
                                       composite=None))
 
@@ -157,7 +185,7 @@ def _data(ctx: ReportContext, params: dict[str, Any]) -> ReportContext:
 
 
 VIEWS: dict[str, Callable[[ReportContext, dict[str, Any]], ReportContext]] = {
-    "summary": _summary, "indicators": _indicators, "programme": _programme,
+    "summary": _summary, "indicators": _indicators, "programmes": _programmes, "programme": _programme,
     "tasks": _tasks, "districts": _districts, "problems": _findings, "recommendations": _findings,
     "methodology": _methodology, "data": _data,
     "annual_summary": _annual, "annual_programmes": _annual, "annual_districts": _annual,

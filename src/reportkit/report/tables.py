@@ -447,3 +447,30 @@ def downloads(ctx: Any, lang: str) -> str:
 def version_line(ctx: Any, lang: str) -> str:
     """The generator's version, for the data chapter."""
     return str(Markup('<p class="rk-version">{}</p>').format(t("report.data.version", lang, version=ctx.version)))
+
+
+def programme_overview_table(ctx: Any, lang: str, link: Any = None) -> HtmlTable:
+    """One row per annex table: the programme (linked to its section page by ``link(annex)``),
+    target, actual, completion and status (grade at the end of term) of the city as a whole.
+    An annex table without a catalogue indicator or without a result keeps its row, with dashes."""
+    final = ctx.stage == "final"
+    r = ctx.results
+    rows = []
+    for annex in ctx.annexes:
+        ind = ctx.annex_indicator(annex)
+        name = ind.label(lang) if ind is not None else t("report.pages.programme_fallback", lang, annex=annex)
+        cell: Any = Markup('<a href="{}">{}</a>').format(link(annex), name) if link else name
+        found = r[(r["indicator"] == ind.id) & (r["district"] == ctx.plan.city)] if ind is not None else r.iloc[0:0]
+        if found.empty:
+            values = [dash(lang)] * (5 + final)
+        else:
+            row = found.iloc[0]
+            _unit, _base, target, _expected, actual, completion = _indicator_cells(ind, row, lang)
+            values = [target, actual, completion, _status_cell(row, lang)] + \
+                ([grade_badge(row["grade"], lang, row)] if final else [])
+            values.insert(0, ind.reported_unit[lang])
+        rows.append([t("report.programmes.annex", lang, annex=annex), cell, *values])
+    heads = [t("report.programmes.col_annex", lang), t("report.programmes.col_programme", lang)] + \
+        [col(c, lang) for c in ("unit", "target", "actual", "completion", "status")] + \
+        ([col("grade", lang)] if final else [])
+    return HtmlTable(heads, rows, numeric=(3, 4, 5))
