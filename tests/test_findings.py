@@ -44,7 +44,7 @@ def test_problems_are_drafted_from_the_figures():
     ]
     en = _texts(findings.problems(_ctx()), "en")
     assert en[0].startswith("Indicator prog: 39.0% complete against planned progress of 60.0%")
-    assert en[3] == ("Indicator prog: the city figure differs from the districts' total (2026: 130 against 120, "
+    assert en[3] == ("Indicator prog: the city figure differs from the total of the counties and districts (2026: 130 against 120, "
                      "2027: 130 against 120, 2028: 130 against 120); C County did not report.")
 
 

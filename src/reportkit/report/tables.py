@@ -17,7 +17,6 @@ from reportkit.report.formatting import (  # noqa: F401 — re-exported: pages c
     _MONTHS_EN,
     HtmlTable,
     _badge,
-    _plain_num,
     attribute_label,
     badge,
     col,
@@ -37,6 +36,10 @@ from reportkit.report.formatting import (  # noqa: F401 — re-exported: pages c
     is_count,
     label_or_code,
     missing,
+    not_applicable,
+    one_language,
+    row_num,
+    row_pct,
     status_label,
     warning_badge,
 )
@@ -95,7 +98,7 @@ def _indicator_cells(ind: Any, row: Any, lang: str) -> list[Any]:
         # the judgement the status comes from (with the proxy figure of its year, if any)
         words = t(f"status.judgement.{row['judgement']}", lang)
         actual = words if missing(row["actual"]) else Markup("{} ({})").format(words, actual)
-    target, completion = _target(ind, row, lang), fmt_pct(row["completion"], lang)
+    target, completion = _target(ind, row, lang), row_pct(row, "completion", lang)
     if differs_from_annex(row):
         # the plan disagrees with itself: both figures, and completion against both
         target = Markup("{}<br>{}").format(target, t("report.indicators.annex_figure", lang, annex=ind.annex,
@@ -138,8 +141,8 @@ def indicator_table(ctx: Any, lang: str, tier: str | tuple[str, ...] = "main") -
         ind = ctx.plan.indicator(row["indicator"])
         unit, base, target, expected, actual, completion = _indicator_cells(ind, row, lang)
         cells = [ind.label(lang), unit, attribute_label(row["attribute"], lang), base, target,
-                 expected, actual, completion, fmt_pct(row["planned_progress"], lang),
-                 fmt_num(row["schedule_ratio"], lang, 2), _status_cell(row, lang)]
+                 expected, actual, completion, row_pct(row, "planned_progress", lang),
+                 row_num(row, "schedule_ratio", lang, 2), _status_cell(row, lang)]
         if final:
             cells.append(grade_badge(row["grade"], lang, row))
         out.append(cells)
@@ -174,8 +177,8 @@ def programme_district_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTabl
         expected, actual = fmt_pair(row["expected"], row["actual"], unit, lang)
         out.append([rank, ctx.plan.district_label(row["district"], lang), fmt_value(row["target"], unit, lang),
                     expected, actual,
-                    fmt_pct(row["completion"], lang), fmt_pct(row["planned_progress"], lang),
-                    fmt_num(row["schedule_ratio"], lang, 2),
+                    row_pct(row, "completion", lang), row_pct(row, "planned_progress", lang),
+                    row_num(row, "schedule_ratio", lang, 2),
                     _status_cell(row, lang), "" if missing(row["missing_years"]) else str(row["missing_years"])])
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(2, 8))
 
@@ -248,8 +251,8 @@ def scorecard(ctx: Any, district: str, lang: str) -> HtmlTable:
         return ctx.plan.indicator(iid).reported_unit["zh"]
 
     out = [[ctx.plan.indicator(row["indicator"]).label(lang), fmt_value(row["target"], unit(row["indicator"]), lang),
-            *fmt_pair(row["expected"], row["actual"], unit(row["indicator"]), lang), fmt_pct(row["completion"], lang),
-            fmt_pct(row["planned_progress"], lang), fmt_num(row["schedule_ratio"], lang, 2),
+            *fmt_pair(row["expected"], row["actual"], unit(row["indicator"]), lang), row_pct(row, "completion", lang),
+            row_pct(row, "planned_progress", lang), row_num(row, "schedule_ratio", lang, 2),
             _status_cell(row, lang)] for _, row in rows.iterrows()]
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 7))
 
@@ -308,7 +311,7 @@ def sources_table(ctx: Any, lang: str) -> HtmlTable:
         inds = list(dict.fromkeys(grp["indicator"]))
         names = ("、" if lang == "zh" else ", ").join(
             ctx.plan.indicator(i).label(lang) for i in inds if any(x.id == i for x in ctx.plan.indicators))
-        out.append([str(source) or t("report.missing", lang), names, len(grp),
+        out.append([one_language(source, lang) or t("report.missing", lang), names, len(grp),
                     int((grp["status"] == "preliminary").sum())])
     return HtmlTable([col("source", lang), col("indicator", lang), col("values", lang), col("preliminary", lang)],
                      out, numeric=(2, 3))
@@ -337,9 +340,15 @@ def audit_table(ctx: Any, lang: str) -> HtmlTable:
         ok = bool(row["passed"])
         result = Markup('<span class="rk-badge rk-audit-{}">{}</span>').format(
             "ok" if ok else "bad", t("report.data.passed" if ok else "report.data.failed", lang))
-        out.append([name, label_or_code("report.data.check", str(row["check"]), lang), district, str(row["column"]), fmt_num(row["expected"], lang), fmt_num(row["found"], lang), result])
+        out.append([name, label_or_code("report.data.check", str(row["check"]), lang), district, _audit_column(row["column"], lang), fmt_num(row["expected"], lang), fmt_num(row["found"], lang), result])
     return HtmlTable([col(c, lang) for c in ("indicator", "check", "district", "column", "expected_value",
                                              "found_value", "result")], out, numeric=(4, 5))
+
+
+def _audit_column(column: Any, lang: str) -> str:
+    """The plan table's column an audit row checks: a year, or the row total (合计 / Total),
+    never the code ``total``."""
+    return t("report.register.audit_column_total", lang) if str(column) == "total" else str(column)
 
 
 def _check_badge(ok: bool | None, lang: str) -> Markup:
