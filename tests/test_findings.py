@@ -60,7 +60,7 @@ def test_recommendations_give_the_pace_the_remaining_years_need():
         "核对全市数与各县（市、区）合计不一致的数据，统一统计口径。",
     ]
     assert _texts(findings.recommendations(_ctx()), "en")[0] == (
-        "Speed up Indicator prog: the remaining 2 years need 305 units a year, 2.3 times the average "
+        "Speed up indicator prog: the remaining 2 years need 305 units a year, 2.3 times the average "
         "pace so far; press B County in particular.")
 
 

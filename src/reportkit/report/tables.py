@@ -161,6 +161,19 @@ def status_count_table(ctx: Any, lang: str) -> HtmlTable:
     return HtmlTable(heads, rows, numeric=(1, 2))
 
 
+def _judged_by(ctx: Any) -> str:
+    """The column that judges a row: the grade at the end of term, the status before."""
+    return "grade" if ctx.stage == "final" and "grade" in ctx.results else "status"
+
+
+def _judgement_cell(ctx: Any, row: Any, lang: str) -> Markup:
+    """A district row's judgement: its grade at the end of term (a row without one, e.g. with
+    no target, keeps its status), its status before."""
+    if _judged_by(ctx) == "grade" and not missing(row["grade"]):
+        return grade_badge(row["grade"], lang, row)
+    return _status_cell(row, lang)
+
+
 def programme_district_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTable:
     """Districts of one annex programme, ranked by schedule ratio (city row first)."""
     r = ctx.results
@@ -169,7 +182,7 @@ def programme_district_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTabl
     rest = rows[rows["district"] != ctx.plan.city].sort_values(
         ["district_rank"], na_position="last", kind="stable")
     cols = ["rank", "district", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio",
-            "status", "missing_years"]
+            _judged_by(ctx), "missing_years"]
     out = []
     unit = ctx.plan.indicator(indicator_id).reported_unit["zh"]
     for _, row in pd.concat([city, rest]).iterrows():
@@ -179,7 +192,7 @@ def programme_district_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTabl
                     expected, actual,
                     row_pct(row, "completion", lang), row_pct(row, "planned_progress", lang),
                     row_num(row, "schedule_ratio", lang, 2),
-                    _status_cell(row, lang), "" if missing(row["missing_years"]) else str(row["missing_years"])])
+                    _judgement_cell(ctx, row, lang), "" if missing(row["missing_years"]) else str(row["missing_years"])])
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(2, 8))
 
 
@@ -246,14 +259,16 @@ def scorecard(ctx: Any, district: str, lang: str) -> HtmlTable:
     """One district across the plan's programmes (the indicators with a district schedule)."""
     r = ctx.results
     rows = r[(r["district"] == district)]
-    cols = ["indicator", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio", "status"]
+    cols = ["indicator", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio",
+            _judged_by(ctx)]
+
     def unit(iid: str) -> str:
         return ctx.plan.indicator(iid).reported_unit["zh"]
 
     out = [[ctx.plan.indicator(row["indicator"]).label(lang), fmt_value(row["target"], unit(row["indicator"]), lang),
             *fmt_pair(row["expected"], row["actual"], unit(row["indicator"]), lang), row_pct(row, "completion", lang),
             row_pct(row, "planned_progress", lang), row_num(row, "schedule_ratio", lang, 2),
-            _status_cell(row, lang)] for _, row in rows.iterrows()]
+            _judgement_cell(ctx, row, lang)] for _, row in rows.iterrows()]
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 7))
 
 
