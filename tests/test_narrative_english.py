@@ -25,8 +25,8 @@ def test_the_shantytown_programme_in_english(mid):
     # (6,505 − 5,731) / 2 years = 387 a year, against 5,731 / 3 = 1,910 so far
     en = repr(narrative.programme(mid, "shantytown_renovation", "en"))
     assert en == (
-        "Urban shantytown redevelopment: by the end of 2023, the city as a whole had reached 5,731 households "
-        "(units), 88.1% of the 6,505 households (units) planned for the whole period; the yearly plan expected "
+        "By the end of 2023, the city as a whole had reached 5,731 households (units) of urban shantytown "
+        "redevelopment, 88.1% of the 6,505 households (units) planned for the whole period; the yearly plan expected "
         "4,426 households (units) by this date, a schedule ratio of 1.29. Status: ahead of schedule. "
         "Of the 7 counties, cities and districts and 2 development zones, 2 have already achieved their "
         "targets, 1 is lagging and needs to accelerate, 2 have made limited progress, 3 have no target and "
@@ -34,7 +34,7 @@ def test_the_shantytown_programme_in_english(mid):
         "against 1,910 a year so far.")
     for clumsy in ("are target already achieved", "is no target", "(households (units))", "Urban shantytown",
                    "time progress"):
-        assert clumsy not in en.replace("Urban shantytown redevelopment:", "")
+        assert clumsy not in en
 
 
 def test_a_target_already_reached_needs_nothing_more_a_year(mid):
@@ -51,7 +51,7 @@ def test_the_end_of_term_programme_speaks_in_grades(final):
     # (≥ 90 %); the 9 units by grade: 4 exceeded, 1 completed, 2 basically, 2 not completed
     en = repr(narrative.programme(final, "affordable_rental_housing", "en"))
     zh = repr(narrative.programme(final, "affordable_rental_housing", "zh"))
-    assert "7,306 units, 91.3% of the 8,000 units" in en
+    assert "7,306 units of affordable rental housing raised, 91.3% of the 8,000 units" in en
     assert "End-of-term grade: basically completed." in en and "Status:" not in en
     assert ("4 exceeded their targets, 1 completed its target, 2 basically completed their targets and "
             "2 did not complete their targets.") in en

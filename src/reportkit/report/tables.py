@@ -43,7 +43,7 @@ from reportkit.report.formatting import (  # noqa: F401 — re-exported: pages c
     status_label,
     warning_badge,
 )
-from reportkit.vocab import STATUS_CODES
+from reportkit.vocab import GRADE_CODES, STATUS_CODES
 
 
 # ---- page tables ------------------------------------------------------------------------------
@@ -154,10 +154,15 @@ def status_count_table(ctx: Any, lang: str) -> HtmlTable:
     r = ctx.results
     city = r[r["district"] == ctx.plan.city]
     main = city[city["tier"] == "main"]
+    rows = []
+    if _judged_by(ctx) == "grade":   # the end of term counts grades; targets without one by status
+        rows = [[grade_badge(g, lang), int((main["grade"] == g).sum()), int((city["grade"] == g).sum())]
+                for g in GRADE_CODES if (city["grade"] == g).any()]
+        city, main = city[city["grade"].isna()], main[main["grade"].isna()]
     codes = [c for c in STATUS_CODES if c in set(city["status"].fillna("no_data"))]
-    rows = [[badge(c, lang, ctx.stage), int((main["status"].fillna("no_data") == c).sum()),
-             int((city["status"].fillna("no_data") == c).sum())] for c in codes]
-    heads = [col("status", lang), t("report.pages.indicators", lang), t("report.summary.all_targets", lang)]
+    rows += [[badge(c, lang, ctx.stage), int((main["status"].fillna("no_data") == c).sum()),
+              int((city["status"].fillna("no_data") == c).sum())] for c in codes]
+    heads = [col(_judged_by(ctx), lang), t("report.pages.indicators", lang), t("report.summary.all_targets", lang)]
     return HtmlTable(heads, rows, numeric=(1, 2))
 
 
