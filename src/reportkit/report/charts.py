@@ -184,7 +184,8 @@ def _finite(x: Any) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x)) and not pd.isna(x)
 
 
-def schedule_ratio_bands(rows: pd.DataFrame, lang: str, cuts: dict[str, float]) -> alt.Chart:
+def schedule_ratio_bands(rows: pd.DataFrame, lang: str, cuts: dict[str, float],
+                         legend: str | None = None) -> alt.Chart:
     """Bars of the schedule ratio R per indicator against 1, with the status cut-offs as rules.
 
     What the status is computed from is what is drawn (R = A / E, with E from each indicator's
@@ -196,7 +197,8 @@ def schedule_ratio_bands(rows: pd.DataFrame, lang: str, cuts: dict[str, float]) 
     data["ratio"] = data["ratio"].astype(float)
     codes = list(dict.fromkeys(data["status"]))
     labels = [data.loc[data["status"] == c, "status_label"].iloc[0] for c in codes]
-    colour = alt.Color("status_label:N", title=t("report.col.status", lang),
+    legend = legend or t("report.col.status", lang)   # the grade at the end of term
+    colour = alt.Color("status_label:N", title=legend,
                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=260),
                        scale=alt.Scale(domain=labels, range=[STATUS_COLOURS.get(c, "#999") for c in codes]))
     bars = alt.Chart(data).mark_bar().encode(
@@ -205,12 +207,20 @@ def schedule_ratio_bands(rows: pd.DataFrame, lang: str, cuts: dict[str, float]) 
         color=colour,
         tooltip=[alt.Tooltip("label:N", title=t("report.col.indicator", lang)),
                  alt.Tooltip("ratio:Q", title=t("report.col.schedule_ratio", lang), format=".2f"),
-                 alt.Tooltip("status_label:N", title=t("report.col.status", lang))],
+                 alt.Tooltip("status_label:N", title=legend)],
     )
-    lines = pd.DataFrame({"x": list(cuts.values()), "text": list(cuts.keys())})
+    lines = pd.DataFrame({"x": list(cuts.values()), "text": list(cuts.keys())}).sort_values("x", kind="stable")
+    # a label close to the one before it goes one line up (1.00 and 1.05 would overlap)
+    xs, raised = lines["x"].tolist(), []
+    for k, x in enumerate(xs):
+        raised.append(k > 0 and x - xs[k - 1] < 0.1 and not raised[k - 1])
+    lines["raised"] = raised
     rule = alt.Chart(lines).mark_rule(color="#333", strokeDash=[4, 3]).encode(x="x:Q")
-    text = alt.Chart(lines).mark_text(align="left", dx=3, dy=-6, color="#333", fontSize=10).encode(
+    text = alt.Chart(lines[~lines["raised"]]).mark_text(align="left", dx=3, dy=-6, color="#333", fontSize=10).encode(
         x="x:Q", y=alt.value(0), text="text:N")
+    if lines["raised"].any():
+        text = text + alt.Chart(lines[lines["raised"]]).mark_text(
+            align="left", dx=3, dy=-17, color="#333", fontSize=10).encode(x="x:Q", y=alt.value(0), text="text:N")
     return (bars + rule + text).properties(width=380, height=max(60, 28 * len(data)))
 
 
@@ -307,14 +317,27 @@ def main_completion_figure(ctx: Any, lang: str) -> Figure:
     status = ctx.method["status"]
     # the rules carry their values only (their meaning is in the description): labels fit
     cuts = {f"{float(status[code]):.2f}": float(status[code]) for code in ("ahead", "on_track", "lagging")}
-    chart = schedule_ratio_bands(data, lang, cuts).properties(title=t("report.indicators.chart_title", lang))
+    title = t("report.indicators.chart_title", lang)
+    desc = t("report.indicators.chart_desc", lang, ahead=f"{float(status['ahead']):.2f}",
+             on_track=f"{float(status['on_track']):.2f}", lagging=f"{float(status['lagging']):.2f}")
+    judged = t("report.col.status", lang)
+    if ctx.stage == "final" and "grade" in rows:
+        # at the end of term what is due is the target (R is the completion) and the verdict is
+        # the grade: bars coloured by grade against the grade thresholds, no mid-term words
+        grades = ctx.method["grades"]
+        graded = rows["grade"].notna().to_numpy()
+        data.loc[graded, "status"] = rows["grade"][graded].to_numpy()
+        data.loc[graded, "status_label"] = [t(f"status.grade.{g}", lang) for g in rows["grade"][graded]]
+        cuts = {f"{float(grades[g]):.2f}": float(grades[g]) for g in ("exceeded", "completed", "basically_completed")}
+        title = t("report.register.chart_title_final", lang)
+        desc = t("report.register.chart_desc_final", lang, **{g: f"{float(grades[g]):.2f}" for g in grades})
+        judged = t("report.col.grade", lang)
+    chart = schedule_ratio_bands(data, lang, cuts, judged).properties(title=title)
     table = data[["label", "ratio", "completion", "planned", "status_label"]].rename(columns={
         "label": t("report.col.indicator", lang), "ratio": t("report.col.schedule_ratio", lang),
         "completion": t("report.col.completion", lang), "planned": t("report.col.planned_progress", lang),
-        "status_label": t("report.col.status", lang)})
-    desc = t("report.indicators.chart_desc", lang, ahead=f"{float(status['ahead']):.2f}",
-             on_track=f"{float(status['on_track']):.2f}", lagging=f"{float(status['lagging']):.2f}")
-    return Figure(chart, "fig-main-completion", t("report.indicators.chart_title", lang), desc, table, lang,
+        "status_label": judged})
+    return Figure(chart, "fig-main-completion", title, desc, table, lang,
                   pct=(t("report.col.completion", lang), t("report.col.planned_progress", lang)),
                   digits={t("report.col.schedule_ratio", lang): 2})
 
