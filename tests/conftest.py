@@ -68,21 +68,21 @@ PUBLISHED = ("html", "book", "pdf", "docx", "build.yml")
 
 
 @cache
-def shared_build() -> Path:
-    """``_build/e2e/midterm`` built once per test run (xdist workers wait for each other)."""
+def shared_build(stage: str = "midterm") -> Path:
+    """``_build/e2e/<stage>`` built once per test run (xdist workers wait for each other): the
+    mid-term build most tests share, and the end-of-term one the register scan reads."""
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
     E2E_ROOT.mkdir(parents=True, exist_ok=True)
-    marker = E2E_ROOT / "run-id"
+    marker = E2E_ROOT / ("run-id" if stage == "midterm" else f"run-id-{stage}")
     with open(E2E_ROOT / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (marker.is_file() and marker.read_text() == run and (E2E_ROOT / "midterm" / "build.yml").is_file()):
+        if not (marker.is_file() and marker.read_text() == run and (E2E_ROOT / stage / "build.yml").is_file()):
             marker.unlink(missing_ok=True)
-            shutil.rmtree(E2E_ROOT / "midterm", ignore_errors=True)  # from a fresh state
-            pipeline.build(pipeline.BuildOptions(stage="midterm", langs=list(LANGS), jobs=2, out_root=E2E_ROOT),
+            shutil.rmtree(E2E_ROOT / stage, ignore_errors=True)  # from a fresh state
+            pipeline.build(pipeline.BuildOptions(stage=stage, langs=list(LANGS), jobs=2, out_root=E2E_ROOT),
                         log=lambda _msg: None)
             marker.write_text(run)
-    return E2E_ROOT / "midterm"
-
+    return E2E_ROOT / stage
 
 
 def start_cli(args: list[str], **popen) -> subprocess.Popen:

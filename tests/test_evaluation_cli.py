@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(not DEFAULT_ACTUALS.is_file(), reason="sample ac
 def test_evaluate_default_plan(tmp_path, capsys, dazhou_plan):
     out = tmp_path / "mid.csv"
     assert main(["--lang", "en", "evaluate", "--out", str(out)]) == 0
-    assert "as of 2023 (time progress τ = 0.60)" in capsys.readouterr().out
+    assert "as of 2023 (time elapsed τ = 0.60)" in capsys.readouterr().out
     res = pd.read_csv(out, dtype={"missing_years": str})
     # every catalogue indicator has its city-wide row; every status is a METHOD.md code
     city = res[res["district"] == dazhou_plan.city]

@@ -44,7 +44,7 @@ def test_problems_are_drafted_from_the_figures():
     ]
     en = _texts(findings.problems(_ctx()), "en")
     assert en[0].startswith("Indicator prog: 39.0% complete against planned progress of 60.0%")
-    assert en[3] == ("Indicator prog: the city figure differs from the districts' total (2026: 130 against 120, "
+    assert en[3] == ("Indicator prog: the city figure differs from the total of the counties and districts (2026: 130 against 120, "
                      "2027: 130 against 120, 2028: 130 against 120); C County did not report.")
 
 
@@ -60,7 +60,7 @@ def test_recommendations_give_the_pace_the_remaining_years_need():
         "核对全市数与各县（市、区）合计不一致的数据，统一统计口径。",
     ]
     assert _texts(findings.recommendations(_ctx()), "en")[0] == (
-        "Speed up Indicator prog: the remaining 2 years need 305 units a year, 2.3 times the average "
+        "Speed up indicator prog: the remaining 2 years need 305 units a year, 2.3 times the average "
         "pace so far; press B County in particular.")
 
 

@@ -29,6 +29,14 @@ from reportkit.report.context import (
     edition_name,
     reader_workbook_name,
 )
+from reportkit.report.formatting import (
+    data_missing,
+    default_digits,
+    grade_text,
+    is_count,
+    missing,
+    status_label,
+)
 from reportkit.vocab import LANGS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -140,7 +148,25 @@ def write_downloads(ctx: ReportContext, folder: Path) -> dict[str, list[str]]:
 
 
 # The readers' workbook: (heading key in report.col, number format or None, value of a results row).
-PERCENT, NUMBER = "0.0%", "#,##0.###"
+# Numbers stay numbers (a reader can sum them); their number format writes them as the pages do
+# (report/formatting.py): percentages with %, thousands separators, counts whole, decimals as
+# fmt_num chooses. An empty value is "—" when it does not apply and 数据缺失 / "no data" when
+# data are missing, never an empty cell or 0.
+PERCENT, RATIO = "0.0%", "0.00"
+VALUE = "value"      # a value in the indicator's unit: format chosen per row and value
+
+
+def _value_format(value: Any, unit_zh: str) -> str:
+    """The Excel number format that writes ``value`` as :func:`fmt_value` does."""
+    if is_count(unit_zh) or not isinstance(value, int | float) or float(value).is_integer():
+        return "#,##0"
+    return "#,##0." + "0" * default_digits(float(value))
+
+
+def _absent(row: Any, key: str, lang: str) -> str:
+    """What an empty cell says: 数据缺失 / "no data" for missing data, "—" where the value does
+    not apply (the rule the pages use: formatting.data_missing)."""
+    return t("report.missing", lang) if data_missing(row, key) else "—"
 
 
 def _reader_columns(ctx: ReportContext, lang: str) -> list[tuple[str, str | None, Any]]:
@@ -148,19 +174,23 @@ def _reader_columns(ctx: ReportContext, lang: str) -> list[tuple[str, str | None
         return None if code is None or (isinstance(code, float) and math.isnan(code)) or code is pd.NA \
             or str(code) in ("", "nan", "<NA>") else t(f"{group}.{code}", lang)
 
-    return [
+    columns = [
         ("indicator", None, lambda r: r[f"indicator_{lang}"]),
         ("district", None, lambda r: r[f"district_{lang}"]),
         ("unit", None, lambda r: r[f"unit_{lang}"]),
         ("attribute", None, lambda r: label("report.attribute", r["attribute"])),
-        ("baseline", NUMBER, lambda r: r["baseline"]),
-        ("target", NUMBER, lambda r: r["target"]),
-        ("expected", NUMBER, lambda r: r["expected"]),
-        ("actual", NUMBER, lambda r: r["actual"]),
+        ("baseline", VALUE, lambda r: r["baseline"]),
+        ("target", VALUE, lambda r: r["target"]),
+        ("expected", VALUE, lambda r: r["expected"]),
+        ("actual", VALUE, lambda r: r["actual"]),
         ("completion", PERCENT, lambda r: r["completion"]),
         ("time_progress", PERCENT, lambda r: r["time_progress"]),
-        ("schedule_ratio", "0.00", lambda r: r["schedule_ratio"]),
-        ("status", None, lambda r: label("status.status", r["status"])),
+        ("schedule_ratio", RATIO, lambda r: r["schedule_ratio"]),
+        ("status", None, lambda r: None if missing(r["status"]) else status_label(r["status"], lang, ctx.stage)),
+    ]
+    if ctx.stage == "final" and "grade" in ctx.results:   # the end of term is judged by grades
+        columns.append(("grade", None, lambda r: None if missing(r["grade"]) else grade_text(r, lang)))
+    return columns + [
         ("warning", None, lambda r: t("status.warning.flag", lang) if _flagged(r["warning"]) else None),
         ("missing_years", None, lambda r: r["missing_years"]),
     ]
@@ -175,6 +205,7 @@ def write_reader_workbook(ctx: ReportContext, lang: str, path: Path) -> Path:
     """The results for people: headings and labels in ``lang`` (no codes, no True/False),
     percentages and thousands formatted, missing left empty. The CSV stays the tidy machine file."""
     from openpyxl import Workbook
+    from openpyxl.styles import Alignment
 
     columns = _reader_columns(ctx, lang)
 
@@ -183,13 +214,17 @@ def write_reader_workbook(ctx: ReportContext, lang: str, path: Path) -> Path:
         ws = wb.active
         ws.title = t("report.data.reader_sheet", lang)[:31]
         ws.append([neutralize(t(f"report.col.{key}", lang)) for key, _, _ in columns])
-        for _, row in ctx.results.iterrows():
-            ws.append([neutralize(clean_float(_cell(get(row)))) for _, _, get in columns])
-        for k, (_, fmt, _) in enumerate(columns, start=1):
-            if fmt:
-                for cell in ws.iter_cols(min_col=k, max_col=k, min_row=2):
-                    for c in cell:
-                        c.number_format = fmt
+        for r, (_, row) in enumerate(ctx.results.iterrows(), start=2):
+            for k, (key, fmt, get) in enumerate(columns, start=1):
+                value = clean_float(_cell(get(row)))
+                if fmt and value is None:   # an empty number: missing or not applicable, in words
+                    value = _absent(row, key, lang)
+                cell = ws.cell(r, k, neutralize(value))
+                if fmt and isinstance(value, int | float):
+                    cell.number_format = _value_format(value, row["unit_zh"]) if fmt == VALUE else fmt
+                    cell.alignment = Alignment(horizontal="right")
+                elif fmt:
+                    cell.alignment = Alignment(horizontal="right")
         ws.freeze_panes = "C2"
         ws.column_dimensions["A"].width = 36
         ws.column_dimensions["B"].width = 18

@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 from reportkit.i18n import t
 from reportkit.report import palette
+from reportkit.report.formatting import is_count
 from reportkit.report.labels import figure_id
 
 FONT = "Noto Sans CJK SC"
@@ -94,8 +95,11 @@ class Figure:
     """A chart with its id, title, text description and data table, displayable in Jupyter."""
 
     def __init__(self, chart: alt.TopLevelMixin, fig_id: str, title: str, description: str,
-                 table: pd.DataFrame, lang: str, svg: bool = True):
+                 table: pd.DataFrame, lang: str, svg: bool = True, pct: tuple[str, ...] = (),
+                 digits: dict[str, int] | None = None):
         enable_theme()
+        # how the data table writes its numbers: the pages' formatter (percent columns, decimals)
+        self.pct, self.digits = pct, digits or {}
         self.fig_id = fig_id
         self.title = title
         self.description = description
@@ -142,7 +146,7 @@ class Figure:
             "</figure>"
         ).format(fid=self.fig_id, vis=vis, title=self.title, desc=self.description,
                  script=Markup(script), summary=t("report.figure.data_table", self.lang),
-                 table=Markup(frame_html(self.table))))
+                 table=Markup(frame_html(self.table, self.lang, self.pct, self.digits))))
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         # The site's figure (HTML calling vegaEmbed from the site's own bundle) only works inside
@@ -180,7 +184,8 @@ def _finite(x: Any) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x)) and not pd.isna(x)
 
 
-def schedule_ratio_bands(rows: pd.DataFrame, lang: str, cuts: dict[str, float]) -> alt.Chart:
+def schedule_ratio_bands(rows: pd.DataFrame, lang: str, cuts: dict[str, float],
+                         legend: str | None = None) -> alt.Chart:
     """Bars of the schedule ratio R per indicator against 1, with the status cut-offs as rules.
 
     What the status is computed from is what is drawn (R = A / E, with E from each indicator's
@@ -192,7 +197,8 @@ def schedule_ratio_bands(rows: pd.DataFrame, lang: str, cuts: dict[str, float]) 
     data["ratio"] = data["ratio"].astype(float)
     codes = list(dict.fromkeys(data["status"]))
     labels = [data.loc[data["status"] == c, "status_label"].iloc[0] for c in codes]
-    colour = alt.Color("status_label:N", title=t("report.col.status", lang),
+    legend = legend or t("report.col.status", lang)   # the grade at the end of term
+    colour = alt.Color("status_label:N", title=legend,
                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=260),
                        scale=alt.Scale(domain=labels, range=[STATUS_COLOURS.get(c, "#999") for c in codes]))
     bars = alt.Chart(data).mark_bar().encode(
@@ -201,12 +207,20 @@ def schedule_ratio_bands(rows: pd.DataFrame, lang: str, cuts: dict[str, float]) 
         color=colour,
         tooltip=[alt.Tooltip("label:N", title=t("report.col.indicator", lang)),
                  alt.Tooltip("ratio:Q", title=t("report.col.schedule_ratio", lang), format=".2f"),
-                 alt.Tooltip("status_label:N", title=t("report.col.status", lang))],
+                 alt.Tooltip("status_label:N", title=legend)],
     )
-    lines = pd.DataFrame({"x": list(cuts.values()), "text": list(cuts.keys())})
+    lines = pd.DataFrame({"x": list(cuts.values()), "text": list(cuts.keys())}).sort_values("x", kind="stable")
+    # a label close to the one before it goes one line up (1.00 and 1.05 would overlap)
+    xs, raised = lines["x"].tolist(), []
+    for k, x in enumerate(xs):
+        raised.append(k > 0 and x - xs[k - 1] < 0.1 and not raised[k - 1])
+    lines["raised"] = raised
     rule = alt.Chart(lines).mark_rule(color="#333", strokeDash=[4, 3]).encode(x="x:Q")
-    text = alt.Chart(lines).mark_text(align="left", dx=3, dy=-6, color="#333", fontSize=10).encode(
+    text = alt.Chart(lines[~lines["raised"]]).mark_text(align="left", dx=3, dy=-6, color="#333", fontSize=10).encode(
         x="x:Q", y=alt.value(0), text="text:N")
+    if lines["raised"].any():
+        text = text + alt.Chart(lines[lines["raised"]]).mark_text(
+            align="left", dx=3, dy=-17, color="#333", fontSize=10).encode(x="x:Q", y=alt.value(0), text="text:N")
     return (bars + rule + text).properties(width=380, height=max(60, 28 * len(data)))
 
 
@@ -216,7 +230,9 @@ def cumulative_planned_vs_actual(data: pd.DataFrame, lang: str, unit: str) -> al
     series = list(dict.fromkeys(data["series"]))
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("year:O", title=t("report.col.year", lang), axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("value:Q", title=f"{t('report.col.cumulative', lang)} ({unit})"),
+        # the unit in the language's own brackets: 累计（户）, cumulative (households)
+        y=alt.Y("value:Q", title=f"{t('report.col.cumulative', lang)}（{unit}）" if lang == "zh"
+                else f"{t('report.col.cumulative', lang)} ({unit})"),
         color=alt.Color("series:N", title=None, scale=alt.Scale(domain=series,
                                                                  range=[palette.SERIES["planned"], palette.SERIES["actual"]][: len(series)])),
         strokeDash=alt.StrokeDash("series:N", legend=None,
@@ -301,14 +317,29 @@ def main_completion_figure(ctx: Any, lang: str) -> Figure:
     status = ctx.method["status"]
     # the rules carry their values only (their meaning is in the description): labels fit
     cuts = {f"{float(status[code]):.2f}": float(status[code]) for code in ("ahead", "on_track", "lagging")}
-    chart = schedule_ratio_bands(data, lang, cuts).properties(title=t("report.indicators.chart_title", lang))
+    title = t("report.indicators.chart_title", lang)
+    desc = t("report.indicators.chart_desc", lang, ahead=f"{float(status['ahead']):.2f}",
+             on_track=f"{float(status['on_track']):.2f}", lagging=f"{float(status['lagging']):.2f}")
+    judged = t("report.col.status", lang)
+    if ctx.stage == "final" and "grade" in rows:
+        # at the end of term what is due is the target (R is the completion) and the verdict is
+        # the grade: bars coloured by grade against the grade thresholds, no mid-term words
+        grades = ctx.method["grades"]
+        graded = rows["grade"].notna().to_numpy()
+        data.loc[graded, "status"] = rows["grade"][graded].to_numpy()
+        data.loc[graded, "status_label"] = [t(f"status.grade.{g}", lang) for g in rows["grade"][graded]]
+        cuts = {f"{float(grades[g]):.2f}": float(grades[g]) for g in ("exceeded", "completed", "basically_completed")}
+        title = t("report.register.chart_title_final", lang)
+        desc = t("report.register.chart_desc_final", lang, **{g: f"{float(grades[g]):.2f}" for g in grades})
+        judged = t("report.col.grade", lang)
+    chart = schedule_ratio_bands(data, lang, cuts, judged).properties(title=title)
     table = data[["label", "ratio", "completion", "planned", "status_label"]].rename(columns={
         "label": t("report.col.indicator", lang), "ratio": t("report.col.schedule_ratio", lang),
         "completion": t("report.col.completion", lang), "planned": t("report.col.planned_progress", lang),
-        "status_label": t("report.col.status", lang)})
-    desc = t("report.indicators.chart_desc", lang, ahead=f"{float(status['ahead']):.2f}",
-             on_track=f"{float(status['on_track']):.2f}", lagging=f"{float(status['lagging']):.2f}")
-    return Figure(chart, "fig-main-completion", t("report.indicators.chart_title", lang), desc, table, lang)
+        "status_label": judged})
+    return Figure(chart, "fig-main-completion", title, desc, table, lang,
+                  pct=(t("report.col.completion", lang), t("report.col.planned_progress", lang)),
+                  digits={t("report.col.schedule_ratio", lang): 2})
 
 
 def _current_values(ctx: Any, indicator_id: str) -> pd.DataFrame:
@@ -345,8 +376,10 @@ def programme_cumulative_figure(ctx: Any, indicator_id: str, lang: str) -> Figur
     chart = cumulative_planned_vs_actual(data, lang, ind.unit[lang]).properties(title=title)
     table = data.pivot(index="year", columns="series", values="value").reset_index()
     table.columns = [t("report.col.year", lang)] + [str(c) for c in table.columns[1:]]
+    whole = 0 if is_count(ind.unit["zh"]) else None   # counts as whole numbers, as on the pages
     return Figure(chart, figure_id("fig-annex", ind.annex, "cumulative"), title,
-                  t("report.programme.cumulative_desc", lang), table, lang)
+                  t("report.programme.cumulative_desc", lang), table, lang,
+                  digits={str(c): whole for c in table.columns[1:]} if whole is not None else None)
 
 
 def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
@@ -369,8 +402,8 @@ def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
             if plan_v <= 0:  # nothing planned: not a zero, and not missing data
                 cell = "no_plan"
                 text = t("report.programme.no_plan", lang) + (f" ({fmt_num(act, lang, 0)})" if act else "")
-            elif act is None:
-                cell, text = "missing", "—"
+            elif act is None:   # due and not reported: missing, said in words (not a bare dash)
+                cell, text = "missing", t("report.missing", lang)
             else:
                 cell, text = "value", str(fmt_pct(ratio, lang, 0))   # rounded half up, as everywhere
             rows.append({"district": label, "year": y, "ratio": ratio, "text": text, "cell": cell,
@@ -382,8 +415,9 @@ def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
         "district": t("report.col.district", lang), "year": t("report.col.year", lang),
         "planned": t("report.col.planned", lang), "actual": t("report.col.actual", lang),
         "text": t("report.col.actual_vs_planned", lang)})
+    whole = {t("report.col.planned", lang): 0, t("report.col.actual", lang): 0} if is_count(ind.unit["zh"]) else None
     return Figure(chart, figure_id("fig-annex", ind.annex, "heatmap"), title,
-                  t("report.programme.heatmap_desc", lang), table, lang)
+                  t("report.programme.heatmap_desc", lang), table, lang, digits=whole)
 
 
 def composite_figure(ctx: Any, lang: str) -> Figure:
@@ -403,4 +437,5 @@ def composite_figure(ctx: Any, lang: str) -> Figure:
     desc = t("report.districts.score_desc", lang, cap=f"{cap:.2f}")
     if any(provisional):
         desc = f"{desc} {t('report.districts.provisional_note', lang)}"
-    return Figure(chart, "fig-district-scores", title, desc, table, lang)
+    return Figure(chart, "fig-district-scores", title, desc, table, lang,
+                  digits={t("report.col.score", lang): 2})   # scores with two decimals, as in the text

@@ -35,6 +35,7 @@ from reportkit.report.narrative import (
     Html,
     as_of_text,
     commentary_path,
+    in_sentence,
     markdown_to_html,
     read_commentary,
 )
@@ -249,7 +250,15 @@ def sentence(finding: Finding, lang: str) -> str:
     for extra in ("worst", "absent"):
         if finding.values.get(extra) and has(f"report.findings.{finding.section}.{key}_{extra}", lang):
             key = f"{key}_{extra}"
-    return t(f"report.findings.{finding.section}.{key}", lang, **values)
+    # one of a thing in the singular ("1 value due was not reported"), where the language words it so
+    if finding.values.get("n") == 1 and has(f"report.findings.{finding.section}.{key}_one", lang):
+        key = f"{key}_one"
+    text = t(f"report.findings.{finding.section}.{key}", lang, **values)
+    # a name inside an English sentence reads in lower case ("Follow per-capita housing floor area …")
+    name = values.get("name")
+    if lang == "en" and isinstance(name, str) and name and not text.startswith(name):
+        text = text.replace(name, in_sentence(name, lang), 1)
+    return text
 
 
 def section(ctx: Any, name: str, lang: str) -> Html:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
@@ -210,20 +211,76 @@ class HtmlTable:
         return len(self.rows)
 
 
-def _plain_num(v: float) -> str:
-    """A number for a chart's data table: whole numbers without decimals or exponent
-    (57,760 not 5.776e+04), others to four significant digits."""
-    if float(v).is_integer() or abs(v) >= 1000:
-        return f"{v:,.0f}"
-    return f"{v:,.4g}"
+def not_applicable(lang: str) -> Markup:
+    """The not-applicable mark: "—" whose tooltip says 不适用 (never 数据缺失)."""
+    return Markup('<span class="rk-na" title="{}">—</span>').format(t("report.register.not_applicable", lang))
 
 
-def frame_html(frame: pd.DataFrame) -> str:
-    """A plain escaped HTML table of a DataFrame (chart data tables, downloads preview)."""
-    numeric = [k for k, c in enumerate(frame.columns) if pd.api.types.is_numeric_dtype(frame[c])]
+# values that are missing when the data behind them are: an empty one is 数据缺失 then, "—" otherwise
+DATA_VALUES = ("actual", "completion", "completion_annex", "schedule_ratio")
+
+
+def data_missing(row: Any, key: str) -> bool:
+    """True when ``row``'s empty ``key`` is missing data (a value due and not reported, or a
+    baseline neither stated nor reported); False when it does not apply (a growth rate has no
+    completion, a qualitative target no schedule ratio). One rule for pages and downloads."""
+    if key == "baseline":
+        return row.get("reason") == "baseline_missing"
+    return key in DATA_VALUES and (row.get("status") == "no_data" or not missing(row.get("missing_years")))
+
+
+def absent(row: Any, key: str, lang: str) -> Markup:
+    """The mark of an empty value: 数据缺失's dash, or the not-applicable one."""
+    return dash(lang) if data_missing(row, key) else not_applicable(lang)
+
+
+def row_pct(row: Any, key: str, lang: str) -> Markup | str:
+    """``row[key]`` as a percentage, or its absent mark."""
+    return absent(row, key, lang) if missing(row[key]) else fmt_pct(row[key], lang)
+
+
+def row_num(row: Any, key: str, lang: str, digits: int | None = None) -> Markup | str:
+    """``row[key]`` as a number, or its absent mark."""
+    return absent(row, key, lang) if missing(row[key]) else fmt_num(row[key], lang, digits)
+
+
+_CJK = re.compile("[\u3400-\u9fff]")
+
+
+def one_language(text: Any, lang: str) -> str:
+    """A cell the inputs wrote in both languages ("示例：进度通报 / illustrative: progress notice")
+    shown in the reader's language only; any other text unchanged."""
+    text = "" if missing(text) else str(text)
+    parts = text.split(" / ")
+    if len(parts) == 2 and bool(_CJK.search(parts[0])) != bool(_CJK.search(parts[1])):
+        zh, en = parts if _CJK.search(parts[0]) else parts[::-1]
+        return zh.strip() if lang == "zh" else en.strip()
+    return text
+
+
+def frame_html(frame: pd.DataFrame, lang: str | None = None, pct: Sequence[str] = (),
+               digits: dict[str, int] | None = None) -> str:
+    """A plain escaped HTML table of a DataFrame (chart data tables): numbers written as on the
+    pages (:func:`fmt_num`: separators, half-up rounding, no exponent), the columns in ``pct`` as
+    percentages, ``digits`` fixing a column's decimals (counts: 0); an empty cell is "—"."""
+    digits = digits or {}
+    numeric = [k for k, c in enumerate(frame.columns) if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
     rows = []
     for rec in frame.itertuples(index=False):
-        rows.append(["—" if missing(v) else (_plain_num(v) if isinstance(v, float) else str(v)) for v in rec])
+        row: list[Any] = []
+        for name, v in zip(frame.columns, rec, strict=True):
+            if missing(v) or (isinstance(v, float) and math.isinf(v)):
+                row.append("—")
+            elif isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number):
+                row.append(str(v))
+            elif name in pct:
+                row.append(fmt_pct(v, lang or "en"))
+            elif isinstance(v, int | np.integer) and name not in digits:
+                row.append(str(v))   # years and other whole labels: no separator
+            else:
+                row.append(fmt_num(v, lang or "en", digits.get(name)))
+        rows.append(row)
     return HtmlTable([str(c) for c in frame.columns], rows, numeric=numeric).html()
 
 

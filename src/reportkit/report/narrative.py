@@ -17,7 +17,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from reportkit.config import PACKAGE_DIR
-from reportkit.i18n import t
+from reportkit.i18n import has, t
 from reportkit.report.commentary import (  # noqa: F401 — re-exported
     check_commentary,
     commentary_path,
@@ -31,6 +31,7 @@ from reportkit.report.tables import (
     fmt_num,
     fmt_pct,
     fmt_value,
+    grade_text,
     missing,
     status_label,
 )
@@ -92,8 +93,45 @@ def _text(x: Any, lang: str, pct: bool = False, unit_zh: str = "") -> str:
 
 def _counts(codes: pd.Series, lang: str, stage: str | None = None) -> list[dict[str, Any]]:
     vc = codes.fillna("no_data").value_counts()
-    return [{"code": c, "n": int(vc[c]), "label": status_label(c, lang, stage)}
+    return [{"code": c, "n": int(vc[c]), "label": status_label(c, lang, stage),
+             "clause": count_clause(c, int(vc[c]), lang, stage)}
             for c in STATUS_CODES if c in vc.index]
+
+
+def count_clause(code: str, n: int, lang: str, stage: str | None = None) -> str:
+    """How many have a status, as a clause: "2 have already achieved their targets" (not
+    "2 are target already achieved"); a stage may word it its own way (at the end of term a
+    reached target is simply reached)."""
+    number = "one" if n == 1 else "other"
+    key = f"report.register.count.{code}_{stage}_{number}"
+    if not has(key, lang):
+        key = f"report.register.count.{code}_{number}"
+    return t(key, lang, n=n)
+
+
+def _district_counts(districts: pd.DataFrame, lang: str, stage: str | None) -> list[dict[str, Any]]:
+    """The districts of a programme counted by status, or at the end of term by grade (those
+    without a grade, e.g. with no target, by status)."""
+    if stage != "final" or "grade" not in districts:
+        return _counts(districts["status"], lang, stage)
+    graded = districts["grade"].dropna()
+    out = [{"code": g, "n": int(n), "label": t(f"status.grade.{g}", lang),
+            "clause": t(f"report.register.grade_count.{g}_{'one' if n == 1 else 'other'}", lang, n=int(n))}
+           for g, n in ((g, (graded == g).sum()) for g in GRADE_CODES) if n]
+    return out + _counts(districts.loc[districts["grade"].isna(), "status"], lang, stage)
+
+
+def in_sentence(name: str, lang: str, proper: tuple[str, ...] = ()) -> str:
+    """A name as it reads inside an English sentence: its first capital lowered ("urban shantytown
+    redevelopment"), unless its first word is a proper name (``proper``: the plan's region, its
+    districts) or an acronym (capitals or digits inside it: "PM2.5")."""
+    if lang != "en" or not name:
+        return name
+    first = name.split(" ", 1)[0]
+    if not first[:1].isupper() or any(ch.isupper() or ch.isdigit() for ch in first[1:]) \
+            or any(first == p.split(" ", 1)[0] for p in proper if p):
+        return name
+    return first[0].lower() + name[1:]
 
 
 
@@ -125,10 +163,16 @@ def summary(ctx: Any, lang: str) -> Html:
     """The summary chapter's opening sentences: counts by status, attention list, districts behind."""
     city = city_rows(ctx)
     main = city[city["tier"] == "main"]
+    graded = ctx.stage == "final" and "grade" in city
     attention = []
     for _, row in city.iterrows():
-        if row["status"] in ATTENTION or row["warning"] is True:
-            attention.append({"name": row[f"indicator_{lang}"], "status": status_label(row['status'], lang, ctx.stage),
+        # at the end of term a target needs attention by its grade (not completed, basically
+        # completed), and is named by it, not by the mid-term status words
+        by_grade = graded and not missing(row["grade"])
+        if (row["grade"] in ("not_completed", "basically_completed") if by_grade else row["status"] in ATTENTION) \
+                or row["warning"] is True:
+            attention.append({"name": row[f"indicator_{lang}"],
+                              "status": grade_text(row, lang) if by_grade else status_label(row['status'], lang, ctx.stage),
                               # growth rates are judged on rates, limits hold or not: no completion %
                               "completion": "" if row.get("kind") in ("growth", *LIMIT_KINDS)
                               else _text(row["completion"], lang, pct=True),
@@ -151,6 +195,8 @@ def summary(ctx: Any, lang: str) -> Html:
                              "unit": row[f"unit_{lang}"]}
                             for _, row in city.iterrows() if differs_from_annex(row)],
         "grades": _grades(main["grade"], lang) if ctx.stage == "final" and "grade" in main else [],
+        "grades_all": _grades(city["grade"], lang) if graded else [],
+        "n_ungraded_all": int(city["grade"].isna().sum()) if graded else 0,
         "n_ungraded": int(main["grade"].isna().sum()) if ctx.stage == "final" and "grade" in main else 0,
         "provisional": _provisional(main, lang) if ctx.stage == "final" else "",
     }
@@ -184,13 +230,19 @@ def programme(ctx: Any, indicator_id: str, lang: str) -> Html:
 
     values = {
         "as_of": as_of_text(ctx.as_of, lang), "name": ind.label(lang), "unit": ind.unit[lang],
+        "name_in_sentence": in_sentence(ind.label(lang), lang, (ctx.plan.region.get("en", ""),
+                                                                 *(d.get("en", "") for d in ctx.plan.districts.values()))),
         "actual": v("actual"), "target": v("target"), "expected": v("expected"),
         "completion": v("completion", True), "ratio": "" if row is None or missing(row["schedule_ratio"]) else str(fmt_num(row["schedule_ratio"], lang, 2)),
         "status": status_label(row['status'], lang, ctx.stage) if row is not None and row["status"] else
         t("report.missing", lang),
         "missing_years": "" if row is None or missing(row["missing_years"]) else str(row["missing_years"]),
         "n_districts": len(districts), "district_set": district_set(ctx.plan, list(districts["district"]), lang),
-        "counts": _counts(districts["status"], lang, ctx.stage),
+        "counts": _district_counts(districts, lang, ctx.stage),
+        "grade": grade_text(row, lang) if ctx.stage == "final" and row is not None and "grade" in row
+        and not missing(row["grade"]) else "",
+        # a target already reached needs nothing more a year: said in words, never "0 a year"
+        "reached": ctx.stage != "final" and row is not None and row["status"] == "achieved",
         "required": v("required_pace"), "so_far": v("pace_so_far"),
         "annex": ind.annex, "annex_total": v("annex_target") if row is not None and differs_from_annex(row) else "",
         "completion_annex": v("completion_annex", True),
@@ -279,7 +331,7 @@ def programmes(ctx: Any, lang: str) -> Html:
     end of term their grades first), counted on the city rows the chapter's table shows."""
     city = city_rows(ctx)
     sep = t("report.programmes.sep", lang)
-    counts = sep.join(t("report.programmes.count", lang, n=c["n"], label=c["label"])
+    counts = sep.join(t("report.programmes.count", lang, n=c["n"], label=c["label"], clause=c["clause"])
                       for c in _counts(city["status"], lang, ctx.stage))
     parts = [t("report.programmes.intro", lang, n=len(ctx.annexes))]
     if ctx.stage == "final" and "grade" in city:   # the end of term leads with grades

@@ -17,7 +17,6 @@ from reportkit.report.formatting import (  # noqa: F401 — re-exported: pages c
     _MONTHS_EN,
     HtmlTable,
     _badge,
-    _plain_num,
     attribute_label,
     badge,
     col,
@@ -37,10 +36,14 @@ from reportkit.report.formatting import (  # noqa: F401 — re-exported: pages c
     is_count,
     label_or_code,
     missing,
+    not_applicable,
+    one_language,
+    row_num,
+    row_pct,
     status_label,
     warning_badge,
 )
-from reportkit.vocab import STATUS_CODES
+from reportkit.vocab import GRADE_CODES, STATUS_CODES
 
 
 # ---- page tables ------------------------------------------------------------------------------
@@ -95,7 +98,7 @@ def _indicator_cells(ind: Any, row: Any, lang: str) -> list[Any]:
         # the judgement the status comes from (with the proxy figure of its year, if any)
         words = t(f"status.judgement.{row['judgement']}", lang)
         actual = words if missing(row["actual"]) else Markup("{} ({})").format(words, actual)
-    target, completion = _target(ind, row, lang), fmt_pct(row["completion"], lang)
+    target, completion = _target(ind, row, lang), row_pct(row, "completion", lang)
     if differs_from_annex(row):
         # the plan disagrees with itself: both figures, and completion against both
         target = Markup("{}<br>{}").format(target, t("report.indicators.annex_figure", lang, annex=ind.annex,
@@ -138,8 +141,8 @@ def indicator_table(ctx: Any, lang: str, tier: str | tuple[str, ...] = "main") -
         ind = ctx.plan.indicator(row["indicator"])
         unit, base, target, expected, actual, completion = _indicator_cells(ind, row, lang)
         cells = [ind.label(lang), unit, attribute_label(row["attribute"], lang), base, target,
-                 expected, actual, completion, fmt_pct(row["planned_progress"], lang),
-                 fmt_num(row["schedule_ratio"], lang, 2), _status_cell(row, lang)]
+                 expected, actual, completion, row_pct(row, "planned_progress", lang),
+                 row_num(row, "schedule_ratio", lang, 2), _status_cell(row, lang)]
         if final:
             cells.append(grade_badge(row["grade"], lang, row))
         out.append(cells)
@@ -151,11 +154,29 @@ def status_count_table(ctx: Any, lang: str) -> HtmlTable:
     r = ctx.results
     city = r[r["district"] == ctx.plan.city]
     main = city[city["tier"] == "main"]
+    rows = []
+    if _judged_by(ctx) == "grade":   # the end of term counts grades; targets without one by status
+        rows = [[grade_badge(g, lang), int((main["grade"] == g).sum()), int((city["grade"] == g).sum())]
+                for g in GRADE_CODES if (city["grade"] == g).any()]
+        city, main = city[city["grade"].isna()], main[main["grade"].isna()]
     codes = [c for c in STATUS_CODES if c in set(city["status"].fillna("no_data"))]
-    rows = [[badge(c, lang, ctx.stage), int((main["status"].fillna("no_data") == c).sum()),
-             int((city["status"].fillna("no_data") == c).sum())] for c in codes]
-    heads = [col("status", lang), t("report.pages.indicators", lang), t("report.summary.all_targets", lang)]
+    rows += [[badge(c, lang, ctx.stage), int((main["status"].fillna("no_data") == c).sum()),
+              int((city["status"].fillna("no_data") == c).sum())] for c in codes]
+    heads = [col(_judged_by(ctx), lang), t("report.pages.indicators", lang), t("report.summary.all_targets", lang)]
     return HtmlTable(heads, rows, numeric=(1, 2))
+
+
+def _judged_by(ctx: Any) -> str:
+    """The column that judges a row: the grade at the end of term, the status before."""
+    return "grade" if ctx.stage == "final" and "grade" in ctx.results else "status"
+
+
+def _judgement_cell(ctx: Any, row: Any, lang: str) -> Markup:
+    """A district row's judgement: its grade at the end of term (a row without one, e.g. with
+    no target, keeps its status), its status before."""
+    if _judged_by(ctx) == "grade" and not missing(row["grade"]):
+        return grade_badge(row["grade"], lang, row)
+    return _status_cell(row, lang)
 
 
 def programme_district_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTable:
@@ -166,7 +187,7 @@ def programme_district_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTabl
     rest = rows[rows["district"] != ctx.plan.city].sort_values(
         ["district_rank"], na_position="last", kind="stable")
     cols = ["rank", "district", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio",
-            "status", "missing_years"]
+            _judged_by(ctx), "missing_years"]
     out = []
     unit = ctx.plan.indicator(indicator_id).reported_unit["zh"]
     for _, row in pd.concat([city, rest]).iterrows():
@@ -174,9 +195,9 @@ def programme_district_table(ctx: Any, indicator_id: str, lang: str) -> HtmlTabl
         expected, actual = fmt_pair(row["expected"], row["actual"], unit, lang)
         out.append([rank, ctx.plan.district_label(row["district"], lang), fmt_value(row["target"], unit, lang),
                     expected, actual,
-                    fmt_pct(row["completion"], lang), fmt_pct(row["planned_progress"], lang),
-                    fmt_num(row["schedule_ratio"], lang, 2),
-                    _status_cell(row, lang), "" if missing(row["missing_years"]) else str(row["missing_years"])])
+                    row_pct(row, "completion", lang), row_pct(row, "planned_progress", lang),
+                    row_num(row, "schedule_ratio", lang, 2),
+                    _judgement_cell(ctx, row, lang), "" if missing(row["missing_years"]) else str(row["missing_years"])])
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(2, 8))
 
 
@@ -243,14 +264,16 @@ def scorecard(ctx: Any, district: str, lang: str) -> HtmlTable:
     """One district across the plan's programmes (the indicators with a district schedule)."""
     r = ctx.results
     rows = r[(r["district"] == district)]
-    cols = ["indicator", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio", "status"]
+    cols = ["indicator", "target", "expected", "actual", "completion", "planned_progress", "schedule_ratio",
+            _judged_by(ctx)]
+
     def unit(iid: str) -> str:
         return ctx.plan.indicator(iid).reported_unit["zh"]
 
     out = [[ctx.plan.indicator(row["indicator"]).label(lang), fmt_value(row["target"], unit(row["indicator"]), lang),
-            *fmt_pair(row["expected"], row["actual"], unit(row["indicator"]), lang), fmt_pct(row["completion"], lang),
-            fmt_pct(row["planned_progress"], lang), fmt_num(row["schedule_ratio"], lang, 2),
-            _status_cell(row, lang)] for _, row in rows.iterrows()]
+            *fmt_pair(row["expected"], row["actual"], unit(row["indicator"]), lang), row_pct(row, "completion", lang),
+            row_pct(row, "planned_progress", lang), row_num(row, "schedule_ratio", lang, 2),
+            _judgement_cell(ctx, row, lang)] for _, row in rows.iterrows()]
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(1, 7))
 
 
@@ -308,7 +331,7 @@ def sources_table(ctx: Any, lang: str) -> HtmlTable:
         inds = list(dict.fromkeys(grp["indicator"]))
         names = ("、" if lang == "zh" else ", ").join(
             ctx.plan.indicator(i).label(lang) for i in inds if any(x.id == i for x in ctx.plan.indicators))
-        out.append([str(source) or t("report.missing", lang), names, len(grp),
+        out.append([one_language(source, lang) or t("report.missing", lang), names, len(grp),
                     int((grp["status"] == "preliminary").sum())])
     return HtmlTable([col("source", lang), col("indicator", lang), col("values", lang), col("preliminary", lang)],
                      out, numeric=(2, 3))
@@ -337,9 +360,15 @@ def audit_table(ctx: Any, lang: str) -> HtmlTable:
         ok = bool(row["passed"])
         result = Markup('<span class="rk-badge rk-audit-{}">{}</span>').format(
             "ok" if ok else "bad", t("report.data.passed" if ok else "report.data.failed", lang))
-        out.append([name, label_or_code("report.data.check", str(row["check"]), lang), district, str(row["column"]), fmt_num(row["expected"], lang), fmt_num(row["found"], lang), result])
+        out.append([name, label_or_code("report.data.check", str(row["check"]), lang), district, _audit_column(row["column"], lang), fmt_num(row["expected"], lang), fmt_num(row["found"], lang), result])
     return HtmlTable([col(c, lang) for c in ("indicator", "check", "district", "column", "expected_value",
                                              "found_value", "result")], out, numeric=(4, 5))
+
+
+def _audit_column(column: Any, lang: str) -> str:
+    """The plan table's column an audit row checks: a year, or the row total (合计 / Total),
+    never the code ``total``."""
+    return t("report.register.audit_column_total", lang) if str(column) == "total" else str(column)
 
 
 def _check_badge(ok: bool | None, lang: str) -> Markup:

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from reportkit.i18n import t
 from reportkit.report.narrative import Html, as_of_text, render
-from reportkit.report.tables import HtmlTable, dash, missing
+from reportkit.report.tables import HtmlTable, dash, missing, one_language
 from reportkit.vocab import TASK_ATTENTION, TASK_NO_REPORT, TASK_PROGRESS, TASK_REPORTED_LEVELS
 
 # Display order of the table: what needs attention first, then the rest.
@@ -138,9 +138,10 @@ def counts_table(ctx: Any, lang: str) -> HtmlTable:
 
 
 def _evidence(row: Any, lang: str) -> Markup | str:
-    parts = [escape(row["evidence"])] if row["evidence"] else []
+    # a cell written in both languages ("示例：… / illustrative: …") in the reader's only
+    parts = [escape(one_language(row["evidence"], lang))] if row["evidence"] else []
     if row["reason"]:
-        parts.append(Markup("{}{}").format(t("report.tasks.reason_prefix", lang), row["reason"]))
+        parts.append(Markup("{}{}").format(t("report.tasks.reason_prefix", lang), one_language(row["reason"], lang)))
     return Markup("<br>").join(parts) if parts else dash(lang)
 
 
