@@ -51,7 +51,7 @@ def test_the_end_of_term_programme_speaks_in_grades(final):
     # (≥ 90 %); the 9 units by grade: 4 exceeded, 1 completed, 2 basically, 2 not completed
     en = repr(narrative.programme(final, "affordable_rental_housing", "en"))
     zh = repr(narrative.programme(final, "affordable_rental_housing", "zh"))
-    assert "7,306 units of affordable rental housing raised, 91.3% of the 8,000 units" in en
+    assert "7,306 units of affordable rental housing provided, 91.3% of the 8,000 units" in en
     assert "End-of-term grade: basically completed." in en and "Status:" not in en
     assert ("4 exceeded their targets, 1 completed its target, 2 basically completed their targets and "
             "2 did not complete their targets.") in en

@@ -251,7 +251,7 @@ def test_programmes_opening_counts_by_hand(dazhou_plan):
     assert "《规划》以附表形式安排专项任务4项" in zh and "截至2023年底，1项快于预期，2项滞后。" in zh
     en = str(narrative.programmes(ctx, "en"))
     assert "sets out 4 programmes" in en
-    assert "At the end of 2023: “ahead of schedule” for 1, “lagging: acceleration needed” for 2." in en
+    assert "At the end of 2023: 1 is ahead of schedule, 2 are lagging and need to accelerate." in en
     # the end of term leads with grades: 1 completed, 2 not completed
     final = str(narrative.programmes(_programmes_ctx(dazhou_plan, "final"), "zh"))
     assert "期末评估等级：完成1项，未完成2项。" in final

@@ -331,7 +331,9 @@ def programmes(ctx: Any, lang: str) -> Html:
     end of term their grades first), counted on the city rows the chapter's table shows."""
     city = city_rows(ctx)
     sep = t("report.programmes.sep", lang)
-    counts = sep.join(t("report.programmes.count", lang, n=c["n"], label=c["label"], clause=c["clause"])
+    # English counts read as clauses ("2 are lagging and need to accelerate"); Chinese counts
+    # programmes with 项 ("2项滞后"), not the 个 of the districts' clauses
+    counts = sep.join(c["clause"] if lang == "en" else t("report.programmes.count", lang, n=c["n"], label=c["label"])
                       for c in _counts(city["status"], lang, ctx.stage))
     parts = [t("report.programmes.intro", lang, n=len(ctx.annexes))]
     if ctx.stage == "final" and "grade" in city:   # the end of term leads with grades

@@ -162,7 +162,7 @@ def status_count_table(ctx: Any, lang: str) -> HtmlTable:
     codes = [c for c in STATUS_CODES if c in set(city["status"].fillna("no_data"))]
     rows += [[badge(c, lang, ctx.stage), int((main["status"].fillna("no_data") == c).sum()),
               int((city["status"].fillna("no_data") == c).sum())] for c in codes]
-    heads = [col(_judged_by(ctx), lang), t("report.pages.indicators", lang), t("report.summary.all_targets", lang)]
+    heads = [col(_judged_by(ctx), lang), t("report.summary.main_indicators", lang), t("report.summary.all_targets", lang)]
     return HtmlTable(heads, rows, numeric=(1, 2))
 
 
