@@ -141,3 +141,32 @@ def test_built_report_speaks_the_register_of_a_filed_report(stage, allow):
         assert "reportkit" not in re.sub(r'<[^>]+>', ' ', footer).lower(), footer
     assert found == [], found[:40]
     assert read == {"html", "pdf", "docx"}   # every format was read: pages, PDF and Word file
+
+
+@pytest.mark.e2e
+def test_no_heading_repeats_its_chapter_or_another_chapter():
+    """An outline an evaluator can file: no two chapters share a title, and no section repeats
+    the title of its own chapter (二、主要指标完成情况 › （一）主要指标完成情况 read as a slip)."""
+    from bs4 import BeautifulSoup
+
+    root = shared_build("midterm")
+    for lang in ("zh", "en"):
+        chapters: dict[str, str] = {}
+        for path in sorted((root / "html" / lang).glob("*.html")):
+            if path.name in ("search.html", "genindex.html"):
+                continue
+            article = BeautifulSoup(path.read_text(encoding="utf-8"), "lxml").select_one("article.bd-article")
+            if article is None or article.find("h1") is None:
+                continue
+            for num in article.select(".section-number, a.headerlink"):
+                num.decompose()
+
+            def text(h):
+                return " ".join(h.get_text(" ", strip=True).split())
+
+            title = text(article.find("h1"))
+            assert title not in chapters, (lang, path.name, chapters.get(title))
+            chapters[title] = path.name
+            same = [text(h) for h in article.find_all(["h2", "h3"]) if text(h) == title]
+            assert same == [], (lang, path.name, title)
+        assert len(chapters) >= 8, chapters
