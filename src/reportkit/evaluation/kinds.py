@@ -263,12 +263,20 @@ def _take_latest(ctx: _Ctx, vid: str, district: str, row: _Row) -> tuple[Any, in
     return v, year
 
 
-def _level(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
+def _city_target(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> tuple[float | None, Any, int | None]:
+    """(target, latest value, its year) of a level-type indicator whose target is the city's
+    alone; a district row, or a city without target, is marked no_target (target None)."""
     target = ind.target if district == ctx.plan.city else None
     row["target"] = target
     v, year = _take_latest(ctx, ind.id, district, row)
     if target is None:
         row.update(status="no_target", reason="no_target")
+    return target, v, year
+
+
+def _level(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
+    target, v, year = _city_target(ctx, ind, district, row)
+    if target is None:
         return
     base = _baseline(ctx, ind, ind.id, district, row)
     if base is None:
@@ -374,11 +382,8 @@ def band_limits(target: float, method: Method) -> tuple[float, float]:
 
 def _band(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
     """"控制在85%左右": held inside the band, a deviation above or below it (a risk)."""
-    target = ind.target if district == ctx.plan.city else None
-    row["target"] = target
-    v, _year = _take_latest(ctx, ind.id, district, row)
+    target, v, _year = _city_target(ctx, ind, district, row)
     if target is None:
-        row.update(status="no_target", reason="no_target")
         return
     lower, upper = band_limits(target, ctx.method)
     row.update(band_lower=lower, band_upper=upper)
@@ -394,12 +399,10 @@ def _band(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
 
 
 def _ceiling_floor(ctx: _Ctx, ind: Indicator, district: str, row: _Row) -> None:
-    target = ind.target if district == ctx.plan.city else None
-    row["target"] = target
-    v, year = _take_latest(ctx, ind.id, district, row)
+    target, v, _year = _city_target(ctx, ind, district, row)
     if target is None:
-        row.update(status="no_target", reason="no_target")
-    elif v is None:
+        return
+    if v is None:
         row.update(status="no_data", reason="no_value")
     else:
         _limit(ctx, ind, row, ind.kind, target, float(v.value))

@@ -262,6 +262,17 @@ def _parse(text: str, path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     return data, (_lines(node) if node is not None else {})
 
 
+def _validated(model: type[BaseModel], text: str, path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """A YAML file's data and the line of every key, after ``model`` checked its shape;
+    ReportkitError with every located problem."""
+    data, lines = _parse(text, path)
+    try:
+        model.model_validate(data if data is not None else {})
+    except ValidationError as err:
+        raise ReportkitError(_problems(err, path, lines)) from None
+    return data, lines
+
+
 def check_catalogue(text: str, path: Path) -> dict[str, Any]:
     """The catalogue's data, after its shape was checked; ReportkitError with every located problem."""
     return parse_catalogue(text, path)[0]
@@ -269,29 +280,14 @@ def check_catalogue(text: str, path: Path) -> dict[str, Any]:
 
 def parse_catalogue(text: str, path: Path) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
     """:func:`check_catalogue`, plus the line of every key (by path) for later located errors."""
-    data, lines = _parse(text, path)
-    try:
-        Catalogue.model_validate(data if data is not None else {})
-    except ValidationError as err:
-        raise ReportkitError(_problems(err, path, lines)) from None
-    return data, lines
+    return _validated(Catalogue, text, path)
 
 
 def check_method(text: str, path: Path) -> dict[str, Any]:
     """A method file's data, after its shape was checked (unknown keys, types)."""
-    data, lines = _parse(text, path)
-    try:
-        MethodFile.model_validate(data if data is not None else {})
-    except ValidationError as err:
-        raise ReportkitError(_problems(err, path, lines)) from None
-    return data or {}
+    return _validated(MethodFile, text, path)[0] or {}
 
 
 def check_evaluation(text: str, path: Path) -> dict[str, Any]:
     """An ``evaluation.yml``'s data, after its shape was checked."""
-    data, lines = _parse(text, path)
-    try:
-        EvaluationFile.model_validate(data if data is not None else {})
-    except ValidationError as err:
-        raise ReportkitError(_problems(err, path, lines)) from None
-    return data
+    return _validated(EvaluationFile, text, path)[0]
