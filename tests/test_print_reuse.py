@@ -87,3 +87,42 @@ def test_chart_pictures_are_kept_between_word_files(tmp_path, monkeypatch):
     monkeypatch.setattr(vlc, "svg_to_png", lambda *a, **k: calls.append(a) or b"")
     assert writer.svg_png(svg) == first and calls == []            # read back, not drawn again
     assert writer.svg_png(svg.replace("#0b6", "#c00")) == b"" and len(calls) == 1   # another chart
+
+
+def test_pdf_page_references_are_built_once_per_page_count_with_the_same_bytes(monkeypatch):
+    """pydyf rebuilds the page-reference tuple on every access; the tagger reads it per element.
+    The memo must leave the PDF byte for byte as it was, and call the original per page count only."""
+    import pydyf
+    from weasyprint import HTML
+
+    from reportkit.publishing import pdf
+
+    prop = pydyf.PDF.page_references
+    original = getattr(prop.fget, "__wrapped__", prop.fget)
+    calls = {"n": 0}
+
+    def counted(self):
+        calls["n"] += 1
+        return original(self)
+
+    counted.__qualname__ = "PDF.page_references"   # what the memo recognises as pydyf's own
+    # a tagged document with links across pages: the tagger and the anchors both read the refs
+    body = "".join(f'<h2 id="s{i}">Section {i}</h2><p><a href="#s{(i + 3) % 12}">see {i}</a></p>'
+                   f'<table><tr><td>{i}</td><td>x</td></tr></table><p style="break-after: page">{"word " * 40}</p>'
+                   for i in range(12))
+    html = f"<html lang='en'><body>{body}</body></html>"
+
+    def write() -> bytes:
+        return HTML(string=html).render().write_pdf(pdf_tags=True, pdf_identifier=b"0" * 32)
+
+    monkeypatch.setattr(pydyf.PDF, "page_references", property(counted))
+    plain = write()
+    plain_calls, calls["n"] = calls["n"], 0
+    pdf._linear_page_references()
+    assert getattr(pydyf.PDF.page_references.fget, "_reportkit", False)
+    memo = write()
+    assert memo == plain
+    assert plain_calls > 5 * 12            # per element: the quadratic cost
+    assert 0 < calls["n"] <= 12 + 2        # at most once per page count
+    pdf._linear_page_references()          # a second call wraps nothing twice
+    assert pydyf.PDF.page_references.fget.__wrapped__ is counted

@@ -264,6 +264,36 @@ def contained_fetcher(roots: Sequence[Path]) -> Any:
     return fetcher
 
 
+def _linear_page_references() -> None:
+    """Make pydyf's ``PDF.page_references`` build its tuple once per page count, not per access.
+
+    pydyf (≤ 0.13) rebuilds the tuple of every page's reference on each access, and WeasyPrint's
+    tagger reads it once per structure element, so a tagged PDF costs pages × elements: 6 of
+    the 60 s of a 200-page edition. Pages are only ever appended, so the page count keys the
+    memo; the bytes written are the same (tests/test_pdf_speed.py). Left alone when pydyf
+    changes the property (a newer pydyf may do this itself).
+    """
+    import pydyf
+
+    prop = getattr(pydyf.PDF, "page_references", None)
+    if not isinstance(prop, property) or getattr(prop.fget, "_reportkit", False) \
+            or prop.fget.__qualname__ != "PDF.page_references":
+        return
+    original = prop.fget
+
+    def page_references(self: Any) -> tuple[bytes, ...]:
+        count = len(self.pages["Kids"])
+        memo = self.__dict__.get("_rk_page_references")
+        if memo is None or memo[0] != count:
+            memo = (count, original(self))
+            self.__dict__["_rk_page_references"] = memo
+        return memo[1]
+
+    page_references._reportkit = True  # type: ignore[attr-defined]
+    page_references.__wrapped__ = original  # type: ignore[attr-defined]
+    pydyf.PDF.page_references = property(page_references)
+
+
 def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
               cover: dict[str, Any], notebooks: Path | Sequence[Path] | None = None,
               site_css: Sequence[Path] = (), keep_html: bool = False, variant: str | None = None,
@@ -283,6 +313,7 @@ def build_pdf(pages: Sequence[Path] | Path, out_pdf: Path, *, lang: str,
     """
     from weasyprint import HTML
 
+    _linear_page_references()
     page_list = edition_pages(pages) if isinstance(pages, Path) and pages.is_dir() else \
         [pages] if isinstance(pages, Path) else list(pages)
     svgs = notebook_svgs(notebooks) if notebooks is not None else {}

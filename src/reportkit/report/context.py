@@ -98,11 +98,8 @@ def load_context(stage: str = "midterm", as_of: str = "", actuals_file: str = ""
     """
     if stage not in STAGES:
         raise ReportkitError(report_problem("bad_stage", None, {"stage": stage, "stages": ", ".join(STAGES)}))
-    from reportkit.inputs import catalogue
-
     cat_path = _path_or(catalogue_file, cfg.DEFAULT_CATALOGUE)
-    plan_obj = catalogue.load(cat_path)
-    plan_path = _path_or(plan_file, plan_obj.document)
+    plan_path = _path_or(plan_file, _plan_document(cat_path))
     method_path = _path_or(method_file, cfg.DEFAULT_METHOD)
     actuals_path = _path_or(actuals_file, cfg.DEFAULT_ACTUALS)
     if not actuals_file and not actuals_path.exists():
@@ -120,6 +117,22 @@ def load_context(stage: str = "midterm", as_of: str = "", actuals_file: str = ""
 
 
 _LOADED: dict[tuple[Any, ...], ReportContext] = {}
+_DOCUMENTS: dict[tuple[str, str], Path] = {}
+
+
+def _plan_document(cat_path: Path) -> Path:
+    """The plan document a catalogue names, read once per catalogue content: every page notebook
+    asks, and parsing and checking the catalogue again cost a tenth of a second each time."""
+    from reportkit.inputs import catalogue
+
+    key = (str(cat_path), sha256(cat_path)) if cat_path.is_file() else None
+    if key is not None and key in _DOCUMENTS:
+        return _DOCUMENTS[key]
+    document = catalogue.load(cat_path).document   # raises the located errors of a bad catalogue
+    if key is not None:
+        _DOCUMENTS.clear()
+        _DOCUMENTS[key] = document
+    return document
 
 
 def _compute(stage: str, as_of: str, paths: dict[str, Path], method_given: bool, commentary_dir: str,
