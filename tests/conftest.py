@@ -38,6 +38,17 @@ def hostile(record_property):
         record_property(f"hostile:{what}", n)
 
 
+# Fixtures that build a book end to end (Jupyter Book, WeasyPrint, Word): a test using one is in
+# the e2e tier whatever its module says, so `make test-fast` stays a unit and property tier.
+BUILD_FIXTURES = frozenset({"e2e_site", "editions", "word_editions"})
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if BUILD_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
 def pytest_terminal_summary(terminalreporter):
     """List how many hostile/fuzzed inputs each reader was given (works under pytest-xdist)."""
     totals: dict[str, int] = {}

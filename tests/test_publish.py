@@ -276,6 +276,7 @@ def _kill_part_way(out: Path, sig: signal.Signals, after: float) -> tuple[int, s
     return proc.returncode, err, staging
 
 
+@pytest.mark.e2e
 def test_killed_builds_leave_the_last_good_site_and_a_second_build_is_refused(tmp_path, hostile):
     from conftest import shared_build
 

@@ -221,6 +221,7 @@ def _build_cmd(out):
             "--lang", "zh,en", "--no-pdf", "--no-cache", "--jobs", "2", "--out", str(out)]
 
 
+@pytest.mark.e2e
 def test_a_build_sigkilled_while_building_editions_does_not_block_the_next(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(_build_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -301,6 +302,7 @@ def test_disk_full_is_a_located_message_and_the_last_good_site_stays(tmp_path, m
     assert sorted(p.name for p in out.glob(".midterm-*")) == []
 
 
+@pytest.mark.e2e
 def test_warnings_are_printed_by_the_build_and_listed_on_the_data_page(tmp_path, monkeypatch, dazhou_plan):
     actuals = _sample_with(tmp_path, dazhou_plan, "D7", 12.863)   # 通川区 2021 in 户, typed in 万
     monkeypatch.chdir(tmp_path)
