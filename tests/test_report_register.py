@@ -170,3 +170,45 @@ def test_no_heading_repeats_its_chapter_or_another_chapter():
             same = [text(h) for h in article.find_all(["h2", "h3"]) if text(h) == title]
             assert same == [], (lang, path.name, title)
         assert len(chapters) >= 8, chapters
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_end_of_term_tables_give_one_verdict_per_row(final, lang):
+    """At the end of term a row is judged by its grade; a status beside it would be a second
+    verdict on the same figure (滞后 next to 基本完成). Rows without a grade keep their status."""
+    from reportkit.i18n import t
+
+    grade_head, status_head = t("report.col.grade", lang), t("report.col.status", lang)
+    for table in (tables.indicator_table(final, lang, "main"), tables.programme_overview_table(final, lang)):
+        assert table.columns[-1] == grade_head and status_head not in table.columns
+        assert all(len(row) == len(table.columns) for row in table.rows)
+    main = final.results[(final.results["district"] == final.plan.city) & (final.results["tier"] == "main")]
+    cells = [str(row[-1]) for row in tables.indicator_table(final, lang, "main").rows]
+    for (_, result), cell in zip(main.iterrows(), cells, strict=True):
+        if isinstance(result["grade"], str):
+            assert t(f"status.grade.{result['grade']}", lang) in cell, (result["indicator"], cell)
+        else:   # no grade applies (a ceiling, a band, missing data): the status, never a blank
+            assert tables.status_label(result["status"], lang, "final") in cell, (result["indicator"], cell)
+    mid = load_context(stage="midterm")
+    assert tables.indicator_table(mid, lang, "main").columns[-1] == status_head
+
+
+@pytest.mark.parametrize("stage", ["midterm", "final"])
+def test_indicator_tables_say_missing_only_where_data_are_missing(stage):
+    """数据缺失 is a finding (a value due and not reported); a cell with nothing to show by the
+    target's nature (a cumulative target's baseline, a growth target's completion, a limit's
+    expected value) is 不适用. The default report has no missing city-wide data."""
+    from reportkit.report.formatting import data_missing
+
+    ctx = load_context(stage=stage)
+    city = ctx.results[ctx.results["district"] == ctx.plan.city]
+    for tier in ("main", ("annex", "secondary")):
+        tiers = (tier,) if isinstance(tier, str) else tier
+        rows = city[city["tier"].isin(tiers)]
+        for (_, result), cells in zip(rows.iterrows(), tables.indicator_table(ctx, "zh", tier).rows, strict=True):
+            due = any(data_missing(result, k) for k in ("baseline", "actual", "completion", "schedule_ratio"))
+            marks = [str(c) for c in cells if "rk-missing" in str(c)]
+            assert due or not marks, (result["indicator"], marks)
+            ind = ctx.plan.indicator(result["indicator"])
+            if ind.kind == "cumulative":
+                assert "rk-na" in str(cells[3]), (ind.id, cells[3])     # no baseline: not applicable

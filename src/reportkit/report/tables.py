@@ -17,6 +17,7 @@ from reportkit.report.formatting import (  # noqa: F401 — re-exported: pages c
     _MONTHS_EN,
     HtmlTable,
     _badge,
+    absent,
     attribute_label,
     badge,
     col,
@@ -89,11 +90,18 @@ def _indicator_cells(ind: Any, row: Any, lang: str) -> list[Any]:
     as a completion in the unit of the values measured (docs/method-extensions.md
     `growth_display`); limits (ceilings, floors, bands) have no completion: they hold or not.
     """
-    if ind.kind == "growth":
-        return [ind.unit[lang], dash(lang), _target(ind, row, lang), dash(lang),
-                _rate(row["observed_rate"], lang), dash(lang)]
+    if ind.kind == "growth":   # judged on rates: no baseline, expected value or completion to show
+        return [ind.unit[lang], not_applicable(lang), _target(ind, row, lang), not_applicable(lang),
+                _rate(row["observed_rate"], lang), not_applicable(lang)]
     unit = ind.reported_unit["zh"]
     expected, actual = fmt_pair(row["expected"], row["actual"], unit, lang)
+    # an empty cell says why: 数据缺失 only where data are due and missing (formatting.data_missing);
+    # a target with no schedule (a limit, a qualitative aim) has no expected value: not applicable
+    if missing(row["expected"]):
+        expected = not_applicable(lang)
+    if missing(row["actual"]):
+        actual = absent(row, "actual", lang)
+    baseline = absent(row, "baseline", lang) if missing(row["baseline"]) else fmt_value(row["baseline"], unit, lang)
     if ind.kind == "qualitative" and not missing(row.get("judgement")):
         # the judgement the status comes from (with the proxy figure of its year, if any)
         words = t(f"status.judgement.{row['judgement']}", lang)
@@ -105,7 +113,7 @@ def _indicator_cells(ind: Any, row: Any, lang: str) -> list[Any]:
                                                                 value=fmt_value(row["annex_target"], unit, lang)))
         completion = Markup("{}<br>{}").format(completion, t("report.indicators.annex_figure", lang, annex=ind.annex,
                                                                     value=fmt_pct(row["completion_annex"], lang)))
-    return [ind.reported_unit[lang], fmt_value(row["baseline"], unit, lang), target, expected, actual, completion]
+    return [ind.reported_unit[lang], baseline, target, expected, actual, completion]
 
 
 def differs_from_annex(row: Any) -> bool:
@@ -133,19 +141,17 @@ def indicator_table(ctx: Any, lang: str, tier: str | tuple[str, ...] = "main") -
     tiers = (tier,) if isinstance(tier, str) else tier
     r = ctx.results
     rows = r[(r["district"] == ctx.plan.city) & r["tier"].isin(tiers)]
-    final = ctx.stage == "final"
+    # one judging column: the grade at the end of term (a status where no grade applies), as in
+    # the district tables; a status next to a grade would read as two verdicts on one figure
     cols = ["indicator", "unit", "attribute", "baseline", "target", "expected", "actual", "completion",
-            "planned_progress", "schedule_ratio", "status"] + (["grade"] if final else [])
+            "planned_progress", "schedule_ratio", _judged_by(ctx)]
     out = []
     for _, row in rows.iterrows():
         ind = ctx.plan.indicator(row["indicator"])
         unit, base, target, expected, actual, completion = _indicator_cells(ind, row, lang)
-        cells = [ind.label(lang), unit, attribute_label(row["attribute"], lang), base, target,
-                 expected, actual, completion, row_pct(row, "planned_progress", lang),
-                 row_num(row, "schedule_ratio", lang, 2), _status_cell(row, lang)]
-        if final:
-            cells.append(grade_badge(row["grade"], lang, row))
-        out.append(cells)
+        out.append([ind.label(lang), unit, attribute_label(row["attribute"], lang), base, target,
+                    expected, actual, completion, row_pct(row, "planned_progress", lang),
+                    row_num(row, "schedule_ratio", lang, 2), _judgement_cell(ctx, row, lang)])
     return HtmlTable([col(c, lang) for c in cols], out, numeric=range(3, 10))
 
 
@@ -172,7 +178,7 @@ def _judged_by(ctx: Any) -> str:
 
 
 def _judgement_cell(ctx: Any, row: Any, lang: str) -> Markup:
-    """A district row's judgement: its grade at the end of term (a row without one, e.g. with
+    """A row's judgement: its grade at the end of term (a row without one, e.g. with
     no target, keeps its status), its status before."""
     if _judged_by(ctx) == "grade" and not missing(row["grade"]):
         return grade_badge(row["grade"], lang, row)
@@ -480,9 +486,8 @@ def version_line(ctx: Any, lang: str) -> str:
 
 def programme_overview_table(ctx: Any, lang: str, link: Any = None) -> HtmlTable:
     """One row per annex table: the programme (linked to its section page by ``link(annex)``),
-    target, actual, completion and status (grade at the end of term) of the city as a whole.
+    target, actual, completion and judgement (:func:`_judgement_cell`) of the city as a whole.
     An annex table without a catalogue indicator or without a result keeps its row, with dashes."""
-    final = ctx.stage == "final"
     r = ctx.results
     rows = []
     for annex in ctx.annexes:
@@ -491,15 +496,12 @@ def programme_overview_table(ctx: Any, lang: str, link: Any = None) -> HtmlTable
         cell: Any = Markup('<a href="{}">{}</a>').format(link(annex), name) if link else name
         found = r[(r["indicator"] == ind.id) & (r["district"] == ctx.plan.city)] if ind is not None else r.iloc[0:0]
         if found.empty:
-            values = [dash(lang)] * (5 + final)
+            values = [dash(lang)] * 5
         else:
             row = found.iloc[0]
             _unit, _base, target, _expected, actual, completion = _indicator_cells(ind, row, lang)
-            values = [target, actual, completion, _status_cell(row, lang)] + \
-                ([grade_badge(row["grade"], lang, row)] if final else [])
-            values.insert(0, ind.reported_unit[lang])
+            values = [ind.reported_unit[lang], target, actual, completion, _judgement_cell(ctx, row, lang)]
         rows.append([t("report.programmes.annex", lang, annex=annex), cell, *values])
     heads = [t("report.programmes.col_annex", lang), t("report.programmes.col_programme", lang)] + \
-        [col(c, lang) for c in ("unit", "target", "actual", "completion", "status")] + \
-        ([col("grade", lang)] if final else [])
+        [col(c, lang) for c in ("unit", "target", "actual", "completion", _judged_by(ctx))]
     return HtmlTable(heads, rows, numeric=(3, 4, 5))
