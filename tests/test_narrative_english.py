@@ -83,3 +83,13 @@ def test_names_inside_an_english_sentence():
 ])
 def test_counts_read_as_clauses(code, n, stage, clause):
     assert narrative.count_clause(code, n, "en", stage) == clause
+
+
+def test_at_the_end_of_term_nothing_is_left_to_accelerate(final):
+    """The period is over: a lagging programme 'fell behind schedule', it does not 'need to
+    accelerate' (the default report: 2 programmes reached, 2 lagging at the end of 2025)."""
+    en = repr(narrative.programmes(pages.page_view(final, "programmes"), "en"))
+    assert "At the end of 2025: 2 have achieved their targets, 2 fell behind schedule." in en
+    assert "accelerate" not in en
+    mid = repr(narrative.programmes(pages.page_view(load_context(stage="midterm"), "programmes"), "en"))
+    assert "are lagging and need to accelerate" in mid
