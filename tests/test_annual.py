@@ -219,3 +219,21 @@ def test_another_plan_with_other_years_and_districts(tmp_path):
         pipeline._checked_options(pipeline.BuildOptions(stage="annual", year=2025, catalogue=cat, actuals=cat,
                                                          langs=["zh"]))
     assert "2026" in err.value.render("zh") and "2030" in err.value.render("en")
+
+
+def test_an_annual_page_opened_with_no_year_reports_the_latest_year_with_data(tmp_path):
+    """Run all in JupyterLab with the defaults: the latest year with a reported value (the
+    sample reports to 2025); actuals that stop in 2022 give 2022; no year is ever guessed
+    from the clock. A build still has to name its year (test above)."""
+    from reportkit.report import pages
+    from reportkit.report.context import latest_reported_year
+
+    assert latest_reported_year() == "2025"
+    assert pages.page_context("annual_summary", stage="annual").as_of == "2025"
+    two_years = tmp_path / "to-2022.csv"
+    two_years.write_text("indicator,district,year,value,source\n"
+                         "shantytown_renovation,达州市,2021,1500,x\n"
+                         "shantytown_renovation,达州市,2022,1200,x\n", encoding="utf-8")
+    assert latest_reported_year(actuals_file=str(two_years)) == "2022"
+    view = pages.page_context("annual_summary", stage="annual", actuals_file=str(two_years))
+    assert view.as_of == "2022" and view.stage == "annual"

@@ -56,3 +56,20 @@ def test_notebook_defaults_run_from_the_notebooks_folder(tmp_path):
         assert svg.lstrip().startswith("<svg") and "<text" in svg
         assert "text/html" not in d and "vegaEmbed" not in json.dumps(d)
     assert not (PROJ_ROOT / "notebooks" / "summary.ipynb.out").exists()
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb") if p.stem != "summary"))
+def test_every_notebook_runs_all_from_its_defaults(tmp_path, name):
+    """"Run all" in JupyterLab with no build before: each page notebook, as it is in notebooks/,
+    runs with the parameters it declares (the annual pages too: the latest year with data) and
+    shows something; an error in any cell fails here, with the notebook's name."""
+    import papermill as pm
+
+    out = tmp_path / f"{name}.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(out), cwd=str(NOTEBOOKS_DIR),
+                        kernel_name="python3", progress_bar=False)
+    nb = json.loads(out.read_text(encoding="utf-8"))
+    shown = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
+             if o.get("output_type") in ("display_data", "execute_result")]
+    assert shown, f"{name}: ran but showed nothing"
+    assert not [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]

@@ -117,6 +117,17 @@ def load_context(stage: str = "midterm", as_of: str = "", actuals_file: str = ""
 
 
 _LOADED: dict[tuple[Any, ...], ReportContext] = {}
+
+
+def latest_reported_year(actuals_file: str = "", method_file: str = "", plan_file: str = "",
+                         catalogue_file: str = "") -> str:
+    """The latest plan year with a reported value ("" when none): the year an annual page opened
+    by hand reports when it is given none. A build always names its year (``--year``)."""
+    ctx = load_context(stage="final", actuals_file=actuals_file, method_file=method_file,
+                       plan_file=plan_file, catalogue_file=catalogue_file)
+    a = ctx.actuals   # a grid: every year of every target, empty where nothing was reported
+    reported = a[a["value"].notna() | (a["judgement"].fillna("").astype(str).str.strip() != "")]
+    return str(int(reported["year"].max())) if not reported.empty else ""
 _DOCUMENTS: dict[tuple[str, str], Path] = {}
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from reportkit import config as cfg
 from reportkit.i18n import t
-from reportkit.report.context import ReportContext, load_context
+from reportkit.report.context import ReportContext, latest_reported_year, load_context
 from reportkit.vocab import ANNUAL_STAGE
 
 # Page notebooks in reading order; "programme" is run once per annex table of the plan, each a
@@ -205,7 +205,11 @@ def page_view(ctx: ReportContext, notebook: str, **params: Any) -> ReportContext
 def page_context(notebook: str, *, stage: str = "midterm", as_of: str = "", actuals_file: str = "",
                  method_file: str = "", plan_file: str = "", catalogue_file: str = "",
                  commentary_dir: str = "", pdf_langs: str = "", **params: Any) -> ReportContext:
-    """The view of one page, computed from the input files: what a page notebook calls."""
+    """The view of one page, computed from the input files: what a page notebook calls.
+    An annual page given no year reports the latest year with reported values."""
+    if stage == ANNUAL_STAGE and not str(as_of).strip():
+        as_of = latest_reported_year(actuals_file=actuals_file, method_file=method_file,
+                                     plan_file=plan_file, catalogue_file=catalogue_file)
     ctx = load_context(stage=stage, as_of=as_of, actuals_file=actuals_file, method_file=method_file,
                        plan_file=plan_file, catalogue_file=catalogue_file, commentary_dir=commentary_dir,
                        pdf_langs=pdf_langs)
