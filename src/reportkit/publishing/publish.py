@@ -345,8 +345,7 @@ def page_findings(html: str) -> list[str]:
     return out
 
 
-def check_site(staging: Path, ctx: Any = None, pages: Any = None, opts: Any = None, *,
-               known_clean: Path | None = None, salt: str = "") -> None:
+def check_site(staging: Path, *, known_clean: Path | None = None, salt: str = "") -> None:
     """Refuse to publish a staged site whose pages carry markup from the inputs (a build step).
 
     ``known_clean``: a folder that remembers pages found clean, by the hash of their bytes and
