@@ -33,6 +33,9 @@ NOT_A_NUMBER = re.compile(r"(?<![A-Za-z])(?:nan|NaN|NAN|inf|Infinity|NaT|None(?!
                           r"(?![A-Za-z])|<NA>")
 # half-width punctuation between Chinese characters (，not ,)
 HALF_WIDTH = re.compile(f"(?<=[{CJK}])\\s*[,;:!?()]\\s*(?=[{CJK}])")
+# ... and after a Chinese word before a number or a Latin word ("综合绩效得分: 0.77" → 得分：0.77,
+# "无计划 (10)" → 无计划（10）)
+HALF_AFTER = re.compile(f"(?<=[{CJK}）])[,;:!?](?=\\s|\\d)|(?<=[{CJK}])\\s*\\((?=\\d)")
 # file names (downloads, data files): their words are not prose
 # file names and paths, and places in the evaluators' workbooks ("form.xlsx: 附件4 …!F7"): their
 # words are the files' own, not prose
@@ -153,7 +156,8 @@ def scan(text: str, lang: str, allow: Allowances) -> list[str]:
         found += [f"code: {m}" for m in CODE.findall(plain)]
         found += [f"code: {m}" for m in ZH_CODE_WORDS.findall(plain)]
         found += [f"latin: {w}" for w in LATIN_WORD.findall(plain) if not _allowed_latin(w, allow)]
-        found += [f"half-width: {plain[max(0, m.start() - 4):m.end() + 4]!r}" for m in HALF_WIDTH.finditer(plain)]
+        found += [f"half-width: {plain[max(0, m.start() - 4):m.end() + 4]!r}"
+                  for pattern in (HALF_WIDTH, HALF_AFTER) for m in pattern.finditer(plain)]
     else:
         found += [f"cjk: {r}" for r in CJK_RUN.findall(plain) if not _allowed_cjk(r, allow)]
     found += [f"scientific: {m}" for m in SCIENTIFIC.findall(plain)]

@@ -80,6 +80,9 @@ def allow(final):
     ("zh", "更正位置（replaces）的行", "code"),
     ("zh", "示例：进度通报 / illustrative: progress notice", "latin"),   # English on a Chinese page
     ("zh", "规划目标,全市完成", "half-width"),                      # ， not ,
+    ("zh", "综合绩效得分: 0.77", "half-width"),                     # 得分：0.77
+    ("zh", "评估结果: CSV · XLSX", "half-width"),
+    ("zh", "无计划 (10)", "half-width"),                             # 无计划（10）
     ("en", "Of the 9 districts, 2 are 已提前实现.", "cjk"),          # Chinese on an English page
     ("en", "Completion 2.706e+04", "scientific"),
     ("zh", "完成率0.7207", "raw fraction"),                          # a fraction meant as 72.1%
@@ -212,3 +215,13 @@ def test_indicator_tables_say_missing_only_where_data_are_missing(stage):
             ind = ctx.plan.indicator(result["indicator"])
             if ind.kind == "cumulative":
                 assert "rk-na" in str(cells[3]), (ind.id, cells[3])     # no baseline: not applicable
+
+
+def test_a_label_and_its_value_are_joined_in_the_editions_register():
+    from markupsafe import Markup
+
+    from reportkit.report.formatting import labelled
+
+    assert str(labelled("综合绩效得分", Markup("<strong>0.77</strong>"), "zh")) == "综合绩效得分：<strong>0.77</strong>"
+    assert str(labelled("Composite score", "0.77", "en")) == "Composite score: 0.77"
+    assert str(labelled("<b>", "x", "en")) == "&lt;b&gt;: x"      # text is escaped, markup kept

@@ -401,7 +401,8 @@ def programme_heatmap_figure(ctx: Any, indicator_id: str, lang: str) -> Figure:
             ratio = act / plan_v if act is not None and plan_v > 0 else None
             if plan_v <= 0:  # nothing planned: not a zero, and not missing data
                 cell = "no_plan"
-                text = t("report.programme.no_plan", lang) + (f" ({fmt_num(act, lang, 0)})" if act else "")
+                text = t("report.programme.no_plan_done", lang, n=fmt_num(act, lang, 0)) if act \
+                    else t("report.programme.no_plan", lang)
             elif act is None:   # due and not reported: missing, said in words (not a bare dash)
                 cell, text = "missing", t("report.missing", lang)
             else:

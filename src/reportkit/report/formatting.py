@@ -211,6 +211,12 @@ class HtmlTable:
         return len(self.rows)
 
 
+def labelled(label: Any, value: Any, lang: str) -> Markup:
+    """"label: value" with the edition's separator (综合绩效得分：0.77 / Composite score: 0.77);
+    both parts escaped unless already markup."""
+    return Markup("{}{}{}").format(label, t("report.register.label_sep", lang), value)
+
+
 def not_applicable(lang: str) -> Markup:
     """The not-applicable mark: "—" whose tooltip says 不适用 (never 数据缺失)."""
     return Markup('<span class="rk-na" title="{}">—</span>').format(t("report.register.not_applicable", lang))

@@ -32,6 +32,7 @@ from reportkit.report.tables import (
     fmt_pct,
     fmt_value,
     grade_text,
+    labelled,
     missing,
     status_label,
 )
@@ -281,10 +282,10 @@ def commentary(ctx: Any, lang: str, kind: str, key: str, heading: str) -> Html |
         return None
     body = markdown_to_html(read_commentary(path, Path(ctx.commentary_dir)))
     html = Markup(
-        '<aside class="rk-commentary" lang="{lang}"><p class="rk-commentary-label">{label}: {heading}</p>'
-        "{body}</aside>").format(lang=lang, heading=heading, body=Markup(body),
-                                 label=t("report.commentary.example" if getattr(ctx, "illustrative", False)
-                                         else "report.commentary.label", lang))
+        '<aside class="rk-commentary" lang="{lang}"><p class="rk-commentary-label">{label}</p>'
+        "{body}</aside>").format(lang=lang, body=Markup(body),
+                                 label=labelled(t("report.commentary.example" if getattr(ctx, "illustrative", False)
+                                                  else "report.commentary.label", lang), heading, lang))
     return Html(html)
 
 

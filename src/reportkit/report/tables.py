@@ -36,6 +36,7 @@ from reportkit.report.formatting import (  # noqa: F401 — re-exported: pages c
     half_up,
     is_count,
     label_or_code,
+    labelled,
     missing,
     not_applicable,
     one_language,
@@ -295,11 +296,11 @@ def scorecards(ctx: Any, lang: str) -> str:
         score = comp.loc[district, "composite_score"]
         provisional = bool(comp.loc[district, "provisional"]) if "provisional" in comp else False
         blocks.append(Markup(
-            '<section class="rk-scorecard" id="{sid}"><h3>{name}</h3><p>{label}: <strong>{score}</strong></p>'
+            '<section class="rk-scorecard" id="{sid}"><h3>{name}</h3><p>{score}</p>'
             "{table}</section>").format(sid=figure_id("district", district), name=ctx.plan.district_label(district, lang),
-                                        label=col("score", lang),
-                                        score=t("report.districts.provisional_name", lang, name=fmt_num(score, lang, 2))
-                                        if provisional else fmt_num(score, lang, 2),
+                                        score=labelled(col("score", lang), Markup("<strong>{}</strong>").format(
+                                            t("report.districts.provisional_name", lang, name=fmt_num(score, lang, 2))
+                                            if provisional else fmt_num(score, lang, 2)), lang),
                                         table=Markup(scorecard(ctx, district, lang).html())))
     return str(Markup("").join(blocks))
 
@@ -455,7 +456,7 @@ def downloads(ctx: Any, lang: str) -> str:
         links = Markup(" · ").join(
             Markup('<a href="../downloads/{f}" download>{ext}</a>').format(f=f, ext=f.rsplit(".", 1)[1].upper())
             for f in files)
-        items.append(Markup("<li>{}: {}</li>").format(t(f"report.data.{name}", lang), links))
+        items.append(Markup("<li>{}</li>").format(labelled(t(f"report.data.{name}", lang), links, lang)))
     from reportkit.report.context import reader_workbook_name
     from reportkit.vocab import LANGS
 
@@ -463,19 +464,19 @@ def downloads(ctx: Any, lang: str) -> str:
         Markup('<a href="../downloads/{f}" hreflang="{l}" download>{name}</a>').format(
             f=reader_workbook_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), other), l=other, name=t("report.switch_to", other))
         for other in LANGS)
-    items.append(Markup("<li>{}: {}</li>").format(t("report.data.reader_workbook", lang), links))
+    items.append(Markup("<li>{}</li>").format(labelled(t("report.data.reader_workbook", lang), links, lang)))
     pdfs = getattr(ctx, "pdf_files", {})  # written by the build's last step when it makes PDFs
     if pdfs:
         links = Markup(" · ").join(
             Markup('<a href="../downloads/{f}" hreflang="{l}" download>{name}</a>').format(
                 f=f, l=other, name=t("report.switch_to", other)) for other, f in pdfs.items())
-        items.append(Markup("<li>{}: {}</li>").format(t("report.data.pdf", lang), links))
+        items.append(Markup("<li>{}</li>").format(labelled(t("report.data.pdf", lang), links, lang)))
         # the Word editions are written with the PDFs (publishing.docx), next to them
         links = Markup(" · ").join(
             Markup('<a href="../downloads/{f}" hreflang="{l}" download>{name}</a>').format(
                 f=docx_file_name(ctx.plan.id, edition_name(ctx.stage, ctx.as_of), other), l=other, name=t("report.switch_to", other))
             for other in pdfs)
-        items.append(Markup("<li>{}: {}</li>").format(t("report.data.docx", lang), links))
+        items.append(Markup("<li>{}</li>").format(labelled(t("report.data.docx", lang), links, lang)))
     return str(Markup('<ul class="rk-downloads">{}</ul>').format(Markup("").join(items)))
 
 
