@@ -39,13 +39,25 @@ def test_problems_are_drafted_from_the_figures():
         "指标prog完成39.0%，低于计划进度60.0%，评估为“滞后”。",
         "乙县有1项目标进度需要关注：指标prog（20.0%）。",
         "1项应报数据缺失，相应目标未能评估（缺失数据未按零计算）：指标prog（丙县）。",
-        "指标prog的全市数与各县（市、区）合计不一致：2026年全市130（合计120）、2027年全市130（合计120）、"
-        "2028年全市130（合计120）；丙县未报送数据。",
+        # C never reported: the gap cannot be judged (the reconciliation says 暂不判定), so the
+        # draft says it cannot be checked rather than that the figures disagree
+        "指标prog的全市数暂无法与各县（市、区）合计核对：2026年全市130（合计120）、2027年全市130（合计120）、"
+        "2028年全市130（合计120），丙县未报送数据，合计不含该地，核对暂不判定。",
     ]
     en = _texts(findings.problems(_ctx()), "en")
     assert en[0].startswith("Indicator prog: 39.0% complete against planned progress of 60.0%")
-    assert en[3] == ("Indicator prog: the city figure differs from the total of the counties and districts (2026: 130 against 120, "
-                     "2027: 130 against 120, 2028: 130 against 120); C County did not report.")
+    assert en[3] == ("Indicator prog: the city figure cannot yet be checked against the counties and districts (2026: 130 "
+                     "against 120, 2027: 130 against 120, 2028: 130 against 120): C County did not report, so the total "
+                     "leaves it out.")
+    # When every district reported and the sum still differs, it is a disagreement, and the draft
+    # recommends reconciling the figures (C: 5 a year; 100 + 20 + 5 = 125 against the city's 130).
+    plan = make_plan(PROG)
+    ev = run_evaluation(plan, frame(ROWS + [("prog", "C", y, 5) for y in (2026, 2027, 2028)]), "midterm", 2028)
+    ctx = SimpleNamespace(plan=plan, results=ev.results, evaluation=ev, meta=ev.meta, stage="midterm",
+                          as_of="2028", method=load_method().values, commentary_dir=None)
+    assert "指标prog的全市数与各县（市、区）合计不一致：2026年全市130（合计125）、2027年全市130（合计125）、" \
+        "2028年全市130（合计125）。" in _texts(findings.problems(ctx), "zh")
+    assert "核对全市数与各县（市、区）合计不一致的数据，统一统计口径。" in _texts(findings.recommendations(ctx), "zh")
 
 
 def test_recommendations_give_the_pace_the_remaining_years_need():
@@ -57,8 +69,7 @@ def test_recommendations_give_the_pace_the_remaining_years_need():
         "规划调整建议：按当前进度测算，指标prog期末预计完成65.0%，低于“基本完成”标准90.0%，"
         "建议在中期调整中研究该目标及其实施路径。",
         "督促丙县补报缺失数据，健全统计报送制度。",
-        "核对全市数与各县（市、区）合计不一致的数据，统一统计口径。",
-    ]
+    ]   # no "核对…不一致": with C unreported nothing is known to disagree (test above)
     assert _texts(findings.recommendations(_ctx()), "en")[0] == (
         "Speed up indicator prog: the remaining 2 years need 305 units a year, 2.3 times the average "
         "pace so far; press B County in particular.")
@@ -68,6 +79,30 @@ def test_end_of_term_speaks_in_grades_and_proposes_no_plan_adjustment():
     ctx = _ctx(stage="final", as_of=2028)   # data stop in 2028; the grade is the verdict
     keys = [f.key for f in findings.problems(ctx)] + [f.key for f in findings.recommendations(ctx)]
     assert "adjust" not in keys and "accelerate" not in keys
+    # nothing is left to speed up: the shortfall is explained and carried into the next plan
+    # (390 of 1,000 by 2028: not completed; B is the district furthest behind)
+    assert "follow_up" not in keys and "carry_over" in keys
+    assert "深入分析指标prog未全面完成规划目标的原因（乙县差距较大），在下一个五年规划中统筹研究该目标的设定和实施路径。" \
+        in _texts(findings.recommendations(ctx), "zh")
+    assert not [x for x in _texts(findings.recommendations(ctx), "en") if "slow" in x or "Speed up" in x]
+
+
+def test_the_districts_to_press_are_those_furthest_behind_schedule():
+    """Ranked by schedule ratio R, as the method ranks districts, not by completion: a district with
+    a small share done but little due yet is not behind (hand-made: X 30 of 100 due 50 → R 0.6,
+    c 0.15 of 200; Y 50 of 100 due 100 → R 0.5, c 0.5; so Y before X although X completed less)."""
+    from types import SimpleNamespace as NS
+
+    import pandas as pd
+
+    results = pd.DataFrame([
+        {"indicator": "i", "district": "X", "district_zh": "X县", "district_en": "X County", "status": "lagging",
+         "completion": 0.15, "schedule_ratio": 0.6},
+        {"indicator": "i", "district": "Y", "district_zh": "Y县", "district_en": "Y County", "status": "limited",
+         "completion": 0.5, "schedule_ratio": 0.5},
+    ])
+    ctx = NS(results=results, plan=NS(city="city"))
+    assert [d["zh"] for d in findings._worst_districts(ctx, "i")] == ["Y县", "X县"]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

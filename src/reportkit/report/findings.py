@@ -87,7 +87,8 @@ def _needs_attention(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
 def _worst_districts(ctx: Any, indicator: str) -> list[dict[str, str]]:
     r = ctx.results
     rows = r[(r["indicator"] == indicator) & (r["district"] != ctx.plan.city) & r["status"].isin(ATTENTION)]
-    rows = rows.sort_values("completion", kind="stable", na_position="last").head(WORST_DISTRICTS)
+    # the furthest behind schedule first: the method ranks districts by R, not by completion
+    rows = rows.sort_values("schedule_ratio", kind="stable", na_position="last").head(WORST_DISTRICTS)
     return [_pair(row, "district") for _, row in rows.iterrows()]
 
 
@@ -161,7 +162,10 @@ def problems(ctx: Any) -> list[Finding]:
                   "en": f"{int(x['year'])}: {fmt_num(x['city_value'], 'en')} against {fmt_num(x['district_sum'], 'en')}"}
                  for _, x in rows.iterrows()]
         absent = list(dict.fromkeys(n for names in rows["districts_missing"].dropna() for n in str(names).split(",")))
-        out.append(Finding("problems", "unreconciled", {
+        # a gap where districts did not report is not a disagreement: it cannot be checked yet
+        # (the data chapter's reconciliation says 暂不判定 for the same rows)
+        key = "unreconciled_unjudged" if rows["agrees"].isna().all() and absent else "unreconciled"
+        out.append(Finding("problems", key, {
             "name": _indicator_pair(ctx, indicator), "years": years, "absent": _district_pairs(ctx, absent)}))
     for _, row in _disagreements(ctx, "plan_").iterrows():
         out.append(Finding("problems", "plan_inconsistent", {
@@ -201,8 +205,8 @@ def recommendations(ctx: Any) -> list[Finding]:
         if ctx.stage == "midterm" and row["kind"] == "cumulative" and not missing(pace) and years_left > 0:
             values.update(pace=pace, years=years_left, acceleration=acc)
             out.append(Finding("recommendations", "accelerate", values))
-        else:
-            out.append(Finding("recommendations", "follow_up", values))
+        else:   # at the end of term nothing is left to speed up: the shortfall goes to the next plan
+            out.append(Finding("recommendations", "carry_over" if ctx.stage == "final" else "follow_up", values))
         proj = row.get("projected_completion")
         if ctx.stage == "midterm" and not missing(proj) and math.isfinite(float(proj)) and float(proj) < basic:
             out.append(Finding("recommendations", "adjust", {"name": values["name"], "projection": proj,
@@ -218,7 +222,7 @@ def recommendations(ctx: Any) -> list[Finding]:
         out.append(Finding("recommendations", "report_data",
                            {"places": [{"zh": ctx.plan.district_label(p, "zh"), "en": ctx.plan.district_label(p, "en")}
                                        for p in places]}))
-    if not _disagreements(ctx, "actual_").empty:
+    if (_disagreements(ctx, "actual_")["agrees"] == False).any():   # noqa: E712 (judged ones only)
         out.append(Finding("recommendations", "reconcile"))
     if not _disagreements(ctx, "plan_").empty:
         out.append(Finding("recommendations", "align_plan"))
