@@ -66,11 +66,16 @@ def search(browser: Browser, url: str) -> list[str]:
         browser.call("Page.navigate", session, url=url)
         browser.wait_for("Page.loadEventFired")
         # A guard against a search that never ends, not a speed bound: a busy 2-core machine
-        # (another build running) may take many seconds to load the index the first time.
-        for _ in range(1200):
+        # (another build and a browser running) once left a page without results for two
+        # minutes; it is opened once more half-way, then given up on after five minutes.
+        start, again = time.monotonic(), True
+        while time.monotonic() - start < 300:
             value = browser.call("Runtime.evaluate", session, expression=RESULTS, returnByValue=True)["result"].get("value")
             if value is not None:
                 return sorted({href.split("?")[0].split("#")[0] for href in json.loads(value)})
+            if again and time.monotonic() - start > 150:
+                again = False
+                browser.call("Page.navigate", session, url=url)
             time.sleep(0.1)
         raise AssertionError(f"the search did not finish: {url}")
     finally:
