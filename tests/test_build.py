@@ -187,7 +187,7 @@ def test_commentary_is_placed_per_language_and_escaped(tmp_path):
     box = narrative.commentary(ctx, "zh", "indicators", "old_residential_renovation", "<老旧小区>")
     html = str(box)
     assert "<strong>资金</strong>" in html and "<script>" not in html
-    assert "评估组意见: &lt;老旧小区&gt;" in html
+    assert "评估组意见：&lt;老旧小区&gt;" in html
     assert narrative.commentary(ctx, "en", "indicators", "old_residential_renovation", "x") is None
     assert narrative.commentary(SimpleNamespace(commentary_dir=None), "zh", "indicators", "x", "x") is None
 
@@ -246,3 +246,27 @@ def test_notebook_markdown_reads_as_text_and_matches_its_templates(tmp_path):
         copy = tmp_path / path.name
         copy.write_bytes(path.read_bytes())
         assert not notebooks.refresh_markdown(copy), f"{path.name}: run notebooks.refresh_markdown on it"
+
+
+@pytest.mark.parametrize("stage", ["midterm", "final"])
+def test_sections_that_need_time_left_are_staged_before_the_end_of_term_only(tmp_path, stage):
+    """The required pace (倒逼进度: what each remaining year must achieve) has no meaning once the
+    period is over: its heading and table are left out of the end-of-term page; the levels'
+    outlook reads as the period's growth instead of a projection."""
+    from reportkit.report.context import load_context
+
+    ctx = load_context(stage=stage)
+    for page, lang in ((pages.Page("programme-1", "programme", {"annex": 1}), "zh"),
+                       (pages.Page("indicators", "indicators"), "en")):
+        dest = tmp_path / f"{page.name}-{lang}.ipynb"
+        notebooks.stage_notebook(ctx, page, lang, dest)
+        text = dest.read_text(encoding="utf-8")
+        if page.notebook == "programme":
+            assert ("倒逼进度" in text and "pace_table" in text) == (stage == "midterm")
+        else:
+            assert ("Growth of levels over the plan period" in text) == (stage == "final")
+            assert ("Outlook for levels" in text) == (stage == "midterm")
+        assert '"stages"' not in text   # the build's own metadata does not reach the book
+    cols = tables.outlook_table(ctx, "zh").columns
+    assert (cols[1:4] == ["规划要求年均增速", "规划期实际年均增速", "期末值"]) == (stage == "final")
+    assert ("剩余年份所需年均增速" in cols) == (stage == "midterm")

@@ -130,12 +130,21 @@ def markdown_template(cell: dict[str, Any]) -> str:
     return cell.get("metadata", {}).get("reportkit", {}).get("template", src)
 
 
-def render_markdown(template: str, lang: str, title: str) -> str:
-    """A markdown template in ``lang``: ``{{ t('report.key') }}`` and ``{{ title }}`` filled in."""
+def render_markdown(template: str, lang: str, title: str, stage: str = "midterm") -> str:
+    """A markdown template in ``lang``: ``{{ t('report.key') }}``, ``{{ title }}`` and ``stage``
+    (a heading may read differently at the end of term) filled in."""
     import jinja2
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    return env.from_string(template).render(t=lambda key, **kw: t(key, lang, **kw), title=title, lang=lang)
+    return env.from_string(template).render(t=lambda key, **kw: t(key, lang, **kw), title=title, lang=lang,
+                                            stage=stage)
+
+
+def cell_stages(cell: dict[str, Any]) -> list[str] | None:
+    """The stages a cell belongs to (``metadata.reportkit.stages``); None: every stage. The build
+    leaves the others' cells out, e.g. the required pace, which has no meaning once the period is over."""
+    stages = cell.get("metadata", {}).get("reportkit", {}).get("stages")
+    return list(stages) if stages else None
 
 
 def source_title(notebook: str, lang: str = "zh") -> str:
@@ -160,7 +169,7 @@ def refresh_markdown(path: Path, lang: str = "zh") -> bool:
         if cell["cell_type"] != "markdown":
             continue
         template = markdown_template(cell)
-        cell.setdefault("metadata", {})["reportkit"] = {"template": template}
+        cell.setdefault("metadata", {}).setdefault("reportkit", {})["template"] = template
         cell["source"] = render_markdown(template, lang, markdown_text(source_title(path.stem, lang)))
     text = json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
     if text != raw:
@@ -186,12 +195,14 @@ def stage_notebook(ctx: ReportContext, page: Page, lang: str, dest: Path, number
     """
     nb = json.loads(page.source.read_text(encoding="utf-8"))
     title = numbered_title(markdown_text(page_title(ctx, page, lang)), number)
+    nb["cells"] = [c for c in nb["cells"] if cell_stages(c) is None or ctx.stage in cell_stages(c)]
     for cell in nb["cells"]:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if cell["cell_type"] == "markdown":
-            cell["source"] = render_markdown(markdown_template(cell), lang, title)
+            cell["source"] = render_markdown(markdown_template(cell), lang, title, ctx.stage)
             cell["metadata"].pop("reportkit", None)
         elif cell["cell_type"] == "code":
+            cell["metadata"].pop("reportkit", None)
             cell["outputs"], cell["execution_count"] = [], None
             for tag in (("remove-cell",) if "parameters" in tags else ("remove-input",)):
                 if tag not in tags:

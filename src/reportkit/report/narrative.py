@@ -329,7 +329,7 @@ def key_figures(ctx: Any, lang: str) -> Html:
 
 def programmes(ctx: Any, lang: str) -> Html:
     """The programmes chapter's opening: how many annex programmes, and their statuses (at the
-    end of term their grades first), counted on the city rows the chapter's table shows."""
+    end of term their grades instead), counted on the city rows the chapter's table shows."""
     city = city_rows(ctx)
     sep = t("report.programmes.sep", lang)
     # English counts read as clauses ("2 are lagging and need to accelerate"); Chinese counts
@@ -337,12 +337,14 @@ def programmes(ctx: Any, lang: str) -> Html:
     counts = sep.join(c["clause"] if lang == "en" else t("report.programmes.count", lang, n=c["n"], label=c["label"])
                       for c in _counts(city["status"], lang, ctx.stage))
     parts = [t("report.programmes.intro", lang, n=len(ctx.annexes))]
-    if ctx.stage == "final" and "grade" in city:   # the end of term leads with grades
+    grades = ""
+    if ctx.stage == "final" and "grade" in city:   # the end of term is judged by grades
         grades = sep.join(t("report.programmes.grade_count", lang, n=g["n"], label=g["label"])
                           for g in _grades(city["grade"], lang))
         if grades:
             parts.append(t("report.programmes.grades", lang, counts=grades))
-    if counts:
+    # statuses only before the end: once the period is over they repeat the grades in other words
+    if counts and not grades:
         parts.append(t("report.programmes.status", lang, as_of=as_of_text(ctx.as_of, lang), counts=counts))
     return Html(Markup('<div class="rk-narrative" lang="{}"><p>{}</p></div>').format(
         lang, Markup("" if lang == "zh" else " ").join(parts)))

@@ -227,19 +227,27 @@ def outlook_table(ctx: Any, lang: str) -> HtmlTable:
     projected for the end of the plan at that pace and its completion, and the CAGR view."""
     r = ctx.results
     rows = r[(r["district"] == ctx.plan.city) & r["kind"].isin(("level", "stock", "growth"))]
+    # at the end of term nothing remains to project: the period's required and achieved growth,
+    # the end value and its completion (the remaining-years columns would all be empty)
+    final = ctx.stage == "final"
+    fields = ("required_rate", "observed_rate", "actual", "completion") if final else \
+        ("required_pace", "pace_so_far", "projection", "projected_completion")
     out = []
     for _, row in rows.iterrows():
         ind = ctx.plan.indicator(row["indicator"])
         intl = row.get("international_status")
+        required, achieved, value, completion = (row[f] for f in fields)
         # for these kinds the paces are annual growth rates (METHOD.md pace: (T/A)^(1/n) − 1)
-        out.append([ind.label(lang), fmt_pct(row["required_pace"], lang), fmt_pct(row["pace_so_far"], lang),
-                    fmt_value(row["projection"], ind.reported_unit["zh"], lang), ind.reported_unit[lang] or "",
-                    fmt_pct(row["projected_completion"], lang),
+        out.append([ind.label(lang), fmt_pct(required, lang), fmt_pct(achieved, lang),
+                    fmt_value(value, ind.reported_unit["zh"], lang), ind.reported_unit[lang] or "",
+                    fmt_pct(completion, lang),
                     dash(lang) if missing(intl) else t(f"status.international.{intl}", lang)])
-    cols = ["indicator", "required_rate", "observed_rate", "projection", "unit", "projected_completion",
-            "international_status"]
-    return HtmlTable([col(c, lang) for c in cols], out, caption=t("report.indicators.outlook_caption", lang),
-                     numeric=(1, 2, 3, 5))
+    cols = ["indicator", "required_rate_period", "observed_rate_period", "end_value", "unit", "completion",
+            "international_status"] if final else \
+        ["indicator", "required_rate", "observed_rate", "projection", "unit", "projected_completion",
+         "international_status"]
+    caption = t("report.indicators.outlook_caption_final" if final else "report.indicators.outlook_caption", lang)
+    return HtmlTable([col(c, lang) for c in cols], out, caption=caption, numeric=(1, 2, 3, 5))
 
 
 def district_name(ctx: Any, district: str, provisional: bool, lang: str) -> str:
