@@ -132,3 +132,15 @@ def test_titles_and_evidence_are_escaped(ctx):
         html = report_tasks.task_table(hostile, lang).html() + str(report_tasks.narrative(hostile, lang))
         assert "<img" not in html and "<script" not in html and "<b>" not in html
     assert "&lt;img src=x" in report_tasks.task_table(hostile, "en").html()
+
+
+def test_the_chapter_dates_progress_by_its_reports_and_says_when_they_are_older(ctx):
+    """Progress reported on 30 June 2028 for an evaluation at the end of 2028: the chapter gives
+    the reports' date and says they predate the evaluation; reports of the evaluation's own
+    month are not flagged."""
+    zh, en = (repr(report_tasks.narrative(ctx, lang)) for lang in ("zh", "en"))
+    assert "各项任务推进情况截至2028年6月30日（最近一次填报，早于本次评估时点2028年底，定稿前应更新填报）" in zh
+    assert "In the latest reports (30 June 2028, before this evaluation’s date, the end of 2028" in en
+    same = SimpleNamespace(plan=ctx.plan, task_progress=ctx.task_progress, as_of="2028-06")
+    zh = repr(report_tasks.narrative(same, "zh"))
+    assert "各项任务推进情况截至2028年6月30日，已填报推进情况7项" in zh and "早于" not in zh

@@ -131,8 +131,13 @@ def data_date(row: Any) -> str:
 
 
 def data_date_text(date: str, lang: str) -> str:
-    """"2023" → 2023年 / 2023; "2023-06" → 2023年6月 / June 2023."""
+    """"2023" → 2023年 / 2023; "2023-06" → 2023年6月 / June 2023; "2023-06-30" → 2023年6月30日 /
+    30 June 2023."""
     year, _, month = date.partition("-")
+    month, _, day = month.partition("-")
+    if day:
+        name = int(month) if lang == "zh" else _MONTHS_EN[int(month) - 1]
+        return t("status.provisional.day", lang, year=year, month=name, day=int(day))
     if month:
         # the month as a number in Chinese (2023年6月), by name in English (June 2023)
         name = int(month) if lang == "zh" else _MONTHS_EN[int(month) - 1]

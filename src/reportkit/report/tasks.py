@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from reportkit.i18n import t
 from reportkit.report.narrative import Html, as_of_text, render
-from reportkit.report.tables import HtmlTable, dash, missing, one_language
+from reportkit.report.tables import HtmlTable, dash, data_date_text, missing, one_language
 from reportkit.vocab import TASK_ATTENTION, TASK_NO_REPORT, TASK_PROGRESS, TASK_REPORTED_LEVELS
 
 # Display order of the table: what needs attention first, then the rest.
@@ -161,6 +161,12 @@ def task_table(ctx: Any, lang: str) -> HtmlTable:
     return HtmlTable(cols, out, caption=t("report.tasks.table_caption", lang), css="rk-table rk-task-table")
 
 
+def _year_month(as_of: Any) -> tuple[int, int]:
+    """(year, month) of an evaluation date: "2025" is the end of 2025, "2023-06" June 2023."""
+    year, _, month = str(as_of).partition("-")
+    return int(year), int(month or 12)
+
+
 def narrative(ctx: Any, lang: str) -> Html:
     """The chapter's opening sentences: the tree's size, counts by progress, what needs attention."""
     if not has_tasks(ctx):
@@ -169,8 +175,14 @@ def narrative(ctx: Any, lang: str) -> Html:
     rows = task_rows(ctx)
     chapters = tree[tree["level"] == "chapter"]
     attention = attention_tasks(ctx)
+    # the progress reports carry their own date, which may be older than the evaluation's: the
+    # chapter says which (a task verdict resting on a report from years before is not hidden)
+    dates = sorted(str(d) for d in rows["as_of"] if str(d or "").strip())
+    latest = dates[-1] if dates else ""
     values = {
         "as_of": as_of_text(ctx.as_of, lang),
+        "reported": data_date_text(latest, lang) if latest else "",
+        "stale": bool(latest) and tuple(int(x) for x in latest.split("-")[:2]) < _year_month(ctx.as_of),
         "chapters": [str(title(i, z, e, lang)) for i, z, e in
                      zip(chapters["id"], chapters["title_zh"], chapters["title_en"], strict=True)],
         "n_sections": int((tree["level"] == "section").sum()),
