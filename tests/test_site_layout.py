@@ -82,7 +82,19 @@ LAYOUT_PROBE = r"""(statusLabel) => {
         hiddenStatus.push(td.textContent.trim().slice(0, 20) + ' ' + Math.round(r.left) + '–' + Math.round(r.right) + ' of ' + Math.round(Math.min(vw, box.right)));
     }
   }
-  return JSON.stringify({width: document.documentElement.scrollWidth, vw, overlaps, hiddenStatus,
+  // a chart whose row labels (a vertical axis's label column) take most of its width leaves no
+  // room for the bars: on a phone, rk-charts.js caps them at 40 % of the chart's box
+  const squeezed = [];
+  for (const svg of document.querySelectorAll('.rk-vis > svg')) {
+    const box = svg.parentElement.getBoundingClientRect();
+    for (const axis of svg.querySelectorAll('g.role-axis[aria-label^="Y-axis"]')) {
+      const g = axis.querySelector('g.role-axis-label'); if (!g) continue;
+      const r = g.getBoundingClientRect();
+      if (r.width > 0.45 * Math.min(box.width, vw))
+        squeezed.push((svg.closest('figure') || svg).id + ': labels ' + Math.round(r.width) + ' of ' + Math.round(box.width) + ' px');
+    }
+  }
+  return JSON.stringify({width: document.documentElement.scrollWidth, vw, overlaps, hiddenStatus, squeezed,
                          boxes: boxes.length});
 }"""
 
@@ -140,6 +152,7 @@ def test_pages_fit_the_screen_without_overlaps(site, tmp_path, width):
                     problems.append(f"{lang}/{page} @{width}: page {found['width']} px wide")
                 problems += [f"{lang}/{page} @{width}: status off screen: {s}" for s in found["hiddenStatus"][:3]]
                 problems += [f"{lang}/{page} @{width}: overlap: {o}" for o in found["overlaps"][:3]]
+                problems += [f"{lang}/{page} @{width}: chart squeezed by its labels: {c}" for c in found["squeezed"][:3]]
     finally:
         browser.close()
     assert not problems, "\n".join(problems)
