@@ -29,7 +29,8 @@ def _ctx():
     actuals = frame(rows)
     plan = make_plan(PROG, LEVEL)
     ev = run_evaluation(plan, actuals, "midterm", 2028)
-    return SimpleNamespace(plan=plan, results=ev.results, evaluation=ev, meta=ev.meta, actuals=actuals)
+    return SimpleNamespace(plan=plan, results=ev.results, evaluation=ev, meta=ev.meta, actuals=actuals,
+                           stage="midterm")
 
 
 def _cells(table: tables.HtmlTable) -> list[list[str]]:
