@@ -22,8 +22,8 @@ def test_the_end_of_term_summary_leads_with_the_grades(final):
     # the default report's main indicators at the end of 2025 (grades counted in the results)
     assert zh.startswith("期末评估结论：7项主要指标中，超额完成1项、完成3项、基本完成1项、未完成2项。")
     en = repr(narrative.summary(view, "en"))
-    assert en.startswith("End-of-term verdict: of the 7 main indicators, 1 was exceeded, 3 were completed, "
-                         "1 was basically completed and 2 were not completed.")
+    assert en.startswith("End-of-term verdict: of the 7 main indicators, 1 exceeded its target, 3 completed "
+                         "their targets, 1 basically completed its target and 2 did not complete their targets.")
     mid = repr(narrative.summary(pages.page_view(load_context(stage="midterm"), "summary"), "zh"))
     assert "期末评估结论" not in mid
 

@@ -227,7 +227,8 @@ def print_html(pages: Sequence[Path], *, lang: str, cover: dict[str, Any],
         stylesheets=[Path(c).read_text(encoding="utf-8") for c in site_css]
         + [(TEMPLATE_DIR / "print.css").read_text(encoding="utf-8")],
         css_page=_css_counters(t("pdf.page", lang, n="\0n", total="\0t")),
-        css_running=_css_string(f"{ctx['title']} · {ctx['kind']}"),
+        # a non-breaking hyphen: the running head wrapped "End-of-/term" on every page
+        css_running=_css_string(f"{ctx['title']} · {ctx['kind']}".replace("-", "\u2011")),
     )
 
 

@@ -115,11 +115,7 @@ def _district_counts(districts: pd.DataFrame, lang: str, stage: str | None) -> l
     without a grade, e.g. with no target, by status)."""
     if stage != "final" or "grade" not in districts:
         return _counts(districts["status"], lang, stage)
-    graded = districts["grade"].dropna()
-    out = [{"code": g, "n": int(n), "label": t(f"status.grade.{g}", lang),
-            "clause": t(f"report.register.grade_count.{g}_{'one' if n == 1 else 'other'}", lang, n=int(n))}
-           for g, n in ((g, (graded == g).sum()) for g in GRADE_CODES) if n]
-    return out + _counts(districts.loc[districts["grade"].isna(), "status"], lang, stage)
+    return _grades(districts["grade"], lang) + _counts(districts.loc[districts["grade"].isna(), "status"], lang, stage)
 
 
 def in_sentence(name: str, lang: str, proper: tuple[str, ...] = ()) -> str:
@@ -139,7 +135,10 @@ def in_sentence(name: str, lang: str, proper: tuple[str, ...] = ()) -> str:
 
 def _grades(codes: pd.Series, lang: str) -> list[dict[str, Any]]:
     vc = codes.dropna().value_counts()
-    return [{"code": g, "n": int(vc[g]), "label": t(f"status.grade.{g}", lang)} for g in GRADE_CODES if g in vc.index]
+    # "clause": the count as English reads it ("1 exceeded its target"; not "1 was exceeded")
+    return [{"code": g, "n": int(vc[g]), "label": t(f"status.grade.{g}", lang),
+             "clause": t(f"report.register.grade_count.{g}_{'one' if int(vc[g]) == 1 else 'other'}", lang, n=int(vc[g]))}
+            for g in GRADE_CODES if g in vc.index]
 
 
 def _provisional(rows: pd.DataFrame, lang: str) -> str:

@@ -70,8 +70,8 @@ def _target(ind: Any, row: Any, lang: str) -> Markup | str:
     if ind.kind == "growth":  # a rate, in % a year
         return ind.target_text.get(lang) or dash(lang)
     if ind.kind == "band" and not missing(row["target"]) and not missing(row.get("band_lower")):
-        return Markup("{} ({}–{})").format(fmt_num(row["target"], lang), fmt_num(row["band_lower"], lang, 2),
-                                          fmt_num(row["band_upper"], lang, 2))
+        return Markup(t("report.register.band", lang, target=fmt_num(row["target"], lang),
+                        lower=fmt_num(row["band_lower"], lang, 2), upper=fmt_num(row["band_upper"], lang, 2)))
     if ind.kind != "qualitative" and not missing(row["target"]):
         return fmt_value(row["target"], ind.reported_unit["zh"], lang)
     return ind.target_text.get(lang) or dash(lang)
