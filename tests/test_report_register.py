@@ -225,3 +225,15 @@ def test_a_label_and_its_value_are_joined_in_the_editions_register():
     assert str(labelled("综合绩效得分", Markup("<strong>0.77</strong>"), "zh")) == "综合绩效得分：<strong>0.77</strong>"
     assert str(labelled("Composite score", "0.77", "en")) == "Composite score: 0.77"
     assert str(labelled("<b>", "x", "en")) == "&lt;b&gt;: x"      # text is escaped, markup kept
+
+
+def test_the_plans_own_inconsistency_is_read_for_the_stage(final):
+    """老旧小区: main table 200,000, annex 2 total 205,987. At the end of term the larger figure
+    grades (no required pace is left to measure); before, it also sets the pace."""
+    zh = repr(narrative.programme(final, "old_residential_renovation", "zh"))
+    assert "以较大者评定期末等级：附表合计未完成时不评定为完成。" in zh and "倒逼" not in zh
+    en = repr(narrative.programme(final, "old_residential_renovation", "en"))
+    assert "grades on the larger figure: nothing is graded completed while the annex total is not reached" in en
+    assert "required pace" not in en
+    mid = repr(narrative.programme(load_context(stage="midterm"), "old_residential_renovation", "zh"))
+    assert "以较大者判断是否完成并测算倒逼进度" in mid
