@@ -77,7 +77,9 @@ def test_table_puts_attention_first_in_both_languages(ctx):
 def test_english_uses_catalogue_titles_and_marks_the_rest(ctx):
     en = report_tasks.task_table(ctx, "en").html()
     assert "Expand subsidised rental housing" in en                  # 2.1.1 has an English title
-    marked = re.findall(r'<span lang="zh">([^<]+)</span> <span class="rk-untranslated"', en)
+    marked = re.findall(r'<span lang="zh">([^<]+)</span> <span class="rk-untranslated" title="The catalogue', en)
+    # responsible bodies given only in Chinese are marked too, with their own reason
+    assert re.findall(r'<span lang="zh">([^<]+)</span> <span class="rk-untranslated" title="The progress report', en)
     assert sorted(marked) == sorted(["盘活存量房屋", "新建一批项目", "完善公租房管理机制", "推进老旧小区改造",
                                      "加强物业管理", "加强物业服务监管", "提高物业服务水平"])
     zh = report_tasks.task_table(ctx, "zh").html()
@@ -144,3 +146,13 @@ def test_the_chapter_dates_progress_by_its_reports_and_says_when_they_are_older(
     same = SimpleNamespace(plan=ctx.plan, task_progress=ctx.task_progress, as_of="2028-06")
     zh = repr(report_tasks.narrative(same, "zh"))
     assert "各项任务推进情况截至2028年6月30日，已填报推进情况7项" in zh and "早于" not in zh
+
+
+def test_a_responsible_body_given_only_in_chinese_is_marked_on_english_pages():
+    zh_only = str(report_tasks._lead("住建部门", "en"))
+    assert '<span lang="zh">住建部门</span>' in zh_only and "rk-untranslated" in zh_only
+    assert "in Chinese only" in zh_only
+    assert str(report_tasks._lead("Housing Bureau", "en")) == "Housing Bureau"          # English as given
+    assert str(report_tasks._lead("住建部门", "zh")) == "住建部门"
+    assert str(report_tasks._lead("示例：住建局 / example: housing bureau", "en")) == "example: housing bureau"
+    assert "rk-missing" in str(report_tasks._lead("", "en"))

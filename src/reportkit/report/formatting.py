@@ -258,6 +258,11 @@ def row_num(row: Any, key: str, lang: str, digits: int | None = None) -> Markup 
 _CJK = re.compile("[\u3400-\u9fff]")
 
 
+def has_chinese(text: Any) -> bool:
+    """True when ``text`` holds Chinese characters (a name the inputs gave only in Chinese)."""
+    return bool(_CJK.search(str(text or "")))
+
+
 def one_language(text: Any, lang: str) -> str:
     """A cell the inputs wrote in both languages ("示例：进度通报 / illustrative: progress notice")
     shown in the reader's language only; any other text unchanged."""

@@ -17,6 +17,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from reportkit.i18n import t
+from reportkit.report.formatting import has_chinese
 from reportkit.report.narrative import Html, as_of_text, render
 from reportkit.report.tables import HtmlTable, dash, data_date_text, missing, one_language
 from reportkit.vocab import TASK_ATTENTION, TASK_NO_REPORT, TASK_PROGRESS, TASK_REPORTED_LEVELS
@@ -108,6 +109,18 @@ def title(node_id: str, title_zh: str, title_en: str, lang: str) -> Markup:
         title_zh, t("report.tasks.untranslated_hint", lang), t("report.tasks.untranslated", lang))
 
 
+def _lead(lead: Any, lang: str) -> Markup:
+    """The responsible body as the form gives it; on an English page a name given only in
+    Chinese is shown as written and marked untranslated, like a task title."""
+    text = one_language(lead, lang)
+    if not text:
+        return dash(lang)
+    if lang == "en" and has_chinese(text):
+        return Markup('<span lang="zh">{}</span> <span class="rk-untranslated" title="{}">{}</span>').format(
+            text, t("report.tasks.untranslated_lead_hint", lang), t("report.tasks.untranslated", lang))
+    return escape(text)
+
+
 def section_title(ctx: Any, section_id: str, lang: str) -> Markup:
     node = ctx.plan.tasks.set_index("id").loc[section_id]
     return Markup("{} {}").format(section_id, title(section_id, node["title_zh"], node["title_en"], lang))
@@ -156,7 +169,7 @@ def task_table(ctx: Any, lang: str) -> HtmlTable:
         if r["level"] == "item":   # an item reads as part of its task
             name = Markup('<span class="rk-task-item">{}</span>').format(name)
         out.append([r["id"], name, progress_badge(r["progress"], lang), _evidence(r, lang),
-                    r["lead"] or dash(lang), r["as_of"] or dash(lang)])
+                    _lead(r["lead"], lang), r["as_of"] or dash(lang)])
     cols = [t(f"report.tasks.col_{c}", lang) for c in ("id", "task", "progress", "evidence", "lead", "as_of")]
     return HtmlTable(cols, out, caption=t("report.tasks.table_caption", lang), css="rk-table rk-task-table")
 
