@@ -148,3 +148,23 @@ def test_key_tasks_behind_or_not_started_are_problems_with_a_recommendation(tmp_
     zh = findings.sentence(found[1], "zh")
     assert zh.startswith("1项重点任务尚未启动：2.1.2 ") and zh.endswith("。")
     assert findings.sentence(found[0], "en").startswith("2 key tasks are behind schedule: 2.1.1.2 ")
+
+
+def test_a_pace_the_district_already_keeps_is_kept_up_not_sped_up():
+    """Front-loaded plan, 1,000 by 2030: due by 2028 703 (A 360 + B 210 + C 133); the city did
+    200 a year = 600 (R = 0.85, lagging). The remaining (1,000 − 600) / 2 = 200 a year equals the
+    pace so far (1.0 times): keep it up, rather than "speed up … 1.0 times"."""
+    prog = ind("prog", "cumulative", 1000, schedule={CITY: [234, 234, 235, 148, 149], "A": [120, 120, 120, 70, 70],
+                                                     "B": [70, 70, 70, 45, 45],
+                                                     "C": [44, 44, 45, 33, 34]})
+    rows = [(r, d, y, v) for y in (2026, 2027, 2028)
+            for r, d, v in (("prog", CITY, 200), ("prog", "A", 100), ("prog", "B", 60), ("prog", "C", 40))]
+    plan = make_plan(prog)
+    ev = run_evaluation(plan, frame(rows), "midterm", 2028)
+    ctx = SimpleNamespace(plan=plan, results=ev.results, evaluation=ev, meta=ev.meta, stage="midterm",
+                          as_of="2028", method=load_method().values, commentary_dir=None)
+    zh = _texts(findings.recommendations(ctx), "zh")
+    assert any(x.startswith("保持指标prog推进力度：剩余2年每年需完成200个，与此前年均完成量基本持平") for x in zh), zh
+    assert not any("1.0倍" in x for x in zh)
+    assert any(x.startswith("Keep up indicator prog: the remaining 2 years need 200 units a year, about the "
+                            "average pace so far") for x in _texts(findings.recommendations(ctx), "en"))

@@ -204,7 +204,9 @@ def recommendations(ctx: Any) -> list[Finding]:
         pace, acc = row.get("required_pace"), row.get("acceleration")
         if ctx.stage == "midterm" and row["kind"] == "cumulative" and not missing(pace) and years_left > 0:
             values.update(pace=pace, years=years_left, acceleration=acc)
-            out.append(Finding("recommendations", "accelerate", values))
+            # a pace needed about equal to the pace so far (1.0 times) is kept up, not sped up
+            steady = not missing(acc) and round(float(acc), 1) == 1.0
+            out.append(Finding("recommendations", "keep_pace" if steady else "accelerate", values))
         else:   # at the end of term nothing is left to speed up: the shortfall goes to the next plan
             out.append(Finding("recommendations", "carry_over" if ctx.stage == "final" else "follow_up", values))
         proj = row.get("projected_completion")
