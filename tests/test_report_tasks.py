@@ -90,7 +90,7 @@ def test_english_uses_catalogue_titles_and_marks_the_rest(ctx):
 
 def test_narrative_in_both_languages(ctx):
     zh = repr(report_tasks.narrative(ctx, "zh"))
-    assert "分2节，共列4项任务，其中含4个子项" in zh
+    assert "分2节，共列4项任务、4个子项" in zh
     assert "已填报推进情况7项" in zh and "已完成2项，按计划推进1项，进展滞后2项，尚未启动1项，不再实施1项" in zh
     assert "1项未填报推进情况" in zh and "共3项" in zh
     en = repr(report_tasks.narrative(ctx, "en"))
