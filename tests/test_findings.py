@@ -168,3 +168,17 @@ def test_a_pace_the_district_already_keeps_is_kept_up_not_sped_up():
     assert not any("1.0倍" in x for x in zh)
     assert any(x.startswith("Keep up indicator prog: the remaining 2 years need 200 units a year, about the "
                             "average pace so far") for x in _texts(findings.recommendations(ctx), "en"))
+
+
+def test_a_target_moving_away_is_told_as_the_move_not_a_negative_completion():
+    """The default plan's floor area per person: 42.5 (2020) → 42.4 (2023) against a target of 43:
+    said as the move (由基期42.5平方米/人变为42.4平方米/人), not as "完成-20.2%"."""
+    from reportkit.report.context import load_context
+
+    ctx = load_context(stage="midterm")
+    zh = _texts(findings.problems(ctx), "zh")
+    assert "城镇居民人均住房建筑面积由基期42.5平方米/人变为42.4平方米/人，与规划目标方向相反，评估为“逆向变化”。" in zh
+    assert not [x for x in zh if "完成-" in x]
+    en = _texts(findings.problems(ctx), "en")
+    assert ("Per-capita housing floor area of urban residents: from 42.5 to 42.4 m² per person since the baseline "
+            "year, against the direction of its target (status: moving away from target).") in en

@@ -137,6 +137,11 @@ def problems(ctx: Any) -> list[Finding]:
             # a provisional grade says so (截至2023年数据，暂评), as in the tables
             values["grade"] = {lg: grade_text(row, lg) for lg in ("zh", "en")}
             out.append(Finding("problems", "graded", values, ("completion",)))
+        elif row["status"] == "deteriorating" and not missing(row.get("baseline")) and not missing(row.get("actual")):
+            # a negative completion ("完成-20.2%") says less than the move itself: from B to A
+            unit = _pair(row, "value_unit") if "value_unit_zh" in row else _pair(row, "unit")
+            out.append(Finding("problems", "deteriorating", {**values, "baseline": row["baseline"],
+                                                             "actual": row["actual"], "unit": unit}))
         elif missing(row["completion"]):
             out.append(Finding("problems", "attention", values))
         else:
