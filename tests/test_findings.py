@@ -20,9 +20,9 @@ ROWS = ([("prog", CITY, y, 130) for y in (2026, 2027, 2028)]
         + [("prog", "B", y, 20) for y in (2026, 2027, 2028)])
 
 
-def _ctx(tmp_path=None, stage="midterm", as_of=2028):
-    plan = make_plan(PROG)
-    ev = run_evaluation(plan, frame(ROWS), stage, as_of)
+def _ctx(tmp_path=None, stage="midterm", as_of=2028, prog=PROG, rows=ROWS):
+    plan = make_plan(prog)
+    ev = run_evaluation(plan, frame(rows), stage, as_of)
     return SimpleNamespace(plan=plan, results=ev.results, evaluation=ev, meta=ev.meta, stage=stage,
                            as_of=str(as_of), method=load_method().values, commentary_dir=tmp_path)
 
@@ -51,10 +51,7 @@ def test_problems_are_drafted_from_the_figures():
                      "leaves it out.")
     # When every district reported and the sum still differs, it is a disagreement, and the draft
     # recommends reconciling the figures (C: 5 a year; 100 + 20 + 5 = 125 against the city's 130).
-    plan = make_plan(PROG)
-    ev = run_evaluation(plan, frame(ROWS + [("prog", "C", y, 5) for y in (2026, 2027, 2028)]), "midterm", 2028)
-    ctx = SimpleNamespace(plan=plan, results=ev.results, evaluation=ev, meta=ev.meta, stage="midterm",
-                          as_of="2028", method=load_method().values, commentary_dir=None)
+    ctx = _ctx(rows=ROWS + [("prog", "C", y, 5) for y in (2026, 2027, 2028)])
     assert "指标prog的全市数与各县（市、区）合计不一致：2026年全市130（合计125）、2027年全市130（合计125）、" \
         "2028年全市130（合计125）。" in _texts(findings.problems(ctx), "zh")
     assert "核对全市数与各县（市、区）合计不一致的数据，统一统计口径。" in _texts(findings.recommendations(ctx), "zh")
@@ -159,10 +156,7 @@ def test_a_pace_the_district_already_keeps_is_kept_up_not_sped_up():
                                                      "C": [44, 44, 45, 33, 34]})
     rows = [(r, d, y, v) for y in (2026, 2027, 2028)
             for r, d, v in (("prog", CITY, 200), ("prog", "A", 100), ("prog", "B", 60), ("prog", "C", 40))]
-    plan = make_plan(prog)
-    ev = run_evaluation(plan, frame(rows), "midterm", 2028)
-    ctx = SimpleNamespace(plan=plan, results=ev.results, evaluation=ev, meta=ev.meta, stage="midterm",
-                          as_of="2028", method=load_method().values, commentary_dir=None)
+    ctx = _ctx(prog=prog, rows=rows)
     zh = _texts(findings.recommendations(ctx), "zh")
     assert any(x.startswith("保持指标prog推进力度：剩余2年每年需完成200个，与此前年均完成量基本持平") for x in zh), zh
     assert not any("1.0倍" in x for x in zh)

@@ -271,7 +271,7 @@ def _linear_page_references() -> None:
     pydyf (≤ 0.13) rebuilds the tuple of every page's reference on each access, and WeasyPrint's
     tagger reads it once per structure element, so a tagged PDF costs pages × elements: 6 of
     the 60 s of a 200-page edition. Pages are only ever appended, so the page count keys the
-    memo; the bytes written are the same (tests/test_pdf_speed.py). Left alone when pydyf
+    memo; the bytes written are the same (tests/test_print_reuse.py). Left alone when pydyf
     changes the property (a newer pydyf may do this itself).
     """
     import pydyf

@@ -117,6 +117,7 @@ def load_context(stage: str = "midterm", as_of: str = "", actuals_file: str = ""
 
 
 _LOADED: dict[tuple[Any, ...], ReportContext] = {}
+_DOCUMENTS: dict[tuple[str, str], Path] = {}
 
 
 def latest_reported_year(actuals_file: str = "", method_file: str = "", plan_file: str = "",
@@ -128,7 +129,6 @@ def latest_reported_year(actuals_file: str = "", method_file: str = "", plan_fil
     a = ctx.actuals   # a grid: every year of every target, empty where nothing was reported
     reported = a[a["value"].notna() | (a["judgement"].fillna("").astype(str).str.strip() != "")]
     return str(int(reported["year"].max())) if not reported.empty else ""
-_DOCUMENTS: dict[tuple[str, str], Path] = {}
 
 
 def _plan_document(cat_path: Path) -> Path:

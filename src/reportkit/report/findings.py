@@ -84,6 +84,11 @@ def _needs_attention(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
     return out.sort_values(["_rank", "completion"], kind="stable", na_position="last")
 
 
+def _unit(row: Any) -> dict[str, str]:
+    """The unit a row's values are in (the reported unit where the results carry one)."""
+    return _pair(row, "value_unit") if "value_unit_zh" in row else _pair(row, "unit")
+
+
 def _worst_districts(ctx: Any, indicator: str) -> list[dict[str, str]]:
     r = ctx.results
     rows = r[(r["indicator"] == indicator) & (r["district"] != ctx.plan.city) & r["status"].isin(ATTENTION)]
@@ -139,7 +144,7 @@ def problems(ctx: Any) -> list[Finding]:
             out.append(Finding("problems", "graded", values, ("completion",)))
         elif row["status"] == "deteriorating" and not missing(row.get("baseline")) and not missing(row.get("actual")):
             # a negative completion ("完成-20.2%") says less than the move itself: from B to A
-            unit = _pair(row, "value_unit") if "value_unit_zh" in row else _pair(row, "unit")
+            unit = _unit(row)
             out.append(Finding("problems", "deteriorating", {**values, "baseline": row["baseline"],
                                                              "actual": row["actual"], "unit": unit}))
         elif missing(row["completion"]):
@@ -205,7 +210,7 @@ def recommendations(ctx: Any) -> list[Finding]:
     basic = float(ctx.method["grades"]["basically_completed"])
     for _, row in _needs_attention(_city(ctx), ctx.stage).iterrows():
         values = {"name": _pair(row, "indicator"), "worst": _worst_districts(ctx, row["indicator"]),
-                  "unit": _pair(row, "value_unit") if "value_unit_zh" in row else _pair(row, "unit")}
+                  "unit": _unit(row)}
         pace, acc = row.get("required_pace"), row.get("acceleration")
         if ctx.stage == "midterm" and row["kind"] == "cumulative" and not missing(pace) and years_left > 0:
             values.update(pace=pace, years=years_left, acceleration=acc)

@@ -135,12 +135,11 @@ def data_date_text(date: str, lang: str) -> str:
     30 June 2023."""
     year, _, month = date.partition("-")
     month, _, day = month.partition("-")
-    if day:
-        name = int(month) if lang == "zh" else _MONTHS_EN[int(month) - 1]
-        return t("status.provisional.day", lang, year=year, month=name, day=int(day))
     if month:
         # the month as a number in Chinese (2023年6月), by name in English (June 2023)
         name = int(month) if lang == "zh" else _MONTHS_EN[int(month) - 1]
+        if day:
+            return t("status.provisional.day", lang, year=year, month=name, day=int(day))
         return t("status.provisional.month", lang, year=year, month=name)
     return t("status.provisional.year", lang, year=year)
 

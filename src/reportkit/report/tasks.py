@@ -105,8 +105,13 @@ def title(node_id: str, title_zh: str, title_en: str, lang: str) -> Markup:
         return escape(title_zh)
     if not missing(title_en):
         return escape(title_en)
+    return _untranslated(title_zh, "report.tasks.untranslated_hint", lang)
+
+
+def _untranslated(text: str, why: str, lang: str) -> Markup:
+    """Chinese on an English page, as written, marked untranslated with the reason ``why`` (a key)."""
     return Markup('<span lang="zh">{}</span> <span class="rk-untranslated" title="{}">{}</span>').format(
-        title_zh, t("report.tasks.untranslated_hint", lang), t("report.tasks.untranslated", lang))
+        text, t(why, lang), t("report.tasks.untranslated", lang))
 
 
 def _lead(lead: Any, lang: str) -> Markup:
@@ -116,8 +121,7 @@ def _lead(lead: Any, lang: str) -> Markup:
     if not text:
         return dash(lang)
     if lang == "en" and has_chinese(text):
-        return Markup('<span lang="zh">{}</span> <span class="rk-untranslated" title="{}">{}</span>').format(
-            text, t("report.tasks.untranslated_lead_hint", lang), t("report.tasks.untranslated", lang))
+        return _untranslated(text, "report.tasks.untranslated_lead_hint", lang)
     return escape(text)
 
 
@@ -191,7 +195,7 @@ def narrative(ctx: Any, lang: str) -> Html:
     # the progress reports carry their own date, which may be older than the evaluation's: the
     # chapter says which (a task verdict resting on a report from years before is not hidden)
     dates = sorted(str(d) for d in rows["as_of"] if str(d or "").strip())
-    latest = dates[-1] if dates else ""
+    latest = dates[-1] if dates else ""   # YYYY-MM-DD (inputs.task_progress checks the date)
     values = {
         "as_of": as_of_text(ctx.as_of, lang),
         "reported": data_date_text(latest, lang) if latest else "",
